@@ -1,0 +1,124 @@
+//! The one error type of the crate: every bad input gets a variant that says what is wrong and where.
+
+use std::fmt;
+
+/// Which side of the comparison a value belongs to.
+///
+/// Formulas in this crate write the canary as `x` and the baseline as `y`, so a positive shift
+/// means the canary is larger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum Arm {
+    /// The running version the canary is compared against.
+    Baseline,
+    /// The new version under judgment.
+    Canary,
+}
+
+impl fmt::Display for Arm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Arm::Baseline => "baseline",
+            Arm::Canary => "canary",
+        })
+    }
+}
+
+/// Everything that can go wrong in this crate. Each variant names the field or the arm at fault.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Error {
+    /// A sample that a statistic needs has no points.
+    #[error("the {arm} sample is empty")]
+    EmptySample {
+        /// The arm whose sample is empty.
+        arm: Arm,
+    },
+    /// A sample holds NaN or an infinity; clean it before comparing.
+    #[error("the {arm} sample holds a non-finite value ({value}) at index {index}")]
+    NonFinite {
+        /// The arm whose sample holds the value.
+        arm: Arm,
+        /// Position of the first offending value.
+        index: usize,
+        /// The value itself (NaN or an infinity).
+        value: f64,
+    },
+    /// A numeric parameter lies outside its domain.
+    #[error("{field} = {value} is invalid: expected {expected}")]
+    InvalidParameter {
+        /// The parameter's name, as spelled in the config struct.
+        field: &'static str,
+        /// The value given.
+        value: f64,
+        /// The domain the value must lie in.
+        expected: &'static str,
+    },
+    /// A count input is inconsistent (events above trials, zero exposure, ...).
+    #[error("{field}: {reason}")]
+    InvalidCounts {
+        /// The field at fault, for example `canary.events`.
+        field: &'static str,
+        /// What is wrong with it, with the numbers.
+        reason: String,
+    },
+    /// An exact distribution was requested for samples past the documented size cap.
+    #[error(
+        "exact {what} for {n_baseline} baseline and {n_canary} canary points exceeds the cap ({cap}); use the asymptotic method"
+    )]
+    ExactTooLarge {
+        /// The distribution asked for.
+        what: &'static str,
+        /// Baseline sample size.
+        n_baseline: usize,
+        /// Canary sample size.
+        n_canary: usize,
+        /// The cap that was exceeded, in words.
+        cap: &'static str,
+    },
+    /// The data cannot support the statistic, for example a zero variance where one is divided by.
+    #[error("{what} is undefined: {reason}")]
+    Degenerate {
+        /// The statistic.
+        what: &'static str,
+        /// Why it is undefined for these data.
+        reason: &'static str,
+    },
+}
+
+/// Shorthand for results of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Checks that a sample is non-empty and finite, reporting the arm and the first bad index.
+pub(crate) fn check_sample(arm: Arm, sample: &[f64]) -> Result<()> {
+    if sample.is_empty() {
+        return Err(Error::EmptySample { arm });
+    }
+    check_finite(arm, sample)
+}
+
+/// Checks that every value is finite, reporting the arm and the first bad index.
+pub(crate) fn check_finite(arm: Arm, sample: &[f64]) -> Result<()> {
+    match sample.iter().position(|v| !v.is_finite()) {
+        Some(index) => Err(Error::NonFinite {
+            arm,
+            index,
+            value: sample[index],
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Checks that a probability-like level lies strictly inside (0, 1).
+pub(crate) fn check_level(field: &'static str, value: f64) -> Result<()> {
+    if value > 0.0 && value < 1.0 {
+        Ok(())
+    } else {
+        Err(Error::InvalidParameter {
+            field,
+            value,
+            expected: "a number strictly between 0 and 1",
+        })
+    }
+}
