@@ -96,3 +96,43 @@ pub(crate) fn fmt_g(v: f64) -> String {
         s
     }
 }
+
+/// How a rank test computes its p-value.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum Method {
+    /// R's rule: exact when both samples have fewer than 50 points, asymptotic otherwise.
+    #[default]
+    Auto,
+    /// Always the exact null distribution (the conditional one when there are ties); a typed
+    /// error past the documented size caps.
+    Exact,
+    /// Always the normal approximation with the tie-corrected variance.
+    Asymptotic,
+}
+
+/// How a result was actually computed.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum MethodUsed {
+    /// The exact null distribution without ties.
+    Exact,
+    /// The exact permutation distribution conditional on the observed ties.
+    ExactConditional,
+    /// The normal approximation.
+    Asymptotic,
+}
+
+impl fmt::Display for MethodUsed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            MethodUsed::Exact => "exact",
+            MethodUsed::ExactConditional => "exact conditional",
+            MethodUsed::Asymptotic => "asymptotic",
+        })
+    }
+}

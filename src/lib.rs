@@ -17,7 +17,15 @@
 
 mod dist;
 mod error;
+mod hodges_lehmann;
 mod hypothesis;
+mod pairwise;
+mod rank_sum;
+mod rank_sum_null;
+mod ranks;
+mod sorted;
 
 pub use crate::error::{Arm, Error, Result};
-pub use crate::hypothesis::{Alternative, ConfidenceInterval};
+pub use crate::hodges_lehmann::{hodges_lehmann, HodgesLehmann, HodgesLehmannConfig};
+pub use crate::hypothesis::{Alternative, ConfidenceInterval, Method, MethodUsed};
+pub use crate::rank_sum::{mann_whitney, MannWhitney, MannWhitneyConfig, TwoSample, EXACT_BELOW};

@@ -4,3 +4,5 @@
 #![allow(dead_code)]
 
 mod common;
+mod properties_rank;
+mod reference_rank;
