@@ -30,7 +30,12 @@ fn latencies(n: usize, seed: u64, scale: f64) -> Vec<f64> {
 fn rank_vs_sort(c: &mut Criterion) {
     let mut group = c.benchmark_group("rank");
     group.sample_size(10);
-    for (label, n) in [("1e3", 1_000), ("1e4", 10_000), ("1e5", 100_000), ("1e6", 1_000_000)] {
+    for (label, n) in [
+        ("1e3", 1_000),
+        ("1e4", 10_000),
+        ("1e5", 100_000),
+        ("1e6", 1_000_000),
+    ] {
         let baseline = latencies(n, 1, 100.0);
         let canary = latencies(n, 2, 105.0);
         let pooled: Vec<f64> = baseline.iter().chain(&canary).copied().collect();

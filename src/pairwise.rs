@@ -475,9 +475,7 @@ mod tests {
     fn matches_brute_force_on_large_tied_input() {
         let mut rng = SplitMix(7);
         let mut rows: Vec<f64> = (0..300).map(|_| (rng.below(50)) as f64).collect();
-        let mut cols: Vec<f64> = (0..257)
-            .map(|_| (rng.below(1000) as f64) * 0.05)
-            .collect();
+        let mut cols: Vec<f64> = (0..257).map(|_| (rng.below(1000) as f64) * 0.05).collect();
         rows.sort_unstable_by(f64::total_cmp);
         cols.sort_unstable_by(f64::total_cmp);
         let d = brute(&rows, &cols);

@@ -18,7 +18,11 @@ pub(crate) fn for_each_tie_group(
     while i < n || j < m {
         let xv = if i < n { canary[i] - mu } else { f64::INFINITY };
         let yv = if j < m { baseline[j] } else { f64::INFINITY };
-        let v = if i < n && (j >= m || xv <= yv) { xv } else { yv };
+        let v = if i < n && (j >= m || xv <= yv) {
+            xv
+        } else {
+            yv
+        };
         let below = j as u64;
         let i0 = i;
         while i < n && canary[i] - mu == v {

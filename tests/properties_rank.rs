@@ -1,8 +1,6 @@
 //! Properties of the rank-sum test and the Hodges-Lehmann interval that must hold on any data.
 
-use canary_verdict::{
-    Alternative, HodgesLehmannConfig, MannWhitneyConfig, Method, TwoSample,
-};
+use canary_verdict::{Alternative, HodgesLehmannConfig, MannWhitneyConfig, Method, TwoSample};
 use proptest::prelude::*;
 
 /// Samples of small integers (many ties) or spread reals (few ties), 1 to 60 points.
@@ -23,7 +21,11 @@ fn large_sample() -> impl Strategy<Value = Vec<f64>> {
 }
 
 fn method() -> impl Strategy<Value = Method> {
-    prop_oneof![Just(Method::Auto), Just(Method::Exact), Just(Method::Asymptotic)]
+    prop_oneof![
+        Just(Method::Auto),
+        Just(Method::Exact),
+        Just(Method::Asymptotic)
+    ]
 }
 
 fn alternative() -> impl Strategy<Value = Alternative> {
