@@ -15,6 +15,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+#[cfg(feature = "ndarray")]
+mod arrays;
 mod dist;
 mod error;
 mod hodges_lehmann;
