@@ -17,7 +17,13 @@
 
 mod dist;
 mod error;
+mod fences;
 mod hypothesis;
+mod quantile;
+mod summary;
 
 pub use crate::error::{Arm, Error, Result};
+pub use crate::fences::Fences;
 pub use crate::hypothesis::{Alternative, ConfidenceInterval};
+pub use crate::quantile::{quantile, quantile_sorted, quantiles, sorted_sample, QuantileType};
+pub use crate::summary::Summary;

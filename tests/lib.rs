@@ -4,3 +4,5 @@
 #![allow(dead_code)]
 
 mod common;
+mod descriptive;
+mod reference_descriptive;
