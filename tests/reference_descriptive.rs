@@ -168,7 +168,7 @@ fn r_reference_descriptive() {
         "R descriptive reference: {} checks, {bit_identical} of {quantile_values} quantiles bit-identical",
         report.checked
     );
-    report.finish("R descriptive reference", 7_500);
+    report.finish("R descriptive reference", 15_000);
     assert_eq!(
         bit_identical, quantile_values,
         "quantiles bit-identical to R"
@@ -220,5 +220,5 @@ fn numpy_reference_descriptive() {
         }
     }
     println!("NumPy descriptive reference: {} checks", report.checked);
-    report.finish("NumPy descriptive reference", 2_400);
+    report.finish("NumPy descriptive reference", 5_000);
 }
