@@ -10,6 +10,14 @@
 //! the version the reference fixtures come from), including the fuzz `4 * .Machine$double.eps`
 //! that R adds before flooring the index of types 4-9 and the interpolation written as
 //! `(1 - h)·lo + h·hi`, so that results agree with R bit for bit.
+//!
+//! Without the fuzz, type 8's median of `[1, 2, 3]` would come out as `1.9999999999999998`
+//! instead of R's `2`: its index `1/3 + 0.5·(3 + 1 - 2/3)` rounds to just below 2.
+//!
+//! R version note: R 4.2 applies the fuzz to types 4-9 only, and this module follows it. Later R
+//! versions expose it as an argument, `quantile(..., fuzz = if (type == 7) 0 else 4 * .Machine$double.eps)`,
+//! that also enters `j = floor(n·p + m + fuzz)` for types 1-3; there, types 2 and 3 can differ from
+//! this module when `n·p + m` lies within `4ε` below an integer (possible only for small `n·p`).
 
 use crate::error::{check_input, check_probability, Result};
 
@@ -129,7 +137,7 @@ impl QuantileType {
 /// [`Error::EmptyInput`](crate::Error::EmptyInput) if the sample is empty,
 /// [`Error::NonFiniteInput`](crate::Error::NonFiniteInput) if it holds NaN or an infinity, and
 /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) naming `p` if `p` is not in
-/// `[0, 1]`.
+/// `[0, 1]` (R also accepts, and clamps, a `p` up to `100ε` outside; this crate does not).
 ///
 /// # Example
 ///

@@ -210,3 +210,12 @@ proptest! {
         prop_assert!(kept.iter().all(|&v| widened.contains(v)));
     }
 }
+
+#[test]
+fn public_types_are_send_sync() {
+    fn assert_send_sync<T: Send + Sync + 'static>() {}
+    assert_send_sync::<QuantileType>();
+    assert_send_sync::<Summary>();
+    assert_send_sync::<Fences>();
+    assert_send_sync::<Error>();
+}
