@@ -85,6 +85,21 @@ pub enum Error {
         /// Why it is undefined for these data.
         reason: &'static str,
     },
+    /// A sample given to a one-sample function ([`quantile`](crate::quantile),
+    /// [`Summary::of`](crate::Summary::of), [`Fences::tukey`](crate::Fences::tukey), ...) has no
+    /// points. These functions do not know which arm the sample belongs to; comparison code that
+    /// does reports [`Error::EmptySample`] instead.
+    #[error("the sample is empty")]
+    EmptyInput,
+    /// A sample given to a one-sample function holds NaN or an infinity; clean it first.
+    /// Comparison code that knows the arm reports [`Error::NonFinite`] instead.
+    #[error("the sample holds a non-finite value ({value}) at index {index}")]
+    NonFiniteInput {
+        /// Position of the first offending value.
+        index: usize,
+        /// The value itself (NaN or an infinity).
+        value: f64,
+    },
 }
 
 /// Shorthand for results of this crate.
@@ -119,6 +134,34 @@ pub(crate) fn check_level(field: &'static str, value: f64) -> Result<()> {
             field,
             value,
             expected: "a number strictly between 0 and 1",
+        })
+    }
+}
+
+/// Checks that a sample given without an arm is non-empty and finite, reporting the first bad
+/// index.
+pub(crate) fn check_input(sample: &[f64]) -> Result<()> {
+    if sample.is_empty() {
+        return Err(Error::EmptyInput);
+    }
+    match sample.iter().position(|v| !v.is_finite()) {
+        Some(index) => Err(Error::NonFiniteInput {
+            index,
+            value: sample[index],
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Checks that a probability lies in the closed interval [0, 1].
+pub(crate) fn check_probability(field: &'static str, value: f64) -> Result<()> {
+    if (0.0..=1.0).contains(&value) {
+        Ok(())
+    } else {
+        Err(Error::InvalidParameter {
+            field,
+            value,
+            expected: "a probability between 0 and 1 inclusive",
         })
     }
 }

@@ -19,15 +19,21 @@
 mod arrays;
 mod dist;
 mod error;
+mod fences;
 mod hodges_lehmann;
 mod hypothesis;
 mod pairwise;
+mod quantile;
 mod rank_sum;
 mod rank_sum_null;
 mod ranks;
 mod sorted;
+mod summary;
 
 pub use crate::error::{Arm, Error, Result};
+pub use crate::fences::Fences;
 pub use crate::hodges_lehmann::{hodges_lehmann, HodgesLehmann, HodgesLehmannConfig};
 pub use crate::hypothesis::{Alternative, ConfidenceInterval, Method, MethodUsed};
+pub use crate::quantile::{quantile, quantile_sorted, quantiles, sorted_sample, QuantileType};
 pub use crate::rank_sum::{mann_whitney, MannWhitney, MannWhitneyConfig, TwoSample, EXACT_BELOW};
+pub use crate::summary::Summary;

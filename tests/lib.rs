@@ -4,5 +4,7 @@
 #![allow(dead_code)]
 
 mod common;
+mod descriptive;
 mod properties_rank;
+mod reference_descriptive;
 mod reference_rank;
