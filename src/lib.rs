@@ -18,6 +18,7 @@
 #[cfg(feature = "ndarray")]
 mod arrays;
 mod dist;
+mod effect_size;
 mod error;
 mod fences;
 mod hodges_lehmann;
@@ -30,6 +31,7 @@ mod ranks;
 mod sorted;
 mod summary;
 
+pub use crate::effect_size::EffectSizes;
 pub use crate::error::{Arm, Error, Result};
 pub use crate::fences::Fences;
 pub use crate::hodges_lehmann::{hodges_lehmann, HodgesLehmann, HodgesLehmannConfig};

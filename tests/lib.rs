@@ -7,4 +7,5 @@ mod common;
 mod descriptive;
 mod properties_rank;
 mod reference_descriptive;
+mod reference_effect;
 mod reference_rank;
