@@ -15,9 +15,19 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod counts;
+mod discrete;
 mod dist;
 mod error;
 mod hypothesis;
+mod multiple_testing;
+mod srm;
 
+pub use crate::counts::{
+    binom_test, fisher_exact, poisson_rate_test, prop_test, BinomialTest, Exposure, FisherExact,
+    PoissonRateTest, Proportion, ProportionTest,
+};
 pub use crate::error::{Arm, Error, Result};
 pub use crate::hypothesis::{Alternative, ConfidenceInterval};
+pub use crate::multiple_testing::{p_adjust, Adjustment};
+pub use crate::srm::{srm_binomial, srm_chi_squared, SrmTest};
