@@ -53,13 +53,30 @@ impl Exposure {
     }
 }
 
-/// Checks `events <= trials` and, when `need_trials`, `trials > 0`; names the field at fault.
+/// Largest count accepted, 2^53: every count and sum of two counts is then exact in an `f64`.
+pub(crate) const MAX_COUNT: u64 = 1 << 53;
+
+/// Checks `count <= 2^53`, naming the field.
+pub(crate) fn check_count(count: u64, field: &'static str) -> Result<()> {
+    if count > MAX_COUNT {
+        Err(Error::InvalidCounts {
+            field,
+            reason: format!("{count} is above the supported maximum 2^53 = {MAX_COUNT}"),
+        })
+    } else {
+        Ok(())
+    }
+}
+
+/// Checks `events <= trials <= 2^53` and, when `need_trials`, `trials > 0`; names the field at
+/// fault.
 fn check_proportion(
     p: Proportion,
     events_field: &'static str,
     trials_field: &'static str,
     need_trials: bool,
 ) -> Result<()> {
+    check_count(p.trials, trials_field)?;
     if need_trials && p.trials == 0 {
         return Err(Error::InvalidCounts {
             field: trials_field,
@@ -293,7 +310,7 @@ fn last_true(from: u64, to: u64, pred: impl Fn(u64) -> bool) -> Option<u64> {
 
 /// Supports wider than this skip the conditional MLE and its interval (they need the whole
 /// support in memory for every root-finder step); the p-value is still exact.
-const FISHER_MLE_MAX_SUPPORT: u64 = 20_000_000;
+const FISHER_MLE_MAX_SUPPORT: u64 = 1_000_000;
 
 /// Fisher's exact test of canary vs baseline event rates on the 2x2 table
 /// `[[canary.events, canary non-events], [baseline.events, baseline non-events]]`.
@@ -308,13 +325,14 @@ const FISHER_MLE_MAX_SUPPORT: u64 = 20_000_000;
 /// The odds ratio is the conditional maximum-likelihood estimate and the interval inverts the
 /// noncentral hypergeometric tails, both found with a port of R's `uniroot` (Brent, tolerance
 /// `.Machine$double.eps^0.25`), so they reproduce R's numbers rather than the exact roots
-/// (which differ from R's in the fourth or fifth digit). When the support of the table is wider
-/// than 20 million values these two are reported as NaN; the p-value is always computed, in
-/// O(log support) probability evaluations plus the tail sums.
+/// (which differ from R's in the fourth or fifth digit). They cost O(support) per root-finder
+/// step, so when the support of the table (min(K, n_c) - max(0, n_c - (N - K)) + 1 values) is
+/// wider than a million they are reported as NaN; the p-value is always computed, in
+/// O(log support) probability evaluations plus tail sums of O(standard deviation) terms.
 ///
 /// # Errors
-/// [`Error::InvalidCounts`] when events exceed trials in an arm; [`Error::InvalidParameter`]
-/// when `conf_level` is not strictly between 0 and 1.
+/// [`Error::InvalidCounts`] when events exceed trials in an arm or a count exceeds 2^53;
+/// [`Error::InvalidParameter`] when `conf_level` is not strictly between 0 and 1.
 ///
 /// # Example
 /// ```
@@ -505,7 +523,7 @@ fn binom_core(
 /// beta).
 ///
 /// # Errors
-/// [`Error::InvalidCounts`] when `trials` is 0 or `successes > trials`;
+/// [`Error::InvalidCounts`] when `trials` is 0 or above 2^53, or `successes > trials`;
 /// [`Error::InvalidParameter`] when `p` is outside [0, 1] or `conf_level` outside (0, 1).
 ///
 /// # Example
@@ -603,8 +621,9 @@ fn check_exposure(e: Exposure, field: &'static str) -> Result<()> {
 ///
 /// # Errors
 /// [`Error::InvalidCounts`] naming `canary.exposure` or `baseline.exposure` when an exposure is
-/// not finite and positive; [`Error::InvalidParameter`] when `null_ratio` is not finite and
-/// positive or `conf_level` is outside (0, 1).
+/// not finite and positive, or when the events add up to more than 2^53;
+/// [`Error::InvalidParameter`] when `null_ratio` is not finite and positive (or so extreme that
+/// the null share `r T_c / (r T_c + T_b)` is not a number) or `conf_level` is outside (0, 1).
 ///
 /// # Example
 /// ```
@@ -722,7 +741,8 @@ fn chisq1_sf(x: f64) -> f64 {
 /// `Δ ± (z_q √(Σ p̂_i(1 - p̂_i)/n_i) + Y (1/n_c + 1/n_b))`, clipped to [-1, 1].
 ///
 /// # Errors
-/// [`Error::InvalidCounts`] when an arm has 0 trials or more events than trials;
+/// [`Error::InvalidCounts`] when an arm has 0 trials, more events than trials, or more than
+/// 2^53 trials;
 /// [`Error::Degenerate`] when neither arm has an event, or every trial is an event (R returns
 /// NaN there: an expected cell count is 0); [`Error::InvalidParameter`] for `conf_level`.
 ///

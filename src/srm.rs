@@ -156,7 +156,7 @@ pub fn srm_chi_squared(observed: &[u64], shares: &[f64]) -> Result<SrmTest> {
 /// Prefer it to [`srm_chi_squared`] when an expected arm size is below about 5.
 ///
 /// # Errors
-/// [`Error::InvalidCounts`] when no unit was assigned (field `trials`);
+/// [`Error::InvalidCounts`] when no unit was assigned or more than 2^53 were (field `trials`);
 /// [`Error::InvalidParameter`] when `canary_share` is not strictly between 0 and 1.
 ///
 /// # Example

@@ -445,3 +445,46 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn results_print_one_compact_line() {
+    let f = fisher_exact(
+        Proportion::new(9, 40),
+        Proportion::new(2, 45),
+        Alternative::TwoSided,
+        0.95,
+    )
+    .unwrap();
+    assert_eq!(
+        f.to_string(),
+        "Fisher exact (two-sided): p = 0.02104, OR = 6.117 [1.152, 62.1] (95%)"
+    );
+    let p = poisson_rate_test(
+        Exposure::new(12, 1.0),
+        Exposure::new(3, 1.0),
+        1.0,
+        Alternative::Greater,
+        0.9,
+    )
+    .unwrap();
+    assert!(p
+        .to_string()
+        .starts_with("Poisson rate ratio (greater): 12 canary vs 3 baseline events, RR = 4 ["));
+    let t = prop_test(
+        Proportion::new(30, 1000),
+        Proportion::new(18, 1000),
+        Alternative::TwoSided,
+        0.95,
+        true,
+    )
+    .unwrap();
+    assert!(t.to_string().starts_with(
+        "2-sample proportions (two-sided, continuity corrected): X-squared = 2.583, p = "
+    ));
+    let s = srm_chi_squared(&[9050, 950], &[0.9, 0.1]).unwrap();
+    assert_eq!(
+        s.to_string(),
+        "SRM chi-squared (2 arms): X-squared = 2.778, df = 1, p = 0.09558"
+    );
+    assert_eq!(Adjustment::BenjaminiHochberg.to_string(), "BH");
+}
