@@ -128,34 +128,83 @@ impl fmt::Display for FisherExact {
 struct FisherTable {
     hyper: Hypergeometric,
     x: u64,
-    /// ln dhyper over the support lo..=hi (R's `logdc`).
-    logdc: Vec<f64>,
+    /// ln dhyper over the whole support lo..=hi (R's `logdc`), kept when the support has at
+    /// most `FISHER_FULL_SUPPORT` values; wider supports are evaluated window by window.
+    logdc: Option<Vec<f64>>,
 }
 
-impl FisherTable {
-    fn support(&self, i: usize) -> f64 {
-        (self.hyper.lo() + i as u64) as f64
-    }
+/// Supports up to this many values are held whole, exactly as R does.
+const FISHER_FULL_SUPPORT: u64 = 1_000_000;
 
-    /// R's `dnhyper(ncp)`: the noncentral hypergeometric probabilities over the support.
-    fn dnhyper(&self, ncp: f64) -> Vec<f64> {
+/// Tilted log weights more than this below their maximum are exactly 0 in R's `dnhyper` after
+/// `exp(d - max(d))` (exp(-745) is the smallest subnormal), so a window that drops them sums to
+/// the same numbers.
+const FISHER_UNDERFLOW_LOG: f64 = 760.0;
+
+impl FisherTable {
+    /// R's `dnhyper(ncp)`: the noncentral hypergeometric probabilities, returned as the first
+    /// support value and the probabilities from there on (values left out are exactly 0 in R).
+    fn dnhyper(&self, ncp: f64) -> (u64, Vec<f64>) {
         let lncp = ncp.ln();
-        let mut d: Vec<f64> = self
-            .logdc
-            .iter()
-            .enumerate()
-            .map(|(i, l)| l + lncp * self.support(i))
-            .collect();
+        let lo = self.hyper.lo();
+        let (offset, mut d) = match &self.logdc {
+            Some(logdc) => (
+                lo,
+                logdc
+                    .iter()
+                    .enumerate()
+                    .map(|(i, l)| l + lncp * (lo + i as u64) as f64)
+                    .collect::<Vec<f64>>(),
+            ),
+            None => self.tilted_window(lncp),
+        };
         let max = d.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        let mut sum = 0.0;
         for v in d.iter_mut() {
             *v = (*v - max).exp();
-            sum += *v;
         }
+        let sum = accurate_sum(d.iter().copied());
         for v in d.iter_mut() {
             *v /= sum;
         }
-        d
+        (offset, d)
+    }
+
+    /// The tilted log weights `logdc + ln(ncp) * support` around their maximum, out to where
+    /// they fall `FISHER_UNDERFLOW_LOG` below it. The tilted law is log-concave, so its mode is
+    /// where the log ratio of successive weights turns negative.
+    fn tilted_window(&self, lncp: f64) -> (u64, Vec<f64>) {
+        let h = &self.hyper;
+        let (lo, hi) = (h.lo(), h.hi());
+        let weight = |i: u64| h.ln_pmf(i) + lncp * i as f64;
+        let mode = if lo == hi {
+            lo
+        } else {
+            first_true(lo, hi - 1, |i| weight(i + 1) < weight(i)).unwrap_or(hi)
+        };
+        let top = weight(mode);
+        let mut left = Vec::new();
+        let mut i = mode;
+        while i > lo {
+            let w = weight(i - 1);
+            if w < top - FISHER_UNDERFLOW_LOG {
+                break;
+            }
+            left.push(w);
+            i -= 1;
+        }
+        let offset = i;
+        left.reverse();
+        left.push(top);
+        let mut j = mode;
+        while j < hi {
+            let w = weight(j + 1);
+            if w < top - FISHER_UNDERFLOW_LOG {
+                break;
+            }
+            left.push(w);
+            j += 1;
+        }
+        (offset, left)
     }
 
     /// R's `mnhyper(ncp)`: the mean of the noncentral hypergeometric distribution.
@@ -166,11 +215,12 @@ impl FisherTable {
         if ncp == f64::INFINITY {
             return self.hyper.hi() as f64;
         }
-        self.dnhyper(ncp)
-            .iter()
-            .enumerate()
-            .map(|(i, d)| self.support(i) * d)
-            .sum()
+        let (offset, d) = self.dnhyper(ncp);
+        accurate_sum(
+            d.iter()
+                .enumerate()
+                .map(|(i, p)| (offset + i as u64) as f64 * p),
+        )
     }
 
     /// R's `pnhyper(x, ncp, upper.tail)`.
@@ -189,12 +239,19 @@ impl FisherTable {
         if ncp == f64::INFINITY {
             return f64::from(u8::from(if upper { x <= hi } else { x >= hi }));
         }
-        let k = (x - lo) as usize;
-        let d = self.dnhyper(ncp);
+        let (offset, d) = self.dnhyper(ncp);
+        // Index of x in the window, clamped: support values outside it have probability 0.
+        let k = x.saturating_sub(offset).min(d.len() as u64) as usize;
         if upper {
-            d[k..].iter().sum()
+            if x < offset {
+                accurate_sum(d.iter().copied())
+            } else {
+                accurate_sum(d[k..].iter().copied())
+            }
+        } else if x < offset {
+            0.0
         } else {
-            d[..=k].iter().sum()
+            accurate_sum(d[..(k + 1).min(d.len())].iter().copied())
         }
     }
 
@@ -268,6 +325,22 @@ impl FisherTable {
     }
 }
 
+/// Neumaier-compensated sum: close to R's `sum`, which accumulates in long double.
+fn accurate_sum(values: impl Iterator<Item = f64>) -> f64 {
+    let mut sum = 0.0f64;
+    let mut comp = 0.0f64;
+    for v in values {
+        let t = sum + v;
+        if sum.abs() >= v.abs() {
+            comp += (sum - t) + v;
+        } else {
+            comp += (v - t) + sum;
+        }
+        sum = t;
+    }
+    sum + comp
+}
+
 /// The first i in `from..=to` where the monotone (false, then true) predicate holds.
 fn first_true(from: u64, to: u64, pred: impl Fn(u64) -> bool) -> Option<u64> {
     if from > to || !pred(to) {
@@ -308,10 +381,6 @@ fn last_true(from: u64, to: u64, pred: impl Fn(u64) -> bool) -> Option<u64> {
     Some(a)
 }
 
-/// Supports wider than this skip the conditional MLE and its interval (they need the whole
-/// support in memory for every root-finder step); the p-value is still exact.
-const FISHER_MLE_MAX_SUPPORT: u64 = 1_000_000;
-
 /// Fisher's exact test of canary vs baseline event rates on the 2x2 table
 /// `[[canary.events, canary non-events], [baseline.events, baseline non-events]]`.
 ///
@@ -326,9 +395,10 @@ const FISHER_MLE_MAX_SUPPORT: u64 = 1_000_000;
 /// noncentral hypergeometric tails, both found with a port of R's `uniroot` (Brent, tolerance
 /// `.Machine$double.eps^0.25`), so they reproduce R's numbers rather than the exact roots
 /// (which differ from R's in the fourth or fifth digit). They cost O(support) per root-finder
-/// step, so when the support of the table (min(K, n_c) - max(0, n_c - (N - K)) + 1 values) is
-/// wider than a million they are reported as NaN; the p-value is always computed, in
-/// O(log support) probability evaluations plus tail sums of O(standard deviation) terms.
+/// step for supports of up to a million values (held whole, as R); wider supports are evaluated
+/// only where the tilted weights do not underflow in R (about 40 standard deviations around
+/// their mode), which gives the same sums. The p-value costs O(log support) probability
+/// evaluations plus tail sums of O(standard deviation) terms.
 ///
 /// # Errors
 /// [`Error::InvalidCounts`] when events exceed trials in an arm or a count exceeds 2^53;
@@ -362,31 +432,23 @@ pub fn fisher_exact(
         k: a + b,
     };
     let (lo, hi) = (hyper.lo(), hyper.hi());
-    let width = hi - lo;
-    let logdc = if width < FISHER_MLE_MAX_SUPPORT {
-        (lo..=hi).map(|i| hyper.ln_pmf(i)).collect()
-    } else {
-        Vec::new()
-    };
+    let logdc =
+        (hi - lo <= FISHER_FULL_SUPPORT).then(|| (lo..=hi).map(|i| hyper.ln_pmf(i)).collect());
     let table = FisherTable { hyper, x: a, logdc };
     let p_value = match alternative {
         Alternative::Less => hyper.cdf(a as i128),
         Alternative::Greater => hyper.sf_ge(a as i128),
         Alternative::TwoSided => table.two_sided(),
     };
-    let (odds_ratio, lower, upper) = if table.logdc.is_empty() {
-        (f64::NAN, f64::NAN, f64::NAN)
-    } else {
-        let (l, u) = match alternative {
-            Alternative::Less => (0.0, table.ncp_upper(1.0 - conf_level)),
-            Alternative::Greater => (table.ncp_lower(1.0 - conf_level), f64::INFINITY),
-            Alternative::TwoSided => {
-                let alpha = (1.0 - conf_level) / 2.0;
-                (table.ncp_lower(alpha), table.ncp_upper(alpha))
-            }
-        };
-        (table.mle(), l, u)
+    let (lower, upper) = match alternative {
+        Alternative::Less => (0.0, table.ncp_upper(1.0 - conf_level)),
+        Alternative::Greater => (table.ncp_lower(1.0 - conf_level), f64::INFINITY),
+        Alternative::TwoSided => {
+            let alpha = (1.0 - conf_level) / 2.0;
+            (table.ncp_lower(alpha), table.ncp_upper(alpha))
+        }
     };
+    let odds_ratio = table.mle();
     let ad = a as f64 * d as f64;
     let bc = b as f64 * c as f64;
     Ok(FisherExact {
