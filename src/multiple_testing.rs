@@ -4,7 +4,8 @@ use std::fmt;
 
 use crate::error::{Error, Result};
 
-/// A p-value adjustment method, as the `method` argument of R's `p.adjust`.
+/// A p-value adjustment method, as the `method` argument of R's `p.adjust` (whose default,
+/// Holm, is also the default here). `"hommel"` is not implemented.
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]

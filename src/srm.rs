@@ -153,7 +153,8 @@ pub fn srm_chi_squared(observed: &[u64], shares: &[f64]) -> Result<SrmTest> {
 /// Exact two-arm SRM check: is the canary's share of units `canary_share`? As R's
 /// `binom.test(canary, canary + baseline, p = canary_share)` (two-sided), see [`binom_test`].
 ///
-/// Prefer it to [`srm_chi_squared`] when an expected arm size is below about 5.
+/// The interval in the result is the 95% Clopper-Pearson interval of the canary's share.
+/// Prefer this test to [`srm_chi_squared`] when an expected arm size is below about 5.
 ///
 /// # Errors
 /// [`Error::InvalidCounts`] when no unit was assigned or more than 2^53 were (field `trials`);

@@ -432,6 +432,18 @@ proptest! {
     }
 
     #[test]
+    fn clopper_pearson_holds_the_estimate(
+        successes in 0u64..200, extra in 0u64..200, p0 in 0.0f64..=1.0,
+        alt in any_alternative(), level in prop_oneof![Just(0.9), Just(0.95), Just(0.99)],
+    ) {
+        let trials = successes + extra;
+        prop_assume!(trials > 0);
+        let t = binom_test(successes, trials, p0, alt, level).unwrap();
+        prop_assert!((0.0..=1.0).contains(&t.p_value), "{t}");
+        prop_assert!(t.conf_int.contains(t.estimate), "{t}");
+    }
+
+    #[test]
     fn p_adjust_is_monotone_and_never_below_raw(
         p in proptest::collection::vec(0.0f64..=1.0, 1..30),
     ) {
