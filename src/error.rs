@@ -100,6 +100,14 @@ pub enum Error {
         /// The value itself (NaN or an infinity).
         value: f64,
     },
+    /// A p-value handed to a multiple-testing adjustment is NaN or outside [0, 1].
+    #[error("p_values[{index}] = {value} is not a probability in [0, 1]")]
+    InvalidPValue {
+        /// Position of the first offending p-value.
+        index: usize,
+        /// The value itself.
+        value: f64,
+    },
 }
 
 /// Shorthand for results of this crate.

@@ -17,25 +17,35 @@
 
 #[cfg(feature = "ndarray")]
 mod arrays;
+mod counts;
+mod discrete;
 mod dist;
 mod effect_size;
 mod error;
 mod fences;
 mod hodges_lehmann;
 mod hypothesis;
+mod multiple_testing;
 mod pairwise;
 mod quantile;
 mod rank_sum;
 mod rank_sum_null;
 mod ranks;
 mod sorted;
+mod srm;
 mod summary;
 
+pub use crate::counts::{
+    binom_test, fisher_exact, poisson_rate_test, prop_test, BinomialTest, Exposure, FisherExact,
+    PoissonRateTest, Proportion, ProportionTest,
+};
 pub use crate::effect_size::EffectSizes;
 pub use crate::error::{Arm, Error, Result};
 pub use crate::fences::Fences;
 pub use crate::hodges_lehmann::{hodges_lehmann, HodgesLehmann, HodgesLehmannConfig};
 pub use crate::hypothesis::{Alternative, ConfidenceInterval, Method, MethodUsed};
+pub use crate::multiple_testing::{p_adjust, Adjustment};
 pub use crate::quantile::{quantile, quantile_sorted, quantiles, sorted_sample, QuantileType};
 pub use crate::rank_sum::{mann_whitney, MannWhitney, MannWhitneyConfig, TwoSample, EXACT_BELOW};
+pub use crate::srm::{srm_binomial, srm_chi_squared, SrmTest};
 pub use crate::summary::Summary;

@@ -6,6 +6,7 @@
 mod common;
 mod descriptive;
 mod properties_rank;
+mod reference_counts;
 mod reference_descriptive;
 mod reference_effect;
 mod reference_rank;

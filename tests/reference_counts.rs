@@ -1,0 +1,506 @@
+//! Count statistics, p.adjust and SRM against the R reference vectors in
+//! `fixtures/reference/counts.json` (written by `fixtures/generate_counts.R`) and the SciPy
+//! cross-checks in `fixtures/reference/counts_scipy.json` (`fixtures/generate_counts.py`).
+//!
+//! Tolerances:
+//! - statistics, closed-form and exact-sum p-values, estimates, Clopper-Pearson limits:
+//!   1e-9 relative, with an absolute floor of 1e-300 for values that underflow;
+//!   (observed: at most 2e-13 relative, at p-values near 1e-260);
+//! - R's `fisher.test` odds ratio and interval come from `uniroot` (Brent, tol
+//!   `.Machine$double.eps^0.25` ≈ 1.2e-4 on the root variable, so R's own numbers are only that
+//!   close to the exact roots): the crate ports R's iteration step for step, so it lands on R's
+//!   root rather than the exact one; checked at 1e-6 relative (observed: below 1e-11);
+//! - SciPy is checked at the same 1e-9: it agrees with R only to about 2e-10 relative (Fisher
+//!   p-values with 1e6 trials, Clopper-Pearson limits), so R is the oracle the crate follows.
+
+use crate::common::*;
+use canary_verdict::*;
+use proptest::prelude::*;
+use serde_json::Value;
+
+const REL: f64 = 1e-9;
+const ABS: f64 = 1e-300;
+const UNIROOT_REL: f64 = 1e-6;
+
+fn alternative(v: &Value) -> Alternative {
+    match v.as_str().expect("alternative") {
+        "two_sided" => Alternative::TwoSided,
+        "less" => Alternative::Less,
+        "greater" => Alternative::Greater,
+        other => panic!("unknown alternative {other}"),
+    }
+}
+
+fn count(v: &Value) -> u64 {
+    let x = num(v);
+    assert!(x >= 0.0 && x.fract() == 0.0, "not a count: {v}");
+    x as u64
+}
+
+fn proportion(v: &Value) -> Proportion {
+    Proportion::new(count(&v["events"]), count(&v["trials"]))
+}
+
+fn exposure(v: &Value) -> Exposure {
+    Exposure::new(count(&v["events"]), num(&v["exposure"]))
+}
+
+fn method(v: &Value) -> Adjustment {
+    match v.as_str().expect("method") {
+        "none" => Adjustment::None,
+        "bonferroni" => Adjustment::Bonferroni,
+        "holm" => Adjustment::Holm,
+        "hochberg" => Adjustment::Hochberg,
+        "bh" => Adjustment::BenjaminiHochberg,
+        "by" => Adjustment::BenjaminiYekutieli,
+        other => panic!("unknown method {other}"),
+    }
+}
+
+fn check_ci(r: &mut Report, id: &str, ci: &ConfidenceInterval, expected: &Value, rel: f64) {
+    let e = nums(expected);
+    r.check(id, "conf_int.lower", ci.lower, e[0], rel, ABS);
+    r.check(id, "conf_int.upper", ci.upper, e[1], rel, ABS);
+}
+
+fn check_binom(r: &mut Report, id: &str, t: &BinomialTest, e: &Value) {
+    r.check(id, "p_value", t.p_value, num(&e["p_value"]), REL, ABS);
+    r.check(id, "estimate", t.estimate, num(&e["estimate"]), REL, ABS);
+    check_ci(r, id, &t.conf_int, &e["conf_int"], REL);
+}
+
+#[test]
+fn counts_match_r() {
+    let cases = load_cases("counts");
+    let mut r = Report::default();
+    let mut n_cases = 0;
+    for case in &cases {
+        n_cases += 1;
+        let id = case["id"].as_str().expect("id");
+        let input = &case["input"];
+        let e = &case["expected"];
+        match case["oracle"].as_str().expect("oracle") {
+            "R fisher.test" => {
+                let got = fisher_exact(
+                    proportion(&input["canary"]),
+                    proportion(&input["baseline"]),
+                    alternative(&input["alternative"]),
+                    num(&input["conf_level"]),
+                );
+                let t = match got {
+                    Ok(t) => t,
+                    Err(err) => {
+                        r.fail(id, format!("unexpected error {err}"));
+                        continue;
+                    }
+                };
+                r.check(id, "p_value", t.p_value, num(&e["p_value"]), REL, ABS);
+                r.check(
+                    id,
+                    "odds_ratio",
+                    t.odds_ratio,
+                    num(&e["odds_ratio"]),
+                    UNIROOT_REL,
+                    ABS,
+                );
+                check_ci(&mut r, id, &t.conf_int, &e["conf_int"], UNIROOT_REL);
+                r.check(
+                    id,
+                    "sample_odds_ratio",
+                    t.sample_odds_ratio,
+                    num(&e["sample_odds_ratio"]),
+                    REL,
+                    0.0,
+                );
+            }
+            "R binom.test" if input.get("successes").is_some() => {
+                let t = binom_test(
+                    count(&input["successes"]),
+                    count(&input["trials"]),
+                    num(&input["p"]),
+                    alternative(&input["alternative"]),
+                    num(&input["conf_level"]),
+                )
+                .unwrap_or_else(|err| panic!("{id}: {err}"));
+                check_binom(&mut r, id, &t, e);
+            }
+            "R binom.test" => {
+                let t = srm_binomial(
+                    count(&input["canary"]),
+                    count(&input["baseline"]),
+                    num(&input["canary_share"]),
+                )
+                .unwrap_or_else(|err| panic!("{id}: {err}"));
+                check_binom(&mut r, id, &t, e);
+            }
+            "R poisson.test" => {
+                let t = poisson_rate_test(
+                    exposure(&input["canary"]),
+                    exposure(&input["baseline"]),
+                    num(&input["r"]),
+                    alternative(&input["alternative"]),
+                    num(&input["conf_level"]),
+                )
+                .unwrap_or_else(|err| panic!("{id}: {err}"));
+                r.check(id, "p_value", t.p_value, num(&e["p_value"]), REL, ABS);
+                r.check(id, "estimate", t.rate_ratio, num(&e["estimate"]), REL, ABS);
+                r.check(
+                    id,
+                    "expected_count1",
+                    t.expected_canary_events,
+                    num(&e["expected_count1"]),
+                    REL,
+                    ABS,
+                );
+                check_ci(&mut r, id, &t.conf_int, &e["conf_int"], REL);
+            }
+            "R prop.test" => {
+                let got = prop_test(
+                    proportion(&input["canary"]),
+                    proportion(&input["baseline"]),
+                    alternative(&input["alternative"]),
+                    num(&input["conf_level"]),
+                    input["correct"].as_bool().expect("correct"),
+                );
+                if e.get("error").is_some() {
+                    // R stops, or returns a NaN statistic: the crate gives a typed error.
+                    match got {
+                        Err(Error::InvalidCounts { .. }) | Err(Error::Degenerate { .. }) => {
+                            r.checked += 1
+                        }
+                        other => r.fail(id, format!("expected a typed error, got {other:?}")),
+                    }
+                    continue;
+                }
+                let t = got.unwrap_or_else(|err| panic!("{id}: {err}"));
+                r.check(id, "statistic", t.statistic, num(&e["statistic"]), REL, ABS);
+                r.check(id, "p_value", t.p_value, num(&e["p_value"]), REL, ABS);
+                let est = nums(&e["estimate"]);
+                r.check(
+                    id,
+                    "estimate[canary]",
+                    t.canary_proportion,
+                    est[0],
+                    REL,
+                    ABS,
+                );
+                r.check(
+                    id,
+                    "estimate[baseline]",
+                    t.baseline_proportion,
+                    est[1],
+                    REL,
+                    ABS,
+                );
+                // The interval ends are differences near 0; 1e-15 absolute covers cancellation.
+                let ci = nums(&e["conf_int"]);
+                r.check(id, "conf_int.lower", t.conf_int.lower, ci[0], REL, 1e-15);
+                r.check(id, "conf_int.upper", t.conf_int.upper, ci[1], REL, 1e-15);
+            }
+            "R p.adjust" => {
+                let p = nums(&input["p_values"]);
+                let got = p_adjust(&p, method(&input["method"]))
+                    .unwrap_or_else(|err| panic!("{id}: {err}"));
+                let want = nums(&e["adjusted"]);
+                if got.len() != want.len() {
+                    r.fail(id, format!("{} values, expected {}", got.len(), want.len()));
+                    continue;
+                }
+                for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+                    r.check(id, &format!("adjusted[{i}]"), *g, *w, 1e-15, 0.0);
+                }
+            }
+            "R chisq.test" => {
+                let observed: Vec<u64> = input["observed"]
+                    .as_array()
+                    .expect("observed")
+                    .iter()
+                    .map(count)
+                    .collect();
+                let shares = nums(&input["shares"]);
+                let t =
+                    srm_chi_squared(&observed, &shares).unwrap_or_else(|err| panic!("{id}: {err}"));
+                r.check(id, "statistic", t.statistic, num(&e["statistic"]), REL, ABS);
+                r.check(id, "df", t.df as f64, num(&e["df"]), 0.0, 0.0);
+                r.check(id, "p_value", t.p_value, num(&e["p_value"]), REL, ABS);
+                for (i, (g, w)) in t.expected.iter().zip(nums(&e["expected"])).enumerate() {
+                    r.check(id, &format!("expected[{i}]"), *g, w, REL, 0.0);
+                }
+            }
+            other => r.fail(id, format!("unknown oracle {other}")),
+        }
+    }
+    assert!(n_cases >= 120, "only {n_cases} reference cases");
+    eprintln!("counts vs R: {n_cases} cases, {} checks", r.checked);
+    r.finish("counts vs R", 1500);
+}
+
+#[test]
+fn counts_match_scipy() {
+    let cases = load_cases("counts_scipy");
+    let mut r = Report::default();
+    for case in &cases {
+        let id = case["id"].as_str().expect("id");
+        let input = &case["input"];
+        let e = &case["expected"];
+        match case["oracle"].as_str().expect("oracle") {
+            "scipy.stats.fisher_exact" => {
+                let t = fisher_exact(
+                    proportion(&input["canary"]),
+                    proportion(&input["baseline"]),
+                    alternative(&input["alternative"]),
+                    0.95,
+                )
+                .unwrap_or_else(|err| panic!("{id}: {err}"));
+                r.check(id, "p_value", t.p_value, num(&e["p_value"]), REL, ABS);
+                r.check(
+                    id,
+                    "statistic",
+                    t.sample_odds_ratio,
+                    num(&e["statistic"]),
+                    REL,
+                    0.0,
+                );
+            }
+            "scipy.stats.binomtest" => {
+                let t = binom_test(
+                    count(&input["k"]),
+                    count(&input["n"]),
+                    num(&input["p"]),
+                    alternative(&input["alternative"]),
+                    num(&input["confidence_level"]),
+                )
+                .unwrap_or_else(|err| panic!("{id}: {err}"));
+                r.check(id, "p_value", t.p_value, num(&e["p_value"]), REL, ABS);
+                check_ci(&mut r, id, &t.conf_int, &e["conf_int"], REL);
+            }
+            "scipy.stats.chisquare" => {
+                let observed: Vec<u64> = input["observed"]
+                    .as_array()
+                    .expect("observed")
+                    .iter()
+                    .map(count)
+                    .collect();
+                let t = srm_chi_squared(&observed, &nums(&input["shares"]))
+                    .unwrap_or_else(|err| panic!("{id}: {err}"));
+                r.check(id, "statistic", t.statistic, num(&e["statistic"]), REL, ABS);
+                r.check(id, "p_value", t.p_value, num(&e["p_value"]), REL, ABS);
+            }
+            "scipy.stats.false_discovery_control" => {
+                let got = p_adjust(&nums(&input["p_values"]), method(&input["method"]))
+                    .unwrap_or_else(|err| panic!("{id}: {err}"));
+                for (i, (g, w)) in got.iter().zip(nums(&e["adjusted"])).enumerate() {
+                    r.check(id, &format!("adjusted[{i}]"), *g, w, 1e-12, 0.0);
+                }
+            }
+            other => r.fail(id, format!("unknown oracle {other}")),
+        }
+    }
+    eprintln!(
+        "counts vs SciPy: {} cases, {} checks",
+        cases.len(),
+        r.checked
+    );
+    r.finish("counts vs SciPy", 250);
+}
+
+#[test]
+fn invalid_counts_name_the_field() {
+    let err = fisher_exact(
+        Proportion::new(1, 10),
+        Proportion::new(11, 10),
+        Alternative::TwoSided,
+        0.95,
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "baseline.events: 11 events out of 10 trials"
+    );
+    let err = prop_test(
+        Proportion::new(0, 0),
+        Proportion::new(1, 10),
+        Alternative::TwoSided,
+        0.95,
+        false,
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "canary.trials: 0 trials: a proportion needs at least one trial"
+    );
+    let err = poisson_rate_test(
+        Exposure::new(1, 1.0),
+        Exposure::new(1, -2.0),
+        1.0,
+        Alternative::Less,
+        0.95,
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "baseline.exposure: exposure -2 must be finite and > 0"
+    );
+    let err = binom_test(0, 0, 0.5, Alternative::TwoSided, 0.95).unwrap_err();
+    assert!(matches!(
+        err,
+        Error::InvalidCounts {
+            field: "trials",
+            ..
+        }
+    ));
+    let err = p_adjust(&[0.5, -0.1], Adjustment::BenjaminiHochberg).unwrap_err();
+    assert_eq!(
+        err,
+        Error::InvalidPValue {
+            index: 1,
+            value: -0.1
+        }
+    );
+}
+
+#[test]
+fn huge_counts_do_not_lose_precision() {
+    // A billion requests per arm: R gives binom.test(600, 1e9, 5e-7, "greater")$p.value
+    // (checked in the fixtures); here only that nothing is NaN or out of [0, 1].
+    let t = prop_test(
+        Proportion::new(120, 1_000_000_000),
+        Proportion::new(100, 1_000_000_000),
+        Alternative::Greater,
+        0.95,
+        true,
+    )
+    .unwrap();
+    assert!(t.p_value > 0.0 && t.p_value < 1.0);
+    let f = fisher_exact(
+        Proportion::new(30, 500_000_000),
+        Proportion::new(10, 500_000_000),
+        Alternative::TwoSided,
+        0.95,
+    )
+    .unwrap();
+    assert!(f.p_value > 0.0 && f.p_value < 0.01, "{f}");
+}
+
+fn any_alternative() -> impl Strategy<Value = Alternative> {
+    prop_oneof![
+        Just(Alternative::TwoSided),
+        Just(Alternative::Less),
+        Just(Alternative::Greater)
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn p_values_are_probabilities(
+        a in 0u64..60, extra_c in 0u64..60, c in 0u64..60, extra_b in 0u64..60,
+        alt in any_alternative(),
+    ) {
+        let canary = Proportion::new(a, a + extra_c);
+        let baseline = Proportion::new(c, c + extra_b);
+        let f = fisher_exact(canary, baseline, alt, 0.95).unwrap();
+        prop_assert!((0.0..=1.0).contains(&f.p_value), "{f}");
+        prop_assert!(f.conf_int.lower <= f.conf_int.upper || f.conf_int.lower.is_nan());
+        let p = poisson_rate_test(
+            Exposure::new(a, 1.0 + extra_c as f64), Exposure::new(c, 1.0 + extra_b as f64),
+            1.0, alt, 0.9).unwrap();
+        prop_assert!((0.0..=1.0).contains(&p.p_value), "{p}");
+        if a + extra_c > 0 && c + extra_b > 0 {
+            if let Ok(t) = prop_test(canary, baseline, alt, 0.99, true) {
+                prop_assert!((0.0..=1.0).contains(&t.p_value), "{t}");
+            }
+        }
+    }
+
+    #[test]
+    fn swapping_arms_mirrors_the_alternative(
+        a in 0u64..40, extra_c in 0u64..40, c in 0u64..40, extra_b in 0u64..40,
+        alt in any_alternative(),
+    ) {
+        let canary = Proportion::new(a, a + extra_c);
+        let baseline = Proportion::new(c, c + extra_b);
+        let f1 = fisher_exact(canary, baseline, alt, 0.95).unwrap();
+        let f2 = fisher_exact(baseline, canary, alt.mirrored(), 0.95).unwrap();
+        prop_assert!(close(f1.p_value, f2.p_value, 1e-12, 1e-300), "{f1} vs {f2}");
+        let e1 = Exposure::new(a, 2.0);
+        let e2 = Exposure::new(c, 3.0);
+        let p1 = poisson_rate_test(e1, e2, 1.0, alt, 0.95).unwrap();
+        let p2 = poisson_rate_test(e2, e1, 1.0, alt.mirrored(), 0.95).unwrap();
+        prop_assert!(close(p1.p_value, p2.p_value, 1e-12, 1e-300), "{p1} vs {p2}");
+    }
+
+    #[test]
+    fn clopper_pearson_holds_the_estimate(
+        successes in 0u64..200, extra in 0u64..200, p0 in 0.0f64..=1.0,
+        alt in any_alternative(), level in prop_oneof![Just(0.9), Just(0.95), Just(0.99)],
+    ) {
+        let trials = successes + extra;
+        prop_assume!(trials > 0);
+        let t = binom_test(successes, trials, p0, alt, level).unwrap();
+        prop_assert!((0.0..=1.0).contains(&t.p_value), "{t}");
+        prop_assert!(t.conf_int.contains(t.estimate), "{t}");
+    }
+
+    #[test]
+    fn p_adjust_is_monotone_and_never_below_raw(
+        p in proptest::collection::vec(0.0f64..=1.0, 1..30),
+    ) {
+        for m in [Adjustment::Bonferroni, Adjustment::Holm, Adjustment::Hochberg,
+                  Adjustment::BenjaminiHochberg, Adjustment::BenjaminiYekutieli] {
+            let adj = p_adjust(&p, m).unwrap();
+            for i in 0..p.len() {
+                prop_assert!(adj[i] >= p[i] && adj[i] <= 1.0, "{m}: {} < {}", adj[i], p[i]);
+                for j in 0..p.len() {
+                    if p[i] <= p[j] {
+                        prop_assert!(adj[i] <= adj[j], "{m}: not monotone");
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn results_print_one_compact_line() {
+    let f = fisher_exact(
+        Proportion::new(9, 40),
+        Proportion::new(2, 45),
+        Alternative::TwoSided,
+        0.95,
+    )
+    .unwrap();
+    assert_eq!(
+        f.to_string(),
+        "Fisher exact (two-sided): p = 0.02104, OR = 6.117 [1.152, 62.1] (95%)"
+    );
+    let p = poisson_rate_test(
+        Exposure::new(12, 1.0),
+        Exposure::new(3, 1.0),
+        1.0,
+        Alternative::Greater,
+        0.9,
+    )
+    .unwrap();
+    assert!(p
+        .to_string()
+        .starts_with("Poisson rate ratio (greater): 12 canary vs 3 baseline events, RR = 4 ["));
+    let t = prop_test(
+        Proportion::new(30, 1000),
+        Proportion::new(18, 1000),
+        Alternative::TwoSided,
+        0.95,
+        true,
+    )
+    .unwrap();
+    assert!(t.to_string().starts_with(
+        "2-sample proportions (two-sided, continuity corrected): X-squared = 2.583, p = "
+    ));
+    let s = srm_chi_squared(&[9050, 950], &[0.9, 0.1]).unwrap();
+    assert_eq!(
+        s.to_string(),
+        "SRM chi-squared (2 arms): X-squared = 2.778, df = 1, p = 0.09558"
+    );
+    assert_eq!(Adjustment::BenjaminiHochberg.to_string(), "BH");
+}
