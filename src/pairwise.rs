@@ -13,10 +13,14 @@
 //! Several ranks (the median and the interval's ends) first share rounds that bracket all of
 //! them, then finish one by one.
 
-/// Sample size per round: the band shrinks to about 6/√S of its size each round.
+use crate::sorted::{key, unkey};
+
+/// Largest sample per round: the band shrinks to about 6/√S of its size each round.
 const SAMPLE: usize = 4096;
+/// Smallest sample per round.
+const SAMPLE_MIN: usize = 256;
 /// Below this many band elements (or 2(n+m), if larger) the band is gathered and selected.
-const GATHER_MIN: u64 = 4096;
+const GATHER_MIN: u64 = 16384;
 
 /// Pairwise differences of two sorted samples, ready for order statistics.
 pub(crate) struct PairwiseDifferences<'a> {
@@ -84,6 +88,12 @@ impl<'a> PairwiseDifferences<'a> {
         }
     }
 
+    /// Sample size: large enough to shrink the band fast, small enough that sorting it stays
+    /// cheap next to one O(n + m) walk.
+    fn sample_size(&self) -> usize {
+        ((self.rows.len() + self.m()) / 4).clamp(SAMPLE_MIN, SAMPLE)
+    }
+
     fn gather_limit(&self) -> u64 {
         GATHER_MIN.max(2 * (self.rows.len() + self.m()) as u64)
     }
@@ -118,8 +128,16 @@ impl<'a> PairwiseDifferences<'a> {
                 break;
             };
             let c = self.count_band([
-                Walk::new(&band, a, false, &mut scratch),
-                Walk::new(&band, b, false, &mut scratch2),
+                Walk {
+                    band: &band,
+                    v: a,
+                    first: &mut scratch,
+                },
+                Walk {
+                    band: &band,
+                    v: b,
+                    first: &mut scratch2,
+                },
             ]);
             if c[0] < k_min {
                 band.lo.copy_from_slice(&scratch);
@@ -140,12 +158,14 @@ impl<'a> PairwiseDifferences<'a> {
         } else {
             None
         };
+        let mut gather = Vec::new();
         ks.iter()
             .map(|&k| {
                 let mut work = Scratch {
                     first: &mut scratch,
                     second: &mut scratch2,
                     sample: &mut sample,
+                    gather: &mut gather,
                 };
                 self.finish(band.clone(), k, &mut rng, &mut work, shared.as_deref())
             })
@@ -177,7 +197,7 @@ impl<'a> PairwiseDifferences<'a> {
     ) -> (f64, Option<f64>) {
         loop {
             if band.c_hi - band.c_lo <= self.gather_limit() {
-                return self.gather_select(&band, k - band.c_lo);
+                return self.gather_select(&band, k - band.c_lo, work.gather);
             }
             let sample: &[f64] = match first_sample.take() {
                 Some(s) => s,
@@ -195,8 +215,16 @@ impl<'a> PairwiseDifferences<'a> {
             let counted: [Option<(f64, u64)>; 2] = match (lo, hi) {
                 (Some(a), Some(b)) if a < b => {
                     let c = self.count_band([
-                        Walk::new(&band, a, false, &mut *work.first),
-                        Walk::new(&band, b, false, &mut *work.second),
+                        Walk {
+                            band: &band,
+                            v: a,
+                            first: &mut *work.first,
+                        },
+                        Walk {
+                            band: &band,
+                            v: b,
+                            first: &mut *work.second,
+                        },
                     ]);
                     [Some((a, c[0])), Some((b, c[1]))]
                 }
@@ -236,74 +264,81 @@ impl<'a> PairwiseDifferences<'a> {
     /// `#{d ≤ v}`, recording each row's first column with `d ≤ v`. Valid for a pivot `v` taken
     /// from the band: columns left of the band are above it and right of the band below it.
     fn count_le_band(&self, band: &Band, v: f64, first: &mut [u32]) -> u64 {
-        self.count_band([Walk::new(band, v, false, first)])[0]
+        self.count_band([Walk { band, v, first }])[0]
     }
 
-    /// `#{d < v}`, recording each row's first column with `d < v`.
+    /// `#{d < v}`, recording each row's first column with `d < v`: `d < v` is `d ≤ v⁻` for the
+    /// largest float `v⁻` below `v`, since every difference is a float.
     fn count_lt_band(&self, band: &Band, v: f64, first: &mut [u32]) -> u64 {
-        self.count_band([Walk::new(band, v, true, first)])[0]
+        if v == f64::NEG_INFINITY {
+            first.copy_from_slice(&band.lo);
+            return band.c_lo;
+        }
+        self.count_band([Walk {
+            band,
+            v: v.next_down(),
+            first,
+        }])[0]
     }
 
-    /// Runs one or two counting walks (one per pivot) at once, split into four pieces of rows
-    /// that advance in lockstep.
-    ///
-    /// One walk is a staircase: each step moves right along the row (`d` above the pivot) or
-    /// down to the next row, with no data-dependent branch, so its speed is bounded by the
-    /// latency of its load-subtract-compare chain. Four independent pieces side by side, each
-    /// seeded by a binary search in its first row, let the processor overlap those chains.
+    /// Runs counting walks, one per pivot; see [`Self::walk`].
     fn count_band<const W: usize>(&self, walks: [Walk<'_>; W]) -> [u64; W] {
-        const PIECES: usize = 4;
-        let segments = PIECES / W;
-        let n = self.rows.len();
-        let mut pieces: [Piece<'_>; PIECES] = std::array::from_fn(|_| Piece::empty());
-        let mut slot = 0;
-        for (wi, w) in walks.into_iter().enumerate() {
-            let mut rest = w.first;
-            let mut base = 0;
-            for s in 0..segments {
-                let end = n * (s + 1) / segments;
-                let (out, tail) = rest.split_at_mut(end - base);
-                rest = tail;
-                if base < end {
-                    // Seed at the piece's first row by binary search within that row's band.
-                    let (h, l) = (w.band.hi[base] as usize, w.band.lo[base] as usize);
-                    let x = self.rows[base];
-                    let (v, strict) = (w.v, w.strict);
-                    let j = h + self.cols[h..l].partition_point(|&y| above(x - y, v, strict));
-                    pieces[slot] = Piece {
-                        i: base,
-                        end,
-                        base,
-                        j,
-                        count: 0,
-                        v,
-                        strict,
-                        hi: &w.band.hi,
-                        walk: wi,
-                        first: out,
-                    };
-                }
-                slot += 1;
-                base = end;
-            }
-        }
-        let m = self.m() as u64;
+        walks.map(|w| self.walk(w.band, w.v, w.first))
+    }
+
+    /// `#{d ≤ v}` and each row's first column with `d ≤ v`, by a staircase walk: each step
+    /// moves right along the row (`d > v`) or down to the next row, with no data-dependent
+    /// branch, so its speed is bounded by the latency of its load-subtract-compare chain. The
+    /// rows are cut into four pieces, each seeded by a binary search in its first row, that
+    /// advance in lockstep so the processor overlaps their chains.
+    fn walk(&self, band: &Band, v: f64, first: &mut [u32]) -> u64 {
         let (rows, cols) = (self.rows, self.cols);
-        let [p0, p1, p2, p3] = &mut pieces;
-        while p0.i < p0.end && p1.i < p1.end && p2.i < p2.end && p3.i < p3.end {
-            p0.step(rows, cols, m);
-            p1.step(rows, cols, m);
-            p2.step(rows, cols, m);
-            p3.step(rows, cols, m);
-        }
-        let mut counts = [0u64; W];
-        for p in pieces.iter_mut() {
-            while p.i < p.end {
-                p.step(rows, cols, m);
+        let n = rows.len();
+        let (hi, lo) = (&band.hi[..n], &band.lo[..n]);
+        let first = &mut first[..n];
+        let ends = [n / 4, n / 2, 3 * n / 4, n];
+        let starts = [0, n / 4, n / 2, 3 * n / 4];
+        let mut seeds = [0usize; 4];
+        for (seed, &start) in seeds.iter_mut().zip(&starts) {
+            if start < n {
+                let (h, l) = (hi[start] as usize, lo[start] as usize);
+                let x = rows[start];
+                *seed = h + cols[h..l].partition_point(|&y| x - y > v);
             }
-            counts[p.walk] += p.count;
         }
-        counts
+        let [mut i0, mut i1, mut i2, mut i3] = starts;
+        let [mut j0, mut j1, mut j2, mut j3] = seeds;
+        macro_rules! step {
+            ($i:ident, $j:ident) => {{
+                let j = $j.max(hi[$i] as usize);
+                // The sentinel +inf at cols[m] ends every row: x − inf = −inf is never above.
+                let up = rows[$i] - cols[j] > v;
+                first[$i] = j as u32;
+                $j = j + up as usize;
+                $i += !up as usize;
+            }};
+        }
+        while i0 < ends[0] && i1 < ends[1] && i2 < ends[2] && i3 < ends[3] {
+            step!(i0, j0);
+            step!(i1, j1);
+            step!(i2, j2);
+            step!(i3, j3);
+        }
+        while i0 < ends[0] {
+            step!(i0, j0);
+        }
+        while i1 < ends[1] {
+            step!(i1, j1);
+        }
+        while i2 < ends[2] {
+            step!(i2, j2);
+        }
+        while i3 < ends[3] {
+            step!(i3, j3);
+        }
+        // Each row contributes the columns at or right of its first column at or below v.
+        let m = self.m() as u64;
+        first.iter().map(|&j| m - j as u64).sum()
     }
 
     /// Draws a uniform sample (with replacement) of the band's differences, sorted.
@@ -313,23 +348,23 @@ impl<'a> PairwiseDifferences<'a> {
         let m = self.m() as u64;
         if active == self.len() {
             // The whole matrix: draw cells directly.
-            for _ in 0..SAMPLE {
+            for _ in 0..self.sample_size() {
                 let r = rng.below(active);
                 out.push(self.rows[(r / m) as usize] - self.cols[(r % m) as usize]);
             }
         } else {
-            let mut ranks: Vec<u64> = (0..SAMPLE).map(|_| rng.below(active)).collect();
+            let mut ranks: Vec<u64> = (0..self.sample_size()).map(|_| rng.below(active)).collect();
             ranks.sort_unstable();
-            let mut start = 0u64;
-            let mut r = ranks.iter().peekable();
+            let (mut next, mut start) = (0usize, 0u64);
             for (i, &x) in self.rows.iter().enumerate() {
-                let end = start + (band.lo[i] - band.hi[i]) as u64;
-                while let Some(&&t) = r.peek() {
-                    if t >= end {
-                        break;
-                    }
-                    out.push(x - self.cols[(band.hi[i] as u64 + (t - start)) as usize]);
-                    r.next();
+                let (h, l) = (band.hi[i] as u64, band.lo[i] as u64);
+                let end = start + (l - h);
+                while next < ranks.len() && ranks[next] < end {
+                    out.push(x - self.cols[(h + ranks[next] - start) as usize]);
+                    next += 1;
+                }
+                if next == ranks.len() {
+                    break;
                 }
                 start = end;
             }
@@ -340,16 +375,16 @@ impl<'a> PairwiseDifferences<'a> {
     /// Gathers the band and selects its `rank`-th (1-based) element.
     /// Gathers the band and selects its `rank`-th (1-based) element and the next one, if the
     /// band holds it.
-    fn gather_select(&self, band: &Band, rank: u64) -> (f64, Option<f64>) {
-        let mut buf = Vec::with_capacity((band.c_hi - band.c_lo) as usize);
+    fn gather_select(&self, band: &Band, rank: u64, buf: &mut Vec<u64>) -> (f64, Option<f64>) {
+        // Select on order-preserving integer keys: cheaper to compare than floats.
+        buf.clear();
         for (i, &x) in self.rows.iter().enumerate() {
-            for &y in &self.cols[band.hi[i] as usize..band.lo[i] as usize] {
-                buf.push(x - y);
-            }
+            let cols = &self.cols[band.hi[i] as usize..band.lo[i] as usize];
+            buf.extend(cols.iter().map(|&y| key(x - y)));
         }
-        let (_, &mut kth, above) = buf.select_nth_unstable_by((rank - 1) as usize, f64::total_cmp);
-        let next = above.iter().copied().min_by(f64::total_cmp);
-        (kth, next)
+        let (_, &mut kth, above) = buf.select_nth_unstable((rank - 1) as usize);
+        let next = above.iter().copied().min();
+        (unkey(kth), next.map(unkey))
     }
 
     /// The smallest difference strictly greater than `v`, if any: one walk.
@@ -381,16 +416,7 @@ struct Scratch<'s> {
     first: &'s mut [u32],
     second: &'s mut [u32],
     sample: &'s mut Vec<f64>,
-}
-
-/// Whether a difference lies above the pivot: `d > v`, or `d ≥ v` for a strict count.
-#[inline(always)]
-fn above(d: f64, v: f64, strict: bool) -> bool {
-    if strict {
-        d >= v
-    } else {
-        d > v
-    }
+    gather: &'s mut Vec<u64>,
 }
 
 /// One counting walk to run: a band, a pivot and where to record each row's first column at or
@@ -398,64 +424,7 @@ fn above(d: f64, v: f64, strict: bool) -> bool {
 struct Walk<'b> {
     band: &'b Band,
     v: f64,
-    strict: bool,
     first: &'b mut [u32],
-}
-
-impl<'b> Walk<'b> {
-    fn new(band: &'b Band, v: f64, strict: bool, first: &'b mut [u32]) -> Self {
-        Walk {
-            band,
-            v,
-            strict,
-            first,
-        }
-    }
-}
-
-/// A walk over a contiguous range of rows.
-struct Piece<'b> {
-    i: usize,
-    end: usize,
-    base: usize,
-    j: usize,
-    count: u64,
-    v: f64,
-    strict: bool,
-    hi: &'b [u32],
-    /// Index of the walk this piece belongs to.
-    walk: usize,
-    first: &'b mut [u32],
-}
-
-impl Piece<'_> {
-    /// A piece with no rows.
-    fn empty() -> Self {
-        Piece {
-            i: 0,
-            end: 0,
-            base: 0,
-            j: 0,
-            count: 0,
-            v: 0.0,
-            strict: false,
-            hi: &[],
-            walk: 0,
-            first: &mut [],
-        }
-    }
-
-    #[inline(always)]
-    fn step(&mut self, rows: &[f64], cols: &[f64], m: u64) {
-        let i = self.i;
-        let j = self.j.max(self.hi[i] as usize);
-        // The sentinel +inf at cols[m] ends every row: x − inf = −inf is never above.
-        let up = above(rows[i] - cols[j], self.v, self.strict);
-        self.first[i - self.base] = j as u32;
-        self.j = j + up as usize;
-        self.count += (!up as u64) * (m - self.j as u64);
-        self.i = i + !up as usize;
-    }
 }
 
 #[cfg(test)]

@@ -5,14 +5,14 @@ use crate::error::{check_sample, Arm, Result};
 /// Maps a finite f64 to a u64 whose unsigned order is the numeric order (`-0.0` is folded into
 /// `+0.0` first, so the two compare equal as they do in IEEE arithmetic).
 #[inline]
-fn key(v: f64) -> u64 {
+pub(crate) fn key(v: f64) -> u64 {
     let b = (v + 0.0).to_bits();
     b ^ ((((b as i64) >> 63) as u64) | (1 << 63))
 }
 
 /// Inverse of [`key`].
 #[inline]
-fn unkey(k: u64) -> f64 {
+pub(crate) fn unkey(k: u64) -> f64 {
     let b = if k >> 63 == 1 { k ^ (1 << 63) } else { !k };
     f64::from_bits(b)
 }
