@@ -100,6 +100,14 @@ pub enum Error {
         /// The value itself (NaN or an infinity).
         value: f64,
     },
+    /// Paired samples whose arms differ in length: each canary point needs its baseline point.
+    #[error("paired samples differ in length: {n_baseline} baseline vs {n_canary} canary points")]
+    LengthMismatch {
+        /// Baseline length.
+        n_baseline: usize,
+        /// Canary length.
+        n_canary: usize,
+    },
     /// A p-value handed to a multiple-testing adjustment is NaN or outside [0, 1].
     #[error("p_values[{index}] = {value} is not a probability in [0, 1]")]
     InvalidPValue {

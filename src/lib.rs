@@ -31,6 +31,7 @@ mod quantile;
 mod rank_sum;
 mod rank_sum_null;
 mod ranks;
+mod signed_rank;
 mod sorted;
 mod srm;
 mod summary;
@@ -47,5 +48,8 @@ pub use crate::hypothesis::{Alternative, ConfidenceInterval, Method, MethodUsed}
 pub use crate::multiple_testing::{p_adjust, Adjustment};
 pub use crate::quantile::{quantile, quantile_sorted, quantiles, sorted_sample, QuantileType};
 pub use crate::rank_sum::{mann_whitney, MannWhitney, MannWhitneyConfig, TwoSample, EXACT_BELOW};
+pub use crate::signed_rank::{
+    PairedSample, PairedShift, PairedShiftConfig, SignedRank, SignedRankConfig,
+};
 pub use crate::srm::{srm_binomial, srm_chi_squared, SrmTest};
 pub use crate::summary::Summary;

@@ -28,6 +28,9 @@ pub(crate) struct PairwiseDifferences<'a> {
     rows: &'a [f64],
     /// Baseline, sorted ascending, followed by one `+inf` sentinel: the columns.
     cols: &'a [f64],
+    /// Walsh mode: the columns are the rows negated and reversed, and row i keeps only its
+    /// first n − i columns, so the matrix holds each sum `x_i + x_j`, i ≤ j, once.
+    triangle: bool,
 }
 
 /// Per-row column bands: columns `< hi[i]` hold differences above every band element, columns
@@ -66,6 +69,29 @@ impl<'a> PairwiseDifferences<'a> {
         PairwiseDifferences {
             rows: canary_sorted,
             cols: baseline_with_sentinel,
+            triangle: false,
+        }
+    }
+
+    /// The pairwise sums `x_i + x_j` (i ≤ j) of one sorted sample, as differences
+    /// `x_i − (−x_j)`; `negated` is the sample negated and reversed (so ascending), followed by a
+    /// `+inf` sentinel.
+    pub(crate) fn walsh_sums(sorted: &'a [f64], negated: &'a [f64]) -> Self {
+        debug_assert_eq!(sorted.len() + 1, negated.len());
+        PairwiseDifferences {
+            rows: sorted,
+            cols: negated,
+            triangle: true,
+        }
+    }
+
+    /// Number of columns row `i` holds.
+    #[inline]
+    fn limit(&self, i: usize) -> usize {
+        if self.triangle {
+            self.rows.len() - i
+        } else {
+            self.m()
         }
     }
 
@@ -75,14 +101,19 @@ impl<'a> PairwiseDifferences<'a> {
 
     /// Number of pairs n·m.
     pub(crate) fn len(&self) -> u64 {
-        self.rows.len() as u64 * self.m() as u64
+        let n = self.rows.len() as u64;
+        if self.triangle {
+            n * (n + 1) / 2
+        } else {
+            n * self.m() as u64
+        }
     }
 
     fn full_band(&self) -> Band {
         let n = self.rows.len();
         Band {
             hi: vec![0; n],
-            lo: vec![self.m() as u32; n],
+            lo: (0..n).map(|i| self.limit(i) as u32).collect(),
             c_hi: self.len(),
             c_lo: 0,
         }
@@ -336,9 +367,14 @@ impl<'a> PairwiseDifferences<'a> {
         while i3 < ends[3] {
             step!(i3, j3);
         }
-        // Each row contributes the columns at or right of its first column at or below v.
-        let m = self.m() as u64;
-        first.iter().map(|&j| m - j as u64).sum()
+        // Each row contributes its columns at or right of its first column at or below v (in
+        // Walsh mode the walk may pass a row's last column: clamp to the band).
+        let mut count = 0u64;
+        for (i, (f, &l)) in first.iter_mut().zip(lo).enumerate() {
+            *f = (*f).min(l);
+            count += (self.limit(i) - *f as usize) as u64;
+        }
+        count
     }
 
     /// Draws a uniform sample (with replacement) of the band's differences, sorted.
@@ -346,7 +382,7 @@ impl<'a> PairwiseDifferences<'a> {
         let active = band.c_hi - band.c_lo;
         out.clear();
         let m = self.m() as u64;
-        if active == self.len() {
+        if active == self.len() && !self.triangle {
             // The whole matrix: draw cells directly.
             for _ in 0..self.sample_size() {
                 let r = rng.below(active);
@@ -391,13 +427,14 @@ impl<'a> PairwiseDifferences<'a> {
     pub(crate) fn next_above(&self, v: f64) -> Option<f64> {
         let mut best: Option<f64> = None;
         let mut j = 0usize;
-        for &x in self.rows {
+        for (i, &x) in self.rows.iter().enumerate() {
             // Columns < j have x − y > v for this row (the pointer only moves right).
             while x - self.cols[j] > v {
                 j += 1;
             }
-            if j > 0 {
-                let d = x - self.cols[j - 1];
+            let last_above = j.min(self.limit(i));
+            if last_above > 0 {
+                let d = x - self.cols[last_above - 1];
                 best = Some(best.map_or(d, |b| b.min(d)));
             }
         }
@@ -438,6 +475,35 @@ mod tests {
             .collect();
         d.sort_unstable_by(f64::total_cmp);
         d
+    }
+
+    #[test]
+    fn walsh_sums_match_brute_force() {
+        let mut rng = SplitMix(11);
+        for n in [1usize, 2, 3, 7, 40, 300] {
+            let mut x: Vec<f64> = (0..n).map(|_| (rng.below(60) as f64) - 20.0).collect();
+            x.sort_unstable_by(f64::total_cmp);
+            let mut neg: Vec<f64> = x.iter().rev().map(|v| -v).collect();
+            neg.push(f64::INFINITY);
+            let mut sums = Vec::new();
+            for i in 0..n {
+                for j in i..n {
+                    sums.push(x[i] + x[j]);
+                }
+            }
+            sums.sort_unstable_by(f64::total_cmp);
+            let w = PairwiseDifferences::walsh_sums(&x, &neg);
+            assert_eq!(w.len() as usize, sums.len());
+            for k in [1, sums.len() / 3 + 1, sums.len() / 2 + 1, sums.len()] {
+                assert_eq!(w.kth(k as u64), sums[k - 1], "n={n} k={k}");
+            }
+            let v = sums[sums.len() / 2];
+            assert_eq!(
+                w.count_le(v),
+                sums.iter().filter(|&&s| s <= v).count() as u64
+            );
+            assert_eq!(w.next_above(v), sums.iter().copied().find(|&s| s > v));
+        }
     }
 
     #[test]

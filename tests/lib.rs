@@ -10,3 +10,4 @@ mod reference_counts;
 mod reference_descriptive;
 mod reference_effect;
 mod reference_rank;
+mod reference_signed_rank;

@@ -144,3 +144,118 @@ proptest! {
             "{h1} vs {h2}");
     }
 }
+
+mod paired {
+    use canary_verdict::{
+        Alternative, Method, MethodUsed, PairedSample, PairedShiftConfig, SignedRankConfig,
+    };
+    use proptest::prelude::*;
+
+    /// The exact conditional p-value by enumerating all 2^n sign patterns of the doubled
+    /// mid-ranks of |d| (zeros dropped).
+    fn enumerate_p(diffs: &[f64], alt: Alternative) -> f64 {
+        let x: Vec<f64> = diffs.iter().copied().filter(|&d| d != 0.0).collect();
+        let n = x.len();
+        let mut abs: Vec<f64> = x.iter().map(|v| v.abs()).collect();
+        abs.sort_by(f64::total_cmp);
+        let score = |v: f64| -> u64 {
+            let below = abs.iter().filter(|&&a| a < v.abs()).count() as u64;
+            let equal = abs.iter().filter(|&&a| a == v.abs()).count() as u64;
+            2 * below + equal + 1
+        };
+        let scores: Vec<u64> = x.iter().map(|&v| score(v)).collect();
+        let observed: u64 = x
+            .iter()
+            .zip(&scores)
+            .filter(|(v, _)| **v > 0.0)
+            .map(|(_, s)| s)
+            .sum();
+        let total: u64 = scores.iter().sum();
+        let (mut le, mut ge) = (0u64, 0u64);
+        for mask in 0u64..(1 << n) {
+            let s: u64 = (0..n)
+                .filter(|i| mask >> i & 1 == 1)
+                .map(|i| scores[i])
+                .sum();
+            le += (s <= observed) as u64;
+            ge += (s >= observed) as u64;
+        }
+        let all = (1u64 << n) as f64;
+        match alt {
+            Alternative::Less => le as f64 / all,
+            Alternative::Greater => ge as f64 / all,
+            _ => {
+                let tail = if 2 * observed > total { ge } else { le };
+                (2.0 * tail as f64 / all).min(1.0)
+            }
+        }
+    }
+
+    fn alternative() -> impl Strategy<Value = Alternative> {
+        prop_oneof![
+            Just(Alternative::TwoSided),
+            Just(Alternative::Less),
+            Just(Alternative::Greater)
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 200, .. ProptestConfig::default() })]
+
+        #[test]
+        fn exact_conditional_matches_enumeration(
+            d in prop::collection::vec((-6i32..7).prop_map(|v| f64::from(v) * 0.5), 1..14),
+            alt in alternative(),
+        ) {
+            let paired = PairedSample::from_differences(&d).unwrap();
+            let cfg = SignedRankConfig { alternative: alt, method: Method::Exact, ..Default::default() };
+            let t = paired.signed_rank(&cfg).unwrap();
+            if t.n_nonzero > 0 {
+                let want = enumerate_p(&d, alt);
+                prop_assert!((t.p_value - want).abs() <= 1e-12 * want.max(1e-300), "{} vs {}", t.p_value, want);
+                if t.ties {
+                    prop_assert_eq!(t.method, MethodUsed::ExactConditional);
+                }
+            }
+        }
+
+        #[test]
+        fn swapping_arms_mirrors_the_paired_test(
+            b in prop::collection::vec(-50i32..50, 1..80),
+            shift in -20i32..20,
+            alt in alternative(),
+            method in prop_oneof![Just(Method::Auto), Just(Method::Asymptotic)],
+        ) {
+            let base: Vec<f64> = b.iter().map(|&v| f64::from(v)).collect();
+            let can: Vec<f64> = b.iter().enumerate().map(|(i, &v)| f64::from(v + shift) + (i % 3) as f64).collect();
+            let cfg = SignedRankConfig { alternative: alt, method, ..Default::default() };
+            let t = PairedSample::new(&base, &can).unwrap().signed_rank(&cfg).unwrap();
+            let s = PairedSample::new(&can, &base).unwrap()
+                .signed_rank(&SignedRankConfig { alternative: alt.mirrored(), ..cfg }).unwrap();
+            prop_assert!((0.0..=1.0).contains(&t.p_value));
+            prop_assert!((t.p_value - s.p_value).abs() <= 1e-12 * t.p_value.max(1e-300));
+        }
+
+        #[test]
+        fn walsh_interval_is_bit_exact_and_holds_the_estimate(
+            d in prop_oneof![
+                prop::collection::vec((-40i32..40).prop_map(f64::from), 60..500),
+                prop::collection::vec(-1e4f64..1e4, 60..500),
+            ],
+            level in 0.5f64..0.999,
+        ) {
+            let paired = PairedSample::from_differences(&d).unwrap();
+            let cfg = PairedShiftConfig { conf_level: level, method: Method::Asymptotic, ..Default::default() };
+            let Ok(h) = paired.hodges_lehmann(&cfg) else { return Ok(()); };
+            let x: Vec<f64> = paired.differences().iter().copied().filter(|&v| v != 0.0).collect();
+            let mut a = Vec::new();
+            for i in 0..x.len() { for j in i..x.len() { a.push((x[i] + x[j]) / 2.0); } }
+            a.sort_by(f64::total_cmp);
+            prop_assert!(a.contains(&h.interval.lower) && a.contains(&h.interval.upper), "{h}");
+            let m = a.len();
+            let median = if m % 2 == 1 { a[m / 2] } else { (a[m / 2 - 1] + a[m / 2]) / 2.0 };
+            prop_assert_eq!(h.estimate.to_bits(), median.to_bits());
+            prop_assert!(h.interval.contains(h.estimate));
+        }
+    }
+}
