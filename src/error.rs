@@ -100,6 +100,37 @@ pub enum Error {
         /// The value itself (NaN or an infinity).
         value: f64,
     },
+    /// A policy field is invalid; names the metric (or group) and the field.
+    #[error("policy: {}{field}: {problem}", if metric.is_empty() { String::new() } else { format!("metric {metric}: ") })]
+    InvalidPolicy {
+        /// The metric or group at fault (empty for canary-level fields).
+        metric: String,
+        /// The field, as spelled in the policy.
+        field: &'static str,
+        /// What is wrong, with the values.
+        problem: String,
+    },
+    /// Input data for a metric is invalid; names the metric, the arm and the field.
+    #[error("metric {metric}: {arm} {field}: {problem}")]
+    InvalidData {
+        /// The metric.
+        metric: String,
+        /// The arm.
+        arm: Arm,
+        /// The field at fault (`value`, `events`, `trials`, `timestamp`, ...).
+        field: &'static str,
+        /// What is wrong, with the values.
+        problem: String,
+    },
+    /// The data handed to the judge do not match the policy (a metric given twice, or one the
+    /// policy does not list).
+    #[error("metric {metric}: {problem}")]
+    DataMismatch {
+        /// The metric.
+        metric: String,
+        /// What is wrong.
+        problem: String,
+    },
     /// Paired samples whose arms differ in length: each canary point needs its baseline point.
     #[error("paired samples differ in length: {n_baseline} baseline vs {n_canary} canary points")]
     LengthMismatch {

@@ -17,6 +17,9 @@
 
 #[cfg(feature = "ndarray")]
 mod arrays;
+mod classify;
+mod cleaning;
+mod compare;
 mod counts;
 mod discrete;
 mod dist;
@@ -25,17 +28,24 @@ mod error;
 mod fences;
 mod hodges_lehmann;
 mod hypothesis;
+mod judge;
 mod multiple_testing;
 mod pairwise;
+mod policy;
 mod quantile;
 mod rank_sum;
 mod rank_sum_null;
 mod ranks;
+mod score;
+mod series;
 mod signed_rank;
 mod sorted;
 mod srm;
 mod summary;
+mod verdict;
 
+pub use crate::classify::{Classification, MetricJudgment};
+pub use crate::compare::TestDetails;
 pub use crate::counts::{
     binom_test, fisher_exact, poisson_rate_test, prop_test, BinomialTest, Exposure, FisherExact,
     PoissonRateTest, Proportion, ProportionTest,
@@ -45,11 +55,20 @@ pub use crate::error::{Arm, Error, Result};
 pub use crate::fences::Fences;
 pub use crate::hodges_lehmann::{hodges_lehmann, HodgesLehmann, HodgesLehmannConfig};
 pub use crate::hypothesis::{Alternative, ConfidenceInterval, Method, MethodUsed};
+pub use crate::judge::judge;
 pub use crate::multiple_testing::{p_adjust, Adjustment};
+pub use crate::policy::{
+    Bounds, CanaryPolicy, Comparator, Direction, EffectMeasure, MetricKind, MetricPolicy,
+    NanPolicy, OutlierPolicy, RelativeBounds, ScoreThresholds, SrmAction, SrmPolicy, Statistic,
+    Tolerance, DEFAULT_GROUP,
+};
 pub use crate::quantile::{quantile, quantile_sorted, quantiles, sorted_sample, QuantileType};
 pub use crate::rank_sum::{mann_whitney, MannWhitney, MannWhitneyConfig, TwoSample, EXACT_BELOW};
+pub use crate::score::GroupScore;
+pub use crate::series::{CountPoint, MetricData, Point, Series};
 pub use crate::signed_rank::{
     PairedSample, PairedShift, PairedShiftConfig, SignedRank, SignedRankConfig,
 };
 pub use crate::srm::{srm_binomial, srm_chi_squared, SrmTest};
 pub use crate::summary::Summary;
+pub use crate::verdict::{Judgment, Reason, Severity, Verdict};

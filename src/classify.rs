@@ -1,0 +1,342 @@
+//! Classification: a metric's comparison against its policy's tolerances and bounds gives one
+//! label and a one-line reason with the numbers.
+
+use std::fmt;
+
+use crate::compare::{statistic_of, Comparison, TestDetails};
+use crate::hypothesis::{fmt_g, ConfidenceInterval};
+use crate::policy::{Direction, EffectMeasure, MetricPolicy, Statistic};
+use crate::summary::Summary;
+
+/// The label of one metric.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum Classification {
+    /// No harmful change beyond the tolerance.
+    Pass,
+    /// A harmful increase (or a breached upper bound).
+    High,
+    /// A harmful decrease (or a breached lower bound).
+    Low,
+    /// No data, and the metric does not require data: left out of the score.
+    NoData,
+    /// No data for a metric that must have data: a failure.
+    NoDataFail,
+    /// Too few points to judge: left out of the score.
+    Inconclusive,
+    /// The data could not be judged (invalid input): a failure.
+    Error,
+}
+
+impl Classification {
+    /// Whether the label counts in its groups' scores.
+    pub fn is_counted(self) -> bool {
+        !matches!(self, Classification::NoData | Classification::Inconclusive)
+    }
+
+    /// Whether the label is a failure.
+    pub fn is_failure(self) -> bool {
+        matches!(
+            self,
+            Classification::High
+                | Classification::Low
+                | Classification::NoDataFail
+                | Classification::Error
+        )
+    }
+}
+
+impl fmt::Display for Classification {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Classification::Pass => "PASS",
+            Classification::High => "HIGH",
+            Classification::Low => "LOW",
+            Classification::NoData => "NODATA",
+            Classification::NoDataFail => "NODATA!",
+            Classification::Inconclusive => "INCONCL",
+            Classification::Error => "ERROR",
+        })
+    }
+}
+
+/// The judgment of one metric.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct MetricJudgment {
+    /// The metric's name.
+    pub name: String,
+    /// Its label.
+    pub classification: Classification,
+    /// A change past the critical tolerance, or a breached bound: rolls back on its own.
+    pub critical_breach: bool,
+    /// Whether the metric is critical in the policy.
+    pub critical: bool,
+    /// Whether the metric is muted (reported, never counted).
+    pub muted: bool,
+    /// One line with the numbers behind the label.
+    pub reason: String,
+    /// The test's p-value, one-sided in the direction of harm (two-sided for `either`).
+    pub p_value: Option<f64>,
+    /// The p-value after the multiple-testing adjustment.
+    pub adjusted_p: Option<f64>,
+    /// The shift in the metric's units, or the rate ratio for counters.
+    pub estimate: Option<f64>,
+    /// Its confidence interval.
+    pub interval: Option<ConfidenceInterval>,
+    /// The effect on the tolerance's scale.
+    pub effect: Option<f64>,
+    /// The scale of `effect`.
+    pub measure: EffectMeasure,
+    /// Baseline size after cleaning (points, or trials for counters).
+    pub n_baseline: usize,
+    /// Canary size after cleaning.
+    pub n_canary: usize,
+    /// The baseline's summary statistics.
+    pub baseline: Option<Summary>,
+    /// The canary's summary statistics.
+    pub canary: Option<Summary>,
+    /// The test's full result.
+    pub details: Option<TestDetails>,
+}
+
+impl MetricJudgment {
+    /// A judgment without a comparison (no data, too little data, an error).
+    pub(crate) fn bare(policy: &MetricPolicy, label: Classification, reason: String) -> Self {
+        MetricJudgment {
+            name: policy.name.clone(),
+            classification: label,
+            critical_breach: false,
+            critical: policy.critical,
+            muted: policy.muted,
+            reason,
+            p_value: None,
+            adjusted_p: None,
+            estimate: None,
+            interval: None,
+            effect: None,
+            measure: policy.tolerance.measure,
+            n_baseline: 0,
+            n_canary: 0,
+            baseline: None,
+            canary: None,
+            details: None,
+        }
+    }
+
+    /// Whether the metric takes part in the score.
+    pub fn is_counted(&self) -> bool {
+        !self.muted && self.classification.is_counted()
+    }
+}
+
+/// How an effect reads in a CI log: ratios as signed percentages, CLES and shifts as numbers.
+pub(crate) fn fmt_effect(measure: EffectMeasure, v: f64) -> String {
+    match measure {
+        EffectMeasure::RelativeShift | EffectMeasure::MeanRatio => {
+            if v.is_infinite() {
+                "+inf%".into()
+            } else {
+                let pct = (v - 1.0) * 100.0;
+                format!("{}{}%", if pct >= 0.0 { "+" } else { "" }, fmt_g(pct))
+            }
+        }
+        EffectMeasure::Cles => format!("CLES {}", fmt_g(v)),
+        EffectMeasure::Absolute => format!("{}{}", if v >= 0.0 { "+" } else { "" }, fmt_g(v)),
+    }
+}
+
+fn stat_name(st: Statistic) -> String {
+    match st {
+        Statistic::Mean => "mean".into(),
+        Statistic::Median => "median".into(),
+        Statistic::Quantile(p) => format!("p{}", fmt_g(p * 100.0)),
+    }
+}
+
+/// Applies bounds, significance and tolerances to a comparison.
+///
+/// `significant` is whether the adjusted p-value is below the policy's alpha. `sorted` holds the
+/// arms' sorted values for bounds on quantiles (empty for counters).
+pub(crate) fn classify(
+    policy: &MetricPolicy,
+    cmp: Comparison,
+    adjusted_p: Option<f64>,
+    alpha: f64,
+    sorted: (&[f64], &[f64]),
+    sizes: (usize, usize),
+) -> MetricJudgment {
+    let mut j = MetricJudgment::bare(policy, Classification::Pass, String::new());
+    j.p_value = cmp.p_value;
+    j.adjusted_p = adjusted_p;
+    j.estimate = cmp.estimate;
+    j.interval = cmp.interval;
+    j.effect = cmp.effect;
+    j.measure = cmp.measure;
+    j.n_baseline = sizes.0;
+    j.n_canary = sizes.1;
+    let numbers = numbers_line(&cmp, adjusted_p, sizes);
+    // Bounds first: they are hard limits.
+    if let (Some(b), Some(cs)) = (policy.bounds, cmp.canary.as_ref()) {
+        let v = statistic_value(sorted.1, cs, b.statistic);
+        let name = stat_name(b.statistic);
+        if let Some(max) = b.max.filter(|&max| v > max) {
+            j.classification = Classification::High;
+            j.critical_breach = true;
+            j.reason = format!("canary {name} {} above the bound {}", fmt_g(v), fmt_g(max));
+        } else if let Some(min) = b.min.filter(|&min| v < min) {
+            j.classification = Classification::Low;
+            j.critical_breach = true;
+            j.reason = format!("canary {name} {} below the bound {}", fmt_g(v), fmt_g(min));
+        }
+    }
+    if j.reason.is_empty() {
+        if let (Some(r), Some(bs), Some(cs)) = (
+            policy.relative_bounds,
+            cmp.baseline.as_ref(),
+            cmp.canary.as_ref(),
+        ) {
+            let vb = statistic_value(sorted.0, bs, r.statistic);
+            let vc = statistic_value(sorted.1, cs, r.statistic);
+            let name = stat_name(r.statistic);
+            let change = if vb != 0.0 {
+                (vc - vb) / vb.abs()
+            } else {
+                f64::NAN
+            };
+            let over = r.max_increase.filter(|&m| vc > vb + m * vb.abs());
+            let under = r.max_decrease.filter(|&m| vc < vb - m * vb.abs());
+            if let Some(m) = over {
+                j.classification = Classification::High;
+                j.critical_breach = true;
+                j.reason = format!(
+                    "canary {name} {} is {} of baseline {} (allowed +{}%)",
+                    fmt_g(vc),
+                    fmt_pct(change),
+                    fmt_g(vb),
+                    fmt_g(m * 100.0)
+                );
+            } else if let Some(m) = under {
+                j.classification = Classification::Low;
+                j.critical_breach = true;
+                j.reason = format!(
+                    "canary {name} {} is {} of baseline {} (allowed -{}%)",
+                    fmt_g(vc),
+                    fmt_pct(change),
+                    fmt_g(vb),
+                    fmt_g(m * 100.0)
+                );
+            }
+        }
+    }
+    if j.reason.is_empty() {
+        let tol = policy.tolerance;
+        let significant = adjusted_p.is_some_and(|p| p < alpha);
+        // An undefined effect (a change from zero) is beyond every tolerance, as in Kayenta.
+        let effect = cmp.effect;
+        let up = match (effect, cmp.estimate) {
+            (Some(e), _) => e > cmp.measure.neutral(),
+            (None, Some(est)) => est > 0.0,
+            _ => false,
+        };
+        let harmful_up = matches!(policy.direction, Direction::Increase | Direction::Either) && up;
+        let harmful_down =
+            matches!(policy.direction, Direction::Decrease | Direction::Either) && !up;
+        let effect_text = effect.map_or("an undefined relative change".to_string(), |e| {
+            fmt_effect(cmp.measure, e)
+        });
+        if significant && harmful_up && effect.is_none_or(|e| e > tol.allowed_increase) {
+            j.classification = Classification::High;
+            j.critical_breach = effect.is_none_or(|e| e >= tol.critical_increase);
+            j.reason = format!(
+                "increase {effect_text} {} allowed {}{}",
+                if j.critical_breach {
+                    "beyond critical"
+                } else {
+                    "beyond"
+                },
+                fmt_effect(
+                    cmp.measure,
+                    if j.critical_breach {
+                        tol.critical_increase
+                    } else {
+                        tol.allowed_increase
+                    }
+                ),
+                numbers
+            );
+        } else if significant && harmful_down && effect.is_none_or(|e| e < tol.allowed_decrease) {
+            j.classification = Classification::Low;
+            j.critical_breach = effect.is_none_or(|e| e <= tol.critical_decrease);
+            j.reason = format!(
+                "decrease {effect_text} {} allowed {}{}",
+                if j.critical_breach {
+                    "beyond critical"
+                } else {
+                    "beyond"
+                },
+                fmt_effect(
+                    cmp.measure,
+                    if j.critical_breach {
+                        tol.critical_decrease
+                    } else {
+                        tol.allowed_decrease
+                    }
+                ),
+                numbers
+            );
+        } else if cmp.p_value.is_none() {
+            j.reason = "within bounds".into();
+        } else if significant {
+            j.reason = format!("change {effect_text} within tolerance{numbers}");
+        } else {
+            j.reason = format!("no significant harmful change ({effect_text}){numbers}");
+        }
+    }
+    j.baseline = cmp.baseline;
+    j.canary = cmp.canary;
+    j.details = cmp.details;
+    j
+}
+
+fn fmt_pct(change: f64) -> String {
+    if change.is_nan() {
+        "a change".into()
+    } else {
+        format!(
+            "{}{}%",
+            if change >= 0.0 { "+" } else { "" },
+            fmt_g(change * 100.0)
+        )
+    }
+}
+
+fn statistic_value(sorted: &[f64], summary: &Summary, st: Statistic) -> f64 {
+    if sorted.is_empty() {
+        // Counters: the rate stands for every statistic.
+        summary.mean
+    } else {
+        statistic_of(sorted, summary, st)
+    }
+}
+
+fn numbers_line(cmp: &Comparison, adjusted_p: Option<f64>, sizes: (usize, usize)) -> String {
+    let mut s = String::new();
+    if let Some((lo, hi)) = cmp.effect_interval {
+        s.push_str(&format!(
+            " [{}, {}]",
+            fmt_effect(cmp.measure, lo),
+            fmt_effect(cmp.measure, hi)
+        ));
+    }
+    if let Some(p) = cmp.p_value {
+        s.push_str(&format!(", p = {}", fmt_g(p)));
+    }
+    if let Some(p) = adjusted_p {
+        s.push_str(&format!(", p_adj = {}", fmt_g(p)));
+    }
+    s.push_str(&format!(", n = {}/{}", sizes.0, sizes.1));
+    s
+}

@@ -1,0 +1,315 @@
+//! Comparison: the statistical test a metric's policy calls for, its estimate on the tolerance's
+//! scale, and both arms' summaries.
+
+use crate::cleaning::{Cleaned, Totals};
+use crate::counts::{poisson_rate_test, Exposure, PoissonRateTest};
+use crate::error::Result;
+use crate::hodges_lehmann::{HodgesLehmann, HodgesLehmannConfig};
+use crate::hypothesis::{Alternative, ConfidenceInterval, Method};
+use crate::policy::{Comparator, Direction, EffectMeasure, MetricPolicy, Statistic};
+use crate::quantile::{quantile_sorted, QuantileType};
+use crate::rank_sum::{MannWhitney, MannWhitneyConfig, TwoSample};
+use crate::signed_rank::{
+    PairedSample, PairedShift, PairedShiftConfig, SignedRank, SignedRankConfig,
+};
+use crate::summary::Summary;
+
+/// The quantiles every continuous summary reports.
+pub(crate) const SUMMARY_QUANTILES: [f64; 3] = [0.5, 0.9, 0.99];
+
+/// The test behind a metric's finding, with all its numbers.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum TestDetails {
+    /// Rank-sum test and Hodges-Lehmann shift.
+    RankSum {
+        /// The test.
+        test: MannWhitney,
+        /// The shift and its interval.
+        shift: HodgesLehmann,
+    },
+    /// Signed-rank test and paired shift.
+    SignedRank {
+        /// The test.
+        test: SignedRank,
+        /// The paired shift and its interval.
+        shift: PairedShift,
+        /// Points left out for want of a partner at the same timestamp.
+        unpaired: usize,
+    },
+    /// Conditional exact Poisson rate test on events over trials.
+    Counts {
+        /// The test (rate ratio canary / baseline; it holds the event counts).
+        test: PoissonRateTest,
+        /// Baseline trials.
+        baseline_trials: u64,
+        /// Canary trials.
+        canary_trials: u64,
+    },
+}
+
+/// What comparing the two arms found, before tolerances are applied.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Comparison {
+    /// One-sided p-value in the direction of harm (two-sided for `Either`).
+    pub p_value: Option<f64>,
+    /// The shift (continuous, in the metric's units) or the rate ratio (counters).
+    pub estimate: Option<f64>,
+    /// Its interval at the metric's confidence level.
+    pub interval: Option<ConfidenceInterval>,
+    /// The effect on the tolerance's scale (`None` when undefined, e.g. a zero baseline).
+    pub effect: Option<f64>,
+    /// The effect's interval on the tolerance's scale, where it maps.
+    pub effect_interval: Option<(f64, f64)>,
+    /// The scale of `effect`.
+    pub measure: EffectMeasure,
+    /// Summaries of the cleaned arms.
+    pub baseline: Option<Summary>,
+    /// Summaries of the cleaned arms.
+    pub canary: Option<Summary>,
+    /// Test details.
+    pub details: Option<TestDetails>,
+}
+
+fn alternative(direction: Direction) -> Alternative {
+    match direction {
+        Direction::Increase => Alternative::Greater,
+        Direction::Decrease => Alternative::Less,
+        Direction::Either => Alternative::TwoSided,
+    }
+}
+
+/// The value of a statistic on a sorted, non-empty sample.
+pub(crate) fn statistic_of(sorted: &[f64], summary: &Summary, st: Statistic) -> f64 {
+    match st {
+        Statistic::Mean => summary.mean,
+        Statistic::Median => quantile_sorted(sorted, 0.5, QuantileType::Type7),
+        Statistic::Quantile(p) => quantile_sorted(sorted, p, QuantileType::Type7),
+    }
+}
+
+fn summary(values: &[f64]) -> Option<Summary> {
+    if values.is_empty() {
+        None
+    } else {
+        Summary::of(values, &SUMMARY_QUANTILES).ok()
+    }
+}
+
+/// Relative form of a shift: `1 + shift / baseline median` (1.1 is +10%).
+fn relative(shift: f64, median: f64) -> Option<f64> {
+    (median != 0.0).then(|| 1.0 + shift / median)
+}
+
+/// Runs the policy's comparison on cleaned data. Arms must be non-empty (the caller checks the
+/// minimum sample size first).
+pub(crate) fn compare(policy: &MetricPolicy, data: &Cleaned) -> Result<Comparison> {
+    let alt = alternative(policy.direction);
+    let measure = policy.tolerance.measure;
+    match data {
+        Cleaned::Counts { baseline, canary } => compare_counts(policy, *baseline, *canary),
+        Cleaned::Unpaired { baseline, canary }
+        | Cleaned::Paired {
+            baseline, canary, ..
+        } if policy.comparator == Comparator::ThresholdsOnly => Ok(Comparison {
+            p_value: None,
+            estimate: None,
+            interval: None,
+            effect: None,
+            effect_interval: None,
+            measure,
+            baseline: summary(baseline),
+            canary: summary(canary),
+            details: None,
+        }),
+        Cleaned::Unpaired { baseline, canary } => {
+            let pair = TwoSample::new(baseline, canary)?;
+            let test = pair.mann_whitney(&MannWhitneyConfig {
+                alternative: alt,
+                ..Default::default()
+            })?;
+            let shift = pair.hodges_lehmann(&HodgesLehmannConfig {
+                conf_level: policy.conf_level,
+                alternative: Alternative::TwoSided,
+                correct: true,
+                method: Method::Auto,
+            })?;
+            let median = quantile_sorted(pair.baseline(), 0.5, QuantileType::Type7);
+            let ci = shift.interval;
+            let (effect, effect_interval) = match measure {
+                EffectMeasure::RelativeShift => (
+                    relative(shift.estimate, median),
+                    relative(ci.lower, median).zip(relative(ci.upper, median)),
+                ),
+                EffectMeasure::MeanRatio => (pair.mean_ratio().ok(), None),
+                EffectMeasure::Cles => (Some(pair.cles()), None),
+                EffectMeasure::Absolute => (Some(shift.estimate), Some((ci.lower, ci.upper))),
+            };
+            Ok(Comparison {
+                p_value: Some(test.p_value),
+                estimate: Some(shift.estimate),
+                interval: Some(ci),
+                effect,
+                effect_interval,
+                measure,
+                baseline: summary(baseline),
+                canary: summary(canary),
+                details: Some(TestDetails::RankSum { test, shift }),
+            })
+        }
+        Cleaned::Paired {
+            baseline,
+            canary,
+            unpaired,
+        } => {
+            let paired = PairedSample::new(baseline, canary)?;
+            let test = paired.signed_rank(&SignedRankConfig {
+                alternative: alt,
+                ..Default::default()
+            })?;
+            let shift = paired.hodges_lehmann(&PairedShiftConfig {
+                conf_level: policy.conf_level,
+                ..Default::default()
+            });
+            let mut sorted_base = baseline.clone();
+            crate::sorted::sort_finite(&mut sorted_base);
+            let median = quantile_sorted(&sorted_base, 0.5, QuantileType::Type7);
+            let base_summary = summary(baseline);
+            let (estimate, interval, effect, effect_interval, shift) = match shift {
+                Ok(s) => {
+                    let ci = s.interval;
+                    let (effect, effect_interval) = match measure {
+                        EffectMeasure::RelativeShift => (
+                            relative(s.estimate, median),
+                            relative(ci.lower, median).zip(relative(ci.upper, median)),
+                        ),
+                        EffectMeasure::MeanRatio => {
+                            let mb = base_summary.as_ref().map_or(0.0, |b| b.mean);
+                            let mc = summary(canary).map_or(0.0, |c| c.mean);
+                            ((mb != 0.0).then(|| mc / mb), None)
+                        }
+                        EffectMeasure::Cles => {
+                            let wins = canary
+                                .iter()
+                                .zip(baseline.iter())
+                                .map(|(c, b)| {
+                                    if c > b {
+                                        1.0
+                                    } else if c == b {
+                                        0.5
+                                    } else {
+                                        0.0
+                                    }
+                                })
+                                .sum::<f64>();
+                            (Some(wins / canary.len() as f64), None)
+                        }
+                        EffectMeasure::Absolute => (Some(s.estimate), Some((ci.lower, ci.upper))),
+                    };
+                    (Some(s.estimate), Some(ci), effect, effect_interval, s)
+                }
+                Err(_) => {
+                    // Every difference is zero: no shift at all.
+                    let s = PairedShift {
+                        estimate: 0.0,
+                        interval: ConfidenceInterval {
+                            lower: 0.0,
+                            upper: 0.0,
+                            level: policy.conf_level,
+                        },
+                        method: crate::hypothesis::MethodUsed::Exact,
+                        n_nonzero: 0,
+                    };
+                    (
+                        Some(0.0),
+                        Some(s.interval),
+                        Some(measure.neutral()),
+                        None,
+                        s,
+                    )
+                }
+            };
+            Ok(Comparison {
+                p_value: Some(test.p_value),
+                estimate,
+                interval,
+                effect,
+                effect_interval,
+                measure,
+                baseline: base_summary,
+                canary: summary(canary),
+                details: Some(TestDetails::SignedRank {
+                    test,
+                    shift,
+                    unpaired: *unpaired,
+                }),
+            })
+        }
+    }
+}
+
+fn compare_counts(policy: &MetricPolicy, baseline: Totals, canary: Totals) -> Result<Comparison> {
+    let rate = |t: Totals| -> Option<Summary> {
+        (t.trials > 0).then(|| {
+            let r = t.events as f64 / t.trials as f64;
+            Summary {
+                count: t.trials as usize,
+                mean: r,
+                sd: (r * (1.0 - r)).sqrt(),
+                min: if t.events == t.trials { 1.0 } else { 0.0 },
+                max: if t.events > 0 { 1.0 } else { 0.0 },
+                quantiles: Vec::new(),
+            }
+        })
+    };
+    let summaries = (rate(baseline), rate(canary));
+    if policy.comparator == Comparator::ThresholdsOnly {
+        return Ok(Comparison {
+            p_value: None,
+            estimate: None,
+            interval: None,
+            effect: None,
+            effect_interval: None,
+            measure: EffectMeasure::MeanRatio,
+            baseline: summaries.0,
+            canary: summaries.1,
+            details: None,
+        });
+    }
+    let test = poisson_rate_test(
+        Exposure::new(canary.events, canary.trials as f64),
+        Exposure::new(baseline.events, baseline.trials as f64),
+        1.0,
+        alternative(policy.direction),
+        policy.conf_level,
+    )?;
+    // Two-sided interval for the report, whatever the test's direction.
+    let interval_test = poisson_rate_test(
+        Exposure::new(canary.events, canary.trials as f64),
+        Exposure::new(baseline.events, baseline.trials as f64),
+        1.0,
+        Alternative::TwoSided,
+        policy.conf_level,
+    )?;
+    let ratio = test.rate_ratio;
+    let ci = interval_test.conf_int;
+    Ok(Comparison {
+        p_value: Some(test.p_value),
+        estimate: Some(ratio),
+        interval: Some(ci),
+        // A rate ratio with no events at all is no change; with baseline events at zero it is
+        // infinite, which exceeds every tolerance.
+        effect: Some(if ratio.is_nan() { 1.0 } else { ratio }),
+        effect_interval: Some((ci.lower, ci.upper)),
+        measure: EffectMeasure::MeanRatio,
+        baseline: summaries.0,
+        canary: summaries.1,
+        details: Some(TestDetails::Counts {
+            test,
+            baseline_trials: baseline.trials,
+            canary_trials: canary.trials,
+        }),
+    })
+}

@@ -1,0 +1,360 @@
+//! The judge: policy and data in, judgment out. Data flow one way: cleaning → comparison →
+//! multiple-testing adjustment → classification → scoring → verdict.
+
+use std::collections::BTreeMap;
+
+use crate::classify::{classify, Classification, MetricJudgment};
+use crate::cleaning::{clean, Cleaned};
+use crate::compare::compare;
+use crate::error::{Error, Result};
+use crate::hypothesis::fmt_g;
+use crate::multiple_testing::p_adjust;
+use crate::policy::{CanaryPolicy, MetricKind, MetricPolicy, SrmAction};
+use crate::score::score;
+use crate::series::MetricData;
+use crate::sorted::sort_finite;
+use crate::srm::srm_binomial;
+use crate::verdict::{Judgment, Reason, Severity, Verdict};
+
+/// Judges a canary: every metric of the policy against its data, then the score and the verdict.
+///
+/// The verdict rules, in order:
+/// 1. **Rollback** when a critical metric fails (High, Low, NoDataFail or Error), when any
+///    metric changes significantly past its *critical* tolerance or breaks an absolute or
+///    relative bound, or when the score is below the marginal threshold. The second rule is what
+///    keeps one clearly regressed metric from being diluted into a pass by many healthy ones: a
+///    20% latency regression among 59 healthy metrics still scores 98, and still rolls back.
+/// 2. **Inconclusive** when no metric could be counted (no data, too few points), or when the
+///    sample-ratio check fails with `action: inconclusive`.
+/// 3. **Marginal** when the score is below the pass threshold, when a critical metric could not
+///    be judged, or when the sample-ratio check fails with `action: marginal`.
+/// 4. **Promote** otherwise.
+///
+/// Significance is the multiple-testing-adjusted p-value (Holm by default) below the policy's
+/// alpha, one-sided in the metric's direction of harm.
+///
+/// # Errors
+/// [`Error::InvalidPolicy`] for an invalid policy, [`Error::DataMismatch`] for data given twice
+/// or for a metric the policy does not list. Bad data for one metric does not fail the judgment:
+/// that metric is classified `Error`, with the reason.
+///
+/// # Example
+/// ```
+/// use canary_verdict::{judge, CanaryPolicy, Direction, MetricData, MetricPolicy, Series, Verdict};
+/// let policy = CanaryPolicy::new(vec![MetricPolicy::new("latency_ms", Direction::Increase)]);
+/// let baseline: Vec<f64> = (0..60).map(|i| 100.0 + (i % 7) as f64).collect();
+/// let canary: Vec<f64> = baseline.iter().map(|v| v * 1.3).collect();
+/// let data = [MetricData::new("latency_ms", Series::samples(baseline), Series::samples(canary))];
+/// let judgment = judge(&policy, &data)?;
+/// assert_eq!(judgment.verdict, Verdict::Rollback);
+/// println!("{judgment}");
+/// # Ok::<(), canary_verdict::Error>(())
+/// ```
+pub fn judge(policy: &CanaryPolicy, data: &[MetricData]) -> Result<Judgment> {
+    policy.validate()?;
+    let mut by_name: BTreeMap<&str, &MetricData> = BTreeMap::new();
+    for d in data {
+        if by_name.insert(d.name.as_str(), d).is_some() {
+            return Err(Error::DataMismatch {
+                metric: d.name.clone(),
+                problem: "data are given twice".into(),
+            });
+        }
+    }
+    for d in data {
+        if !policy.metrics.iter().any(|m| m.name == d.name) {
+            return Err(Error::DataMismatch {
+                metric: d.name.clone(),
+                problem: "data are given for a metric the policy does not list".into(),
+            });
+        }
+    }
+    // Clean and compare every metric; collect p-values of the counted ones.
+    let mut staged: Vec<Stage> = Vec::with_capacity(policy.metrics.len());
+    for mp in &policy.metrics {
+        staged.push(stage(mp, by_name.get(mp.name.as_str()).copied()));
+    }
+    let tested: Vec<usize> = staged
+        .iter()
+        .enumerate()
+        .filter(|(i, s)| !policy.metrics[*i].muted && s.p_value().is_some())
+        .map(|(i, _)| i)
+        .collect();
+    let raw: Vec<f64> = tested
+        .iter()
+        .map(|&i| staged[i].p_value().unwrap_or(1.0))
+        .collect();
+    let adjusted = p_adjust(&raw, policy.adjustment)?;
+    let mut adjusted_of: BTreeMap<usize, f64> = tested.into_iter().zip(adjusted).collect();
+    let metrics: Vec<MetricJudgment> = staged
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let mp = &policy.metrics[i];
+            match s {
+                Stage::Done(j) => *j,
+                Stage::Compared { cmp, sorted, sizes } => {
+                    // A muted metric is adjusted as if alone: it is reported, never counted.
+                    let adj = adjusted_of.remove(&i).or(cmp.p_value);
+                    classify(mp, *cmp, adj, policy.alpha, (&sorted.0, &sorted.1), sizes)
+                }
+            }
+        })
+        .collect();
+    let (groups, total) = score(policy, &metrics);
+    let srm = srm_check(policy, data);
+    let (verdict, reasons) = decide(policy, &metrics, total, srm.as_ref());
+    Ok(Judgment {
+        verdict,
+        score: total,
+        thresholds: policy.thresholds,
+        reasons,
+        groups,
+        metrics,
+        srm: srm.map(|o| o.test),
+    })
+}
+
+/// A metric after cleaning and comparison, before the adjustment across metrics.
+enum Stage {
+    Done(Box<MetricJudgment>),
+    Compared {
+        cmp: Box<crate::compare::Comparison>,
+        sorted: (Vec<f64>, Vec<f64>),
+        sizes: (usize, usize),
+    },
+}
+
+impl Stage {
+    fn p_value(&self) -> Option<f64> {
+        match self {
+            Stage::Done(_) => None,
+            Stage::Compared { cmp, .. } => cmp.p_value,
+        }
+    }
+}
+
+fn stage(mp: &MetricPolicy, data: Option<&MetricData>) -> Stage {
+    let no_data = |why: &str| {
+        let label = if mp.must_have_data {
+            Classification::NoDataFail
+        } else {
+            Classification::NoData
+        };
+        Stage::Done(Box::new(MetricJudgment::bare(mp, label, why.to_string())))
+    };
+    let Some(d) = data else {
+        return no_data("no data given");
+    };
+    let cleaned = match clean(mp, &d.baseline, &d.canary) {
+        Ok(c) => c,
+        Err(e) => {
+            return Stage::Done(Box::new(MetricJudgment::bare(
+                mp,
+                Classification::Error,
+                e.to_string(),
+            )))
+        }
+    };
+    let sizes = cleaned.sizes();
+    if sizes.0 == 0 || sizes.1 == 0 {
+        let arm = if sizes.0 == 0 { "baseline" } else { "canary" };
+        let what = if mp.kind == MetricKind::Counter {
+            "trials"
+        } else {
+            "points"
+        };
+        let mut j = no_data(&format!("the {arm} has no {what} after cleaning"));
+        if let Stage::Done(b) = &mut j {
+            b.n_baseline = sizes.0;
+            b.n_canary = sizes.1;
+        }
+        return j;
+    }
+    if mp.kind == MetricKind::Continuous && (sizes.0 < mp.min_samples || sizes.1 < mp.min_samples) {
+        let mut j = MetricJudgment::bare(
+            mp,
+            Classification::Inconclusive,
+            format!(
+                "needs at least {} points per arm, has {} baseline and {} canary",
+                mp.min_samples, sizes.0, sizes.1
+            ),
+        );
+        j.n_baseline = sizes.0;
+        j.n_canary = sizes.1;
+        return Stage::Done(Box::new(j));
+    }
+    let cmp = match compare(mp, &cleaned) {
+        Ok(c) => c,
+        Err(e) => {
+            return Stage::Done(Box::new(MetricJudgment::bare(
+                mp,
+                Classification::Error,
+                e.to_string(),
+            )))
+        }
+    };
+    let sorted = match &cleaned {
+        Cleaned::Unpaired { baseline, canary }
+        | Cleaned::Paired {
+            baseline, canary, ..
+        } if mp.bounds.is_some() || mp.relative_bounds.is_some() => {
+            let (mut b, mut c) = (baseline.clone(), canary.clone());
+            sort_finite(&mut b);
+            sort_finite(&mut c);
+            (b, c)
+        }
+        _ => (Vec::new(), Vec::new()),
+    };
+    Stage::Compared {
+        cmp: Box::new(cmp),
+        sorted,
+        sizes,
+    }
+}
+
+/// The SRM test on the largest trial count of each arm among the counter metrics.
+fn srm_check(policy: &CanaryPolicy, data: &[MetricData]) -> Option<SrmOutcome> {
+    let srm = policy.srm?;
+    let (mut b, mut c) = (0u64, 0u64);
+    for mp in policy
+        .metrics
+        .iter()
+        .filter(|m| m.kind == MetricKind::Counter)
+    {
+        let Some(d) = data.iter().find(|d| d.name == mp.name) else {
+            continue;
+        };
+        if let Ok(Cleaned::Counts { baseline, canary }) = clean(mp, &d.baseline, &d.canary) {
+            b = b.max(baseline.trials);
+            c = c.max(canary.trials);
+        }
+    }
+    if b + c == 0 {
+        return None;
+    }
+    let test =
+        crate::srm::srm_chi_squared(&[c, b], &[srm.canary_share, 1.0 - srm.canary_share]).ok()?;
+    let exact = srm_binomial(c, b, srm.canary_share).ok();
+    // Small totals: the exact binomial p-value decides; otherwise the chi-squared one.
+    let p = if b + c < 1000 {
+        exact.map_or(test.p_value, |e| e.p_value)
+    } else {
+        test.p_value
+    };
+    Some(SrmOutcome {
+        test,
+        mismatch: p < srm.alpha,
+        canary: c,
+        baseline: b,
+        p_value: p,
+    })
+}
+
+/// The SRM test, whether it found a mismatch, and the trial counts it saw.
+struct SrmOutcome {
+    test: crate::srm::SrmTest,
+    mismatch: bool,
+    canary: u64,
+    baseline: u64,
+    p_value: f64,
+}
+
+fn decide(
+    policy: &CanaryPolicy,
+    metrics: &[MetricJudgment],
+    total: Option<f64>,
+    srm: Option<&SrmOutcome>,
+) -> (Verdict, Vec<Reason>) {
+    let mut reasons = Vec::new();
+    let mut cap_marginal = false;
+    for m in metrics {
+        let label = m.classification;
+        let reason = |severity, message: String| Reason {
+            severity,
+            metric: Some(m.name.clone()),
+            message,
+        };
+        if m.muted {
+            if label.is_failure() {
+                reasons.push(reason(
+                    Severity::Info,
+                    format!("muted, would be {label}: {}", m.reason),
+                ));
+            }
+            continue;
+        }
+        if label.is_failure() {
+            let severity = if m.critical || m.critical_breach {
+                Severity::Critical
+            } else {
+                Severity::Failure
+            };
+            let why = if m.critical && !m.critical_breach {
+                format!("critical metric {label}: {}", m.reason)
+            } else {
+                format!("{label}: {}", m.reason)
+            };
+            reasons.push(reason(severity, why));
+        } else if m.critical && !label.is_counted() {
+            cap_marginal = true;
+            reasons.push(reason(
+                Severity::Warning,
+                format!("critical metric not judged ({label}): {}", m.reason),
+            ));
+        } else if !label.is_counted() {
+            reasons.push(reason(Severity::Info, format!("{label}: {}", m.reason)));
+        }
+    }
+    let t = policy.thresholds;
+    if let Some(s) = total {
+        if s < t.marginal {
+            reasons.push(Reason {
+                severity: Severity::Critical,
+                metric: None,
+                message: format!(
+                    "score {s:.2} is below the marginal threshold {}",
+                    fmt_g(t.marginal)
+                ),
+            });
+        } else if s < t.pass {
+            reasons.push(Reason {
+                severity: Severity::Warning,
+                metric: None,
+                message: format!("score {s:.2} is below the pass threshold {}", fmt_g(t.pass)),
+            });
+        }
+    }
+    let mut srm_inconclusive = false;
+    if let (Some(o), Some(sp)) = (srm.filter(|o| o.mismatch), policy.srm) {
+        let severity = match sp.action {
+            SrmAction::Rollback => Severity::Critical,
+            SrmAction::Warn => Severity::Info,
+            _ => Severity::Warning,
+        };
+        cap_marginal |= sp.action == SrmAction::Marginal;
+        srm_inconclusive = sp.action == SrmAction::Inconclusive;
+        reasons.push(Reason {
+            severity,
+            metric: None,
+            message: format!(
+                "sample ratio mismatch: canary {} vs baseline {} trials, expected canary share {} (p = {})",
+                o.canary,
+                o.baseline,
+                fmt_g(sp.canary_share),
+                fmt_g(o.p_value)
+            ),
+        });
+    }
+    reasons.sort_by_key(|r| r.severity);
+    let verdict = if reasons.iter().any(|r| r.severity == Severity::Critical) {
+        Verdict::Rollback
+    } else if total.is_none() || srm_inconclusive {
+        Verdict::Inconclusive
+    } else if total.is_some_and(|s| s < t.pass) || cap_marginal {
+        Verdict::Marginal
+    } else {
+        Verdict::Promote
+    };
+    (verdict, reasons)
+}

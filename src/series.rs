@@ -1,0 +1,136 @@
+//! Metric data as deploy tools hold it: raw samples, timestamped points, or counters.
+
+use chrono::{DateTime, Utc};
+
+/// One timestamped measurement.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Point {
+    /// When the value was measured (the start of its interval).
+    pub timestamp: DateTime<Utc>,
+    /// The value; NaN marks a missing point.
+    pub value: f64,
+}
+
+/// Events out of trials over one interval (errors out of requests), or over the whole window.
+///
+/// Counts are carried as f64 so that bad input (negative, fractional, NaN) reaches the judge and
+/// gets an error that names it, instead of failing to parse.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct CountPoint {
+    /// When the interval started, if known.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub timestamp: Option<DateTime<Utc>>,
+    /// Events counted (errors, crashes).
+    pub events: f64,
+    /// Trials they are out of (requests), or the exposure (seconds, instance-hours).
+    pub trials: f64,
+}
+
+/// One arm's data for one metric.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum Series {
+    /// Values without time: per-request latencies, per-host figures.
+    Samples(Vec<f64>),
+    /// Timestamped values: one per interval.
+    Points(Vec<Point>),
+    /// Counters: events out of trials, per interval or one total.
+    Counts(Vec<CountPoint>),
+}
+
+impl Series {
+    /// Raw samples from anything iterable.
+    ///
+    /// # Example
+    /// ```
+    /// use canary_verdict::Series;
+    /// let s = Series::samples([1.0, 2.0, 3.0]);
+    /// assert_eq!(s.len(), 3);
+    /// ```
+    pub fn samples(values: impl IntoIterator<Item = f64>) -> Series {
+        Series::Samples(values.into_iter().collect())
+    }
+
+    /// Timestamped points from `(timestamp, value)` pairs.
+    pub fn points(points: impl IntoIterator<Item = (DateTime<Utc>, f64)>) -> Series {
+        Series::Points(
+            points
+                .into_iter()
+                .map(|(timestamp, value)| Point { timestamp, value })
+                .collect(),
+        )
+    }
+
+    /// A single counter total: `events` out of `trials`.
+    pub fn total(events: f64, trials: f64) -> Series {
+        Series::Counts(vec![CountPoint {
+            timestamp: None,
+            events,
+            trials,
+        }])
+    }
+
+    /// Counters per interval, from `(events, trials)` pairs.
+    pub fn counts(pairs: impl IntoIterator<Item = (f64, f64)>) -> Series {
+        Series::Counts(
+            pairs
+                .into_iter()
+                .map(|(events, trials)| CountPoint {
+                    timestamp: None,
+                    events,
+                    trials,
+                })
+                .collect(),
+        )
+    }
+
+    /// Number of points (samples, timestamped points or counter intervals).
+    pub fn len(&self) -> usize {
+        match self {
+            Series::Samples(v) => v.len(),
+            Series::Points(v) => v.len(),
+            Series::Counts(v) => v.len(),
+        }
+    }
+
+    /// Whether the series has no point.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Both arms' data for one metric, matched to the policy by name.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+pub struct MetricData {
+    /// The metric's name, as in the policy.
+    pub name: String,
+    /// The baseline's series.
+    pub baseline: Series,
+    /// The canary's series.
+    pub canary: Series,
+}
+
+impl MetricData {
+    /// Both arms of a metric.
+    pub fn new(name: impl Into<String>, baseline: Series, canary: Series) -> Self {
+        MetricData {
+            name: name.into(),
+            baseline,
+            canary,
+        }
+    }
+}
+
+#[cfg(feature = "ndarray")]
+impl Series {
+    /// Raw samples from a one-dimensional ndarray view.
+    pub fn from_view(view: ndarray::ArrayView1<'_, f64>) -> Series {
+        Series::Samples(view.iter().copied().collect())
+    }
+}
