@@ -79,14 +79,18 @@ pub struct MetricJudgment {
     /// One line with the numbers behind the label.
     pub reason: String,
     /// The test's p-value, one-sided in the direction of harm (two-sided for `either`).
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_float::option", default))]
     pub p_value: Option<f64>,
     /// The p-value after the multiple-testing adjustment.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_float::option", default))]
     pub adjusted_p: Option<f64>,
     /// The shift in the metric's units, or the rate ratio for counters.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_float::option", default))]
     pub estimate: Option<f64>,
     /// Its confidence interval.
     pub interval: Option<ConfidenceInterval>,
     /// The effect on the tolerance's scale.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_float::option", default))]
     pub effect: Option<f64>,
     /// The scale of `effect`.
     pub measure: EffectMeasure,
@@ -247,52 +251,43 @@ pub(crate) fn classify(
         let effect_text = effect.map_or("an undefined relative change".to_string(), |e| {
             fmt_effect(cmp.measure, e)
         });
+        let limit_text = |critical: bool, limit: f64| {
+            format!(
+                "exceeds the {} limit {}",
+                if critical { "critical" } else { "allowed" },
+                fmt_effect(cmp.measure, limit)
+            )
+        };
         if significant && harmful_up && effect.is_none_or(|e| e > tol.allowed_increase) {
             j.classification = Classification::High;
             j.critical_breach = effect.is_none_or(|e| e >= tol.critical_increase);
+            let limit = if j.critical_breach {
+                tol.critical_increase
+            } else {
+                tol.allowed_increase
+            };
             j.reason = format!(
-                "increase {effect_text} {} allowed {}{}",
-                if j.critical_breach {
-                    "beyond critical"
-                } else {
-                    "beyond"
-                },
-                fmt_effect(
-                    cmp.measure,
-                    if j.critical_breach {
-                        tol.critical_increase
-                    } else {
-                        tol.allowed_increase
-                    }
-                ),
-                numbers
+                "increase {effect_text} {}{numbers}",
+                limit_text(j.critical_breach, limit)
             );
         } else if significant && harmful_down && effect.is_none_or(|e| e < tol.allowed_decrease) {
             j.classification = Classification::Low;
             j.critical_breach = effect.is_none_or(|e| e <= tol.critical_decrease);
+            let limit = if j.critical_breach {
+                tol.critical_decrease
+            } else {
+                tol.allowed_decrease
+            };
             j.reason = format!(
-                "decrease {effect_text} {} allowed {}{}",
-                if j.critical_breach {
-                    "beyond critical"
-                } else {
-                    "beyond"
-                },
-                fmt_effect(
-                    cmp.measure,
-                    if j.critical_breach {
-                        tol.critical_decrease
-                    } else {
-                        tol.allowed_decrease
-                    }
-                ),
-                numbers
+                "decrease {effect_text} {}{numbers}",
+                limit_text(j.critical_breach, limit)
             );
         } else if cmp.p_value.is_none() {
             j.reason = "within bounds".into();
         } else if significant {
             j.reason = format!("change {effect_text} within tolerance{numbers}");
         } else {
-            j.reason = format!("no significant harmful change ({effect_text}){numbers}");
+            j.reason = format!("no significant harmful change: {effect_text}{numbers}");
         }
     }
     j.baseline = cmp.baseline;
@@ -323,20 +318,20 @@ fn statistic_value(sorted: &[f64], summary: &Summary, st: Statistic) -> f64 {
 }
 
 fn numbers_line(cmp: &Comparison, adjusted_p: Option<f64>, sizes: (usize, usize)) -> String {
-    let mut s = String::new();
+    let mut s = String::from(" (");
     if let Some((lo, hi)) = cmp.effect_interval {
         s.push_str(&format!(
-            " [{}, {}]",
+            "interval [{}, {}], ",
             fmt_effect(cmp.measure, lo),
             fmt_effect(cmp.measure, hi)
         ));
     }
     if let Some(p) = cmp.p_value {
-        s.push_str(&format!(", p = {}", fmt_g(p)));
+        s.push_str(&format!("p = {}, ", fmt_g(p)));
     }
     if let Some(p) = adjusted_p {
-        s.push_str(&format!(", p_adj = {}", fmt_g(p)));
+        s.push_str(&format!("p_adj = {}, ", fmt_g(p)));
     }
-    s.push_str(&format!(", n = {}/{}", sizes.0, sizes.1));
+    s.push_str(&format!("n = {}/{})", sizes.0, sizes.1));
     s
 }

@@ -103,11 +103,13 @@ pub struct FisherExact {
     /// The conditional maximum-likelihood odds ratio (canary vs baseline), as R's
     /// `fisher.test(...)$estimate`: 0 when the canary count sits at the bottom of its support,
     /// +inf at the top.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_float"))]
     pub odds_ratio: f64,
     /// The confidence interval of the conditional odds ratio, as R's `fisher.test(...)$conf.int`.
     pub conf_int: ConfidenceInterval,
     /// The sample (unconditional) odds ratio (a·d)/(b·c), as SciPy's `fisher_exact(...)`
     /// statistic: +inf when b·c = 0 < a·d, NaN when both products are 0 (0/0).
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_float"))]
     pub sample_odds_ratio: f64,
 }
 
@@ -479,6 +481,7 @@ pub struct BinomialTest {
     /// The p-value, as R's `binom.test(...)$p.value`.
     pub p_value: f64,
     /// The observed proportion successes / trials.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_float"))]
     pub estimate: f64,
     /// The Clopper-Pearson interval of the success probability.
     pub conf_int: ConfidenceInterval,
@@ -639,6 +642,7 @@ pub struct PoissonRateTest {
     pub p_value: f64,
     /// The rate ratio `(x_c / T_c) / (x_b / T_b)`: +inf when the baseline has no events, NaN
     /// when neither arm has any (0/0, as R).
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_float"))]
     pub rate_ratio: f64,
     /// The interval of the rate ratio: the Clopper-Pearson interval of the canary share of
     /// events mapped through `p / (1 - p) * T_b / T_c`.
@@ -762,6 +766,7 @@ pub struct ProportionTest {
     /// The baseline proportion of events.
     pub baseline_proportion: f64,
     /// The difference canary - baseline.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_float"))]
     pub difference: f64,
     /// Wald interval of the difference (with the continuity correction if requested), clipped
     /// to [-1, 1], as R.

@@ -15,12 +15,15 @@ use crate::summary::{mean_of, sd_of};
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct EffectSizes {
     /// `mean(canary) / mean(baseline)` (Kayenta's default measure).
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_float::option", default))]
     pub mean_ratio: Option<f64>,
     /// Common-language effect size `P(canary > baseline) + ½ P(canary = baseline) = U / (n·m)`.
     pub cles: f64,
     /// Cohen's d with the pooled standard deviation.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_float::option", default))]
     pub cohens_d: Option<f64>,
     /// Hodges-Lehmann shift divided by the baseline's median.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_float::option", default))]
     pub relative_shift: Option<f64>,
 }
 

@@ -61,6 +61,7 @@ impl Default for HodgesLehmannConfig {
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct HodgesLehmann {
     /// The median of the pairwise differences canary − baseline.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_float"))]
     pub estimate: f64,
     /// The confidence interval for the shift.
     pub interval: ConfidenceInterval,

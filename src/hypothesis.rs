@@ -46,8 +46,10 @@ impl fmt::Display for Alternative {
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ConfidenceInterval {
     /// Lower end (`-inf` for an upper one-sided interval).
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_float"))]
     pub lower: f64,
     /// Upper end (`+inf` for a lower one-sided interval).
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_float"))]
     pub upper: f64,
     /// The confidence level the interval achieves (it can differ from the one requested when the
     /// statistic is discrete).

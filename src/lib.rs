@@ -37,6 +37,8 @@ mod rank_sum;
 mod rank_sum_null;
 mod ranks;
 mod score;
+#[cfg(feature = "serde")]
+mod serde_float;
 mod series;
 mod signed_rank;
 mod sorted;

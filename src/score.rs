@@ -24,6 +24,7 @@ pub struct GroupScore {
     /// Metrics that passed.
     pub passed: usize,
     /// `100 · passed / counted`; `None` when nothing was counted.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_float::option", default))]
     pub score: Option<f64>,
 }
 

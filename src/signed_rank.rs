@@ -658,6 +658,7 @@ impl Default for PairedShiftConfig {
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct PairedShift {
     /// The pseudo-median of the differences.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_float"))]
     pub estimate: f64,
     /// Its confidence interval.
     pub interval: ConfidenceInterval,

@@ -91,6 +91,7 @@ pub struct Judgment {
     /// The verdict.
     pub verdict: Verdict,
     /// The overall score (0–100), `None` when nothing was counted.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_float::option", default))]
     pub score: Option<f64>,
     /// The thresholds the score was held against.
     pub thresholds: ScoreThresholds,

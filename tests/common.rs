@@ -101,3 +101,44 @@ impl Report {
         }
     }
 }
+
+/// A small seeded generator for simulations (SplitMix64): no RNG dependency, same stream on
+/// every machine.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in (0, 1).
+    pub fn uniform(&mut self) -> f64 {
+        ((self.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+    }
+
+    /// Standard normal (Box-Muller).
+    pub fn normal(&mut self) -> f64 {
+        let (u1, u2) = (self.uniform(), self.uniform());
+        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+    }
+
+    /// Poisson: arrivals of a unit-rate process before `mean` (exact; O(mean) draws), or a
+    /// rounded normal above 500.
+    pub fn poisson(&mut self, mean: f64) -> u64 {
+        if mean > 500.0 {
+            return (mean + mean.sqrt() * self.normal()).round().max(0.0) as u64;
+        }
+        let (mut k, mut t) = (0u64, 0.0f64);
+        loop {
+            t -= self.uniform().ln();
+            if t > mean {
+                return k;
+            }
+            k += 1;
+        }
+    }
+}

@@ -5,6 +5,7 @@
 
 mod common;
 mod descriptive;
+mod engine;
 mod properties_rank;
 mod reference_counts;
 mod reference_descriptive;

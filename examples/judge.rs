@@ -1,0 +1,86 @@
+//! Judges a canary from a JSON request (policy plus both arms' metrics) and prints the verdict
+//! table, or the whole judgment as JSON with `--json`.
+//!
+//! ```text
+//! cargo run --example judge -- fixtures/canaries/latency_regression.json
+//! cargo run --example judge -- --json fixtures/canaries/healthy.json
+//! cat request.json | cargo run --example judge -- -
+//! ```
+//!
+//! The request is `{"policy": CanaryPolicy, "metrics": [MetricData, ...]}` in the crate's serde
+//! form; the exit code is 0 for promote, 1 for marginal, 2 for rollback, 3 for inconclusive and
+//! 4 for a bad request.
+
+use canary_verdict::{judge, CanaryPolicy, MetricData, Verdict};
+use serde::Deserialize;
+use std::io::Read;
+use std::process::ExitCode;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Request {
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    expect: Option<Verdict>,
+    policy: CanaryPolicy,
+    metrics: Vec<MetricData>,
+}
+
+fn read(path: &str) -> Result<String, String> {
+    if path == "-" {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| format!("stdin: {e}"))?;
+        Ok(s)
+    } else {
+        std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let json = args.iter().any(|a| a == "--json");
+    let Some(path) = args.iter().find(|a| *a != "--json") else {
+        eprintln!("usage: judge [--json] <request.json | ->");
+        return ExitCode::from(4);
+    };
+    let request: Request = match read(path)
+        .and_then(|t| serde_json::from_str(&t).map_err(|e| format!("{path}: {e}")))
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(4);
+        }
+    };
+    let judgment = match judge(&request.policy, &request.metrics) {
+        Ok(j) => j,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(4);
+        }
+    };
+    if json {
+        match serde_json::to_string_pretty(&judgment) {
+            Ok(s) => println!("{s}"),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(4);
+            }
+        }
+    } else {
+        if let Some(d) = &request.description {
+            println!("{d}");
+        }
+        println!("{judgment}");
+    }
+    let _ = request.expect;
+    ExitCode::from(match judgment.verdict {
+        Verdict::Promote => 0,
+        Verdict::Marginal => 1,
+        Verdict::Rollback => 2,
+        _ => 3,
+    })
+}

@@ -1,0 +1,345 @@
+//! The verdict engine end to end: the fixture canaries, every classification path, bad input,
+//! determinism and serde round trips.
+
+use crate::common::*;
+use canary_verdict::{
+    judge, Bounds, CanaryPolicy, Classification, Comparator, CountPoint, Direction, Error,
+    Judgment, MetricData, MetricPolicy, NanPolicy, Point, RelativeBounds, Series, Statistic,
+    Verdict,
+};
+use chrono::{DateTime, Duration, Utc};
+use serde_json::Value;
+
+fn load_request(path: &std::path::Path) -> (CanaryPolicy, Vec<MetricData>, Value) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    let policy: CanaryPolicy = serde_json::from_value(doc["policy"].clone())
+        .unwrap_or_else(|e| panic!("{}: policy: {e}", path.display()));
+    let metrics: Vec<MetricData> = serde_json::from_value(doc["metrics"].clone())
+        .unwrap_or_else(|e| panic!("{}: metrics: {e}", path.display()));
+    (policy, metrics, doc)
+}
+
+fn verdict_of(name: &str) -> Verdict {
+    serde_json::from_value(Value::String(name.into())).unwrap()
+}
+
+#[test]
+fn every_fixture_canary_gets_its_expected_verdict() {
+    let dir = fixture_path("canaries");
+    let mut seen = 0;
+    let mut entries: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().collect();
+    entries.sort_by_key(|e| e.path());
+    for entry in entries {
+        let path = entry.path();
+        if path.extension().and_then(|e| e.to_str()) != Some("json") {
+            continue;
+        }
+        let (policy, metrics, doc) = load_request(&path);
+        let j = judge(&policy, &metrics).unwrap();
+        let want = verdict_of(doc["expect"].as_str().unwrap());
+        assert_eq!(j.verdict, want, "{}:\n{j}", path.display());
+        // Serde round trip: the judgment reads back into the same judgment (compared as JSON,
+        // since NaN is not equal to itself).
+        let text = serde_json::to_string(&j).unwrap();
+        let back: Judgment = serde_json::from_str(&text).unwrap();
+        assert_eq!(serde_json::to_string(&back).unwrap(), text);
+        let ptext = serde_json::to_string(&policy).unwrap();
+        let pback: CanaryPolicy = serde_json::from_str(&ptext).unwrap();
+        assert_eq!(pback, policy);
+        seen += 1;
+    }
+    assert!(seen >= 7, "only {seen} fixture canaries");
+}
+
+fn t0() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-26T12:00:00Z").unwrap().with_timezone(&Utc)
+}
+
+fn noise(rng: &mut Rng, n: usize, median: f64, sigma: f64) -> Vec<f64> {
+    (0..n).map(|_| median * (sigma * rng.normal()).exp()).collect()
+}
+
+fn one(policy: MetricPolicy, baseline: Series, canary: Series) -> Judgment {
+    let data = [MetricData::new(policy.name.clone(), baseline, canary)];
+    judge(&CanaryPolicy::new(vec![policy]), &data).unwrap()
+}
+
+#[test]
+fn classification_paths() {
+    let mut rng = Rng(1);
+    let b = noise(&mut rng, 80, 100.0, 0.05);
+    let same = noise(&mut rng, 80, 100.0, 0.05);
+    let up: Vec<f64> = noise(&mut rng, 80, 100.0, 0.05).iter().map(|v| v * 1.3).collect();
+    let up_small: Vec<f64> = noise(&mut rng, 80, 100.0, 0.05).iter().map(|v| v * 1.05).collect();
+    let down: Vec<f64> = noise(&mut rng, 80, 100.0, 0.05).iter().map(|v| v * 0.7).collect();
+    let s = |v: &Vec<f64>| Series::samples(v.clone());
+    let latency = MetricPolicy::new("latency", Direction::Increase);
+
+    let j = one(latency.clone(), s(&b), s(&same));
+    assert_eq!(j.metrics[0].classification, Classification::Pass);
+    assert_eq!(j.verdict, Verdict::Promote);
+
+    let j = one(latency.clone(), s(&b), s(&up));
+    assert_eq!(j.metrics[0].classification, Classification::High);
+    assert!(j.metrics[0].critical_breach);
+    assert_eq!(j.verdict, Verdict::Rollback);
+    assert!(j.metrics[0].reason.contains("exceeds the critical limit +10%"), "{}", j.metrics[0].reason);
+
+    // A significant 5% increase fails the metric (default allowed: any) but is not critical.
+    let j = one(latency.clone(), s(&b), s(&up_small));
+    assert_eq!(j.metrics[0].classification, Classification::High);
+    assert!(!j.metrics[0].critical_breach, "{}", j.metrics[0].reason);
+    assert_eq!(j.verdict, Verdict::Rollback); // the only metric: score 0
+
+    // An improvement in the harmless direction passes.
+    let j = one(latency.clone(), s(&b), s(&down));
+    assert_eq!(j.metrics[0].classification, Classification::Pass);
+
+    let throughput = MetricPolicy::new("rps", Direction::Decrease);
+    let j = one(throughput, s(&b), s(&down));
+    assert_eq!(j.metrics[0].classification, Classification::Low);
+
+    let either = MetricPolicy::new("x", Direction::Either);
+    assert_eq!(one(either.clone(), s(&b), s(&down)).metrics[0].classification, Classification::Low);
+    assert_eq!(one(either, s(&b), s(&up)).metrics[0].classification, Classification::High);
+
+    // No data, must-have data, too few points, bad data.
+    let j = one(latency.clone(), s(&b), Series::samples([]));
+    assert_eq!(j.metrics[0].classification, Classification::NoData);
+    assert_eq!(j.verdict, Verdict::Inconclusive);
+    let must = MetricPolicy { must_have_data: true, ..latency.clone() };
+    let j = one(must, s(&b), Series::samples([]));
+    assert_eq!(j.metrics[0].classification, Classification::NoDataFail);
+    assert_eq!(j.verdict, Verdict::Rollback);
+    let j = one(latency.clone(), s(&b), Series::samples([1.0, 2.0]));
+    assert_eq!(j.metrics[0].classification, Classification::Inconclusive);
+    assert!(j.metrics[0].reason.contains("at least 5 points"));
+    let reject = MetricPolicy { nan: NanPolicy::Reject, ..latency.clone() };
+    let mut with_nan = same.clone();
+    with_nan[3] = f64::NAN;
+    let j = one(reject, s(&b), s(&with_nan));
+    assert_eq!(j.metrics[0].classification, Classification::Error);
+    assert_eq!(
+        j.metrics[0].reason,
+        "metric latency: canary value: NaN at index 3 (nan policy: reject)"
+    );
+    // NaN removed by default: judged on the rest.
+    let j = one(latency.clone(), s(&b), s(&with_nan));
+    assert_eq!(j.metrics[0].classification, Classification::Pass);
+    assert_eq!(j.metrics[0].n_canary, 79);
+
+    // Muted: computed and reported, never counted.
+    let muted = MetricPolicy { muted: true, ..latency.clone() };
+    let other = MetricPolicy::new("other", Direction::Increase);
+    let data = [
+        MetricData::new("latency", s(&b), s(&up)),
+        MetricData::new("other", s(&b), s(&same)),
+    ];
+    let j = judge(&CanaryPolicy::new(vec![muted, other]), &data).unwrap();
+    assert_eq!(j.metrics[0].classification, Classification::High);
+    assert_eq!(j.verdict, Verdict::Promote);
+    assert_eq!(j.score, Some(100.0));
+
+    // Absolute and relative bounds are hard limits.
+    let bounded = MetricPolicy {
+        bounds: Some(Bounds { statistic: Statistic::Quantile(0.99), min: None, max: Some(50.0) }),
+        ..latency.clone()
+    };
+    let j = one(bounded, s(&b), s(&same));
+    assert_eq!(j.metrics[0].classification, Classification::High);
+    assert!(j.metrics[0].reason.starts_with("canary p99 "), "{}", j.metrics[0].reason);
+    assert_eq!(j.verdict, Verdict::Rollback);
+    let relative = MetricPolicy {
+        comparator: Comparator::ThresholdsOnly,
+        relative_bounds: Some(RelativeBounds {
+            statistic: Statistic::Mean,
+            max_increase: Some(0.2),
+            max_decrease: None,
+        }),
+        ..latency.clone()
+    };
+    assert_eq!(one(relative.clone(), s(&b), s(&up_small)).verdict, Verdict::Promote);
+    assert_eq!(one(relative, s(&b), s(&up)).verdict, Verdict::Rollback);
+}
+
+#[test]
+fn one_regressed_metric_is_not_diluted_by_many_healthy_ones() {
+    let mut rng = Rng(2);
+    let mut metrics = Vec::new();
+    let mut data = Vec::new();
+    for i in 0..59 {
+        let name = format!("m{i}");
+        metrics.push(MetricPolicy::new(name.clone(), Direction::Increase));
+        data.push(MetricData::new(
+            name,
+            Series::samples(noise(&mut rng, 60, 50.0, 0.1)),
+            Series::samples(noise(&mut rng, 60, 50.0, 0.1)),
+        ));
+    }
+    metrics.push(MetricPolicy::new("latency", Direction::Increase));
+    data.push(MetricData::new(
+        "latency",
+        Series::samples(noise(&mut rng, 60, 100.0, 0.1)),
+        Series::samples(noise(&mut rng, 60, 120.0, 0.1)),
+    ));
+    let j = judge(&CanaryPolicy::new(metrics), &data).unwrap();
+    assert!(j.score.unwrap() > 95.0, "{j}");
+    assert_eq!(j.verdict, Verdict::Rollback, "{j}");
+    assert_eq!(j.reasons[0].metric.as_deref(), Some("latency"));
+}
+
+#[test]
+fn counters_and_pairing() {
+    let errors = MetricPolicy::counter("errors", Direction::Increase);
+    // Error spike from zero.
+    let j = one(errors.clone(), Series::total(0.0, 50_000.0), Series::total(40.0, 50_000.0));
+    assert_eq!(j.metrics[0].classification, Classification::High);
+    assert_eq!(j.verdict, Verdict::Rollback);
+    // Three errors against none at an even split is not evidence.
+    let j = one(errors.clone(), Series::total(0.0, 1_000.0), Series::total(3.0, 1_000.0));
+    assert_eq!(j.metrics[0].classification, Classification::Pass, "{j}");
+    // Bad counts are errors that name the metric, arm and field.
+    for (events, trials, want) in [
+        (5.0, 3.0, "metric errors: canary events: 5 events out of 3 trials at index 0"),
+        (-1.0, 3.0, "metric errors: canary events: -1 at index 0 is not a whole number of at least 0"),
+        (1.5, 3.0, "metric errors: canary events: 1.5 at index 0 is not a whole number of at least 0"),
+    ] {
+        let j = one(errors.clone(), Series::total(1.0, 10.0), Series::total(events, trials));
+        assert_eq!(j.metrics[0].classification, Classification::Error);
+        assert_eq!(j.metrics[0].reason, want);
+    }
+    // Zero trials: no data.
+    let j = one(errors, Series::total(0.0, 0.0), Series::total(0.0, 0.0));
+    assert_eq!(j.metrics[0].classification, Classification::NoData);
+
+    // Timestamped arms with the same timestamps are paired: a shared drift cancels.
+    let mut rng = Rng(3);
+    let times: Vec<DateTime<Utc>> = (0..60).map(|i| t0() + Duration::minutes(i)).collect();
+    let drift: Vec<f64> = (0..60).map(|i| 100.0 + 30.0 * (i as f64 / 6.0).sin()).collect();
+    let b: Vec<(DateTime<Utc>, f64)> =
+        times.iter().zip(&drift).map(|(t, d)| (*t, d + rng.normal())).collect();
+    let c: Vec<(DateTime<Utc>, f64)> =
+        times.iter().zip(&drift).map(|(t, d)| (*t, d * 1.02 + rng.normal())).collect();
+    let j = one(
+        MetricPolicy::new("cpu", Direction::Increase),
+        Series::points(b.clone()),
+        Series::points(c),
+    );
+    assert!(matches!(
+        j.metrics[0].details,
+        Some(canary_verdict::TestDetails::SignedRank { .. })
+    ));
+    assert_eq!(j.metrics[0].classification, Classification::High, "{j}");
+    // Duplicate timestamps are an error naming the field.
+    let mut dup = b.clone();
+    dup[1].0 = dup[0].0;
+    let j = one(
+        MetricPolicy::new("cpu", Direction::Increase),
+        Series::points(dup),
+        Series::points(b),
+    );
+    assert_eq!(j.metrics[0].classification, Classification::Error);
+    assert!(j.metrics[0].reason.contains("baseline timestamp"), "{}", j.metrics[0].reason);
+    let _ = (Point { timestamp: t0(), value: 1.0 }, CountPoint { timestamp: None, events: 1.0, trials: 2.0 });
+}
+
+#[test]
+fn bad_policies_and_requests_get_errors_that_name_the_field() {
+    let m = |name: &str| MetricPolicy::new(name, Direction::Increase);
+    let check = |policy: CanaryPolicy, want: &str| {
+        let err = policy.validate().unwrap_err();
+        assert_eq!(err.to_string(), want);
+        assert!(matches!(err, Error::InvalidPolicy { .. }));
+    };
+    check(CanaryPolicy::new(vec![]), "policy: metrics: the policy lists no metric");
+    check(
+        CanaryPolicy::new(vec![m("a"), m("a")]),
+        "policy: metric a: name: the name is listed twice",
+    );
+    check(
+        CanaryPolicy::new(vec![MetricPolicy { conf_level: 1.5, ..m("a") }]),
+        "policy: metric a: conf_level: 1.5 is not strictly between 0 and 1",
+    );
+    let mut p = CanaryPolicy::new(vec![m("a")]);
+    p.thresholds.marginal = 96.0;
+    check(p, "policy: thresholds: need 0 <= marginal (96) <= pass (95) <= 100");
+    let mut p = CanaryPolicy::new(vec![MetricPolicy { groups: vec!["g".into()], ..m("a") }]);
+    p.group_weights.insert("g".into(), 60.0);
+    check(p.clone(), "policy: group_weights: the weights add up to 60, not 100 (or 1)");
+    p.group_weights.clear();
+    p.group_weights.insert("h".into(), 100.0);
+    check(p, "policy: metric g: group_weights: the group has metrics but no weight");
+    let mut p = CanaryPolicy::new(vec![m("a")]);
+    p.alpha = 0.0;
+    check(p, "policy: alpha: 0 is not strictly between 0 and 1");
+
+    // Unknown fields in a policy are rejected by serde, naming the field.
+    let err = serde_json::from_str::<CanaryPolicy>(r#"{"metrics": [], "alpah": 0.05}"#)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("unknown field `alpah`"), "{err}");
+
+    let policy = CanaryPolicy::new(vec![m("a")]);
+    let d = MetricData::new("a", Series::samples([1.0]), Series::samples([1.0]));
+    let err = judge(&policy, &[d.clone(), d]).unwrap_err();
+    assert_eq!(err.to_string(), "metric a: data are given twice");
+    let e = MetricData::new("b", Series::samples([1.0]), Series::samples([1.0]));
+    let err = judge(&policy, &[e]).unwrap_err();
+    assert_eq!(err.to_string(), "metric b: data are given for a metric the policy does not list");
+}
+
+#[test]
+fn odd_data_never_panics_and_judges_the_same_twice() {
+    let policy = CanaryPolicy::new(vec![
+        MetricPolicy::new("a", Direction::Increase),
+        MetricPolicy::new("b", Direction::Either),
+        MetricPolicy::counter("c", Direction::Increase),
+    ]);
+    let cases: Vec<(Vec<f64>, Vec<f64>)> = vec![
+        (vec![], vec![]),
+        (vec![1.0], vec![2.0]),
+        (vec![5.0; 40], vec![5.0; 40]),
+        (vec![f64::NAN; 10], vec![1.0; 10]),
+        (vec![f64::INFINITY, 1.0, 2.0, 3.0, 4.0, 5.0], vec![1.0; 6]),
+        (vec![1e308; 8], vec![-1e308; 8]),
+        (vec![0.0; 8], vec![1.0; 8]),
+    ];
+    for (b, c) in cases {
+        let data = [
+            MetricData::new("a", Series::samples(b.clone()), Series::samples(c.clone())),
+            MetricData::new("b", Series::samples(c.clone()), Series::samples(b.clone())),
+            MetricData::new("c", Series::total(1.0, 100.0), Series::total(0.0, 0.0)),
+        ];
+        let j1 = judge(&policy, &data).unwrap();
+        let j2 = judge(&policy, &data).unwrap();
+        assert_eq!(serde_json::to_string(&j1).unwrap(), serde_json::to_string(&j2).unwrap());
+        assert!(!j1.to_string().is_empty());
+    }
+}
+
+#[test]
+fn display_is_an_aligned_table() {
+    let mut rng = Rng(4);
+    let policy = CanaryPolicy::new(vec![
+        MetricPolicy::new("latency_ms", Direction::Increase),
+        MetricPolicy::counter("errors", Direction::Increase),
+    ]);
+    let data = [
+        MetricData::new(
+            "latency_ms",
+            Series::samples(noise(&mut rng, 60, 100.0, 0.1)),
+            Series::samples(noise(&mut rng, 60, 130.0, 0.1)),
+        ),
+        MetricData::new("errors", Series::total(10.0, 10_000.0), Series::total(11.0, 10_000.0)),
+    ];
+    let text = judge(&policy, &data).unwrap().to_string();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("verdict: ROLLBACK  score 50.00"), "{text}");
+    assert!(lines[1].starts_with("  [critical] latency_ms: HIGH: increase +"), "{text}");
+    let header = lines.iter().position(|l| l.trim_start().starts_with("metric")).unwrap();
+    let col = lines[header].find("class").unwrap();
+    assert_eq!(&lines[header + 1][col..col + 5], "HIGH!");
+    assert_eq!(&lines[header + 2][col..col + 4], "PASS");
+    assert!(lines.last().unwrap().starts_with("  groups: default 50.00 (1/2)"), "{text}");
+}
