@@ -8,8 +8,8 @@
 //! ```
 //!
 //! The request is `{"policy": CanaryPolicy, "metrics": [MetricData, ...]}` in the crate's serde
-//! form; the exit code is 0 for promote, 1 for marginal, 2 for rollback, 3 for inconclusive and
-//! 4 for a bad request.
+//! form. With `--exit-code` the exit status carries the verdict (0 promote, 1 marginal,
+//! 2 rollback, 3 inconclusive); a bad request always exits with 4.
 
 use canary_verdict::{judge, CanaryPolicy, MetricData, Verdict};
 use serde::Deserialize;
@@ -42,8 +42,9 @@ fn read(path: &str) -> Result<String, String> {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let json = args.iter().any(|a| a == "--json");
-    let Some(path) = args.iter().find(|a| *a != "--json") else {
-        eprintln!("usage: judge [--json] <request.json | ->");
+    let exit_code = args.iter().any(|a| a == "--exit-code");
+    let Some(path) = args.iter().find(|a| !a.starts_with("--")) else {
+        eprintln!("usage: judge [--json] [--exit-code] <request.json | ->");
         return ExitCode::from(4);
     };
     let request: Request = match read(path)
@@ -76,7 +77,14 @@ fn main() -> ExitCode {
         }
         println!("{judgment}");
     }
-    let _ = request.expect;
+    if let Some(expect) = request.expect {
+        if expect != judgment.verdict {
+            eprintln!("note: the request expected {expect}");
+        }
+    }
+    if !exit_code {
+        return ExitCode::SUCCESS;
+    }
     ExitCode::from(match judgment.verdict {
         Verdict::Promote => 0,
         Verdict::Marginal => 1,

@@ -98,6 +98,10 @@ fn summary(values: &[f64]) -> Option<Summary> {
     }
 }
 
+fn summary_sorted(sorted: &[f64]) -> Option<Summary> {
+    (!sorted.is_empty()).then(|| Summary::of_sorted(sorted, &SUMMARY_QUANTILES, QuantileType::Type7))
+}
+
 /// Relative form of a shift: `1 + shift / baseline median` (1.1 is +10%).
 fn relative(shift: f64, median: f64) -> Option<f64> {
     (median != 0.0).then(|| 1.0 + shift / median)
@@ -154,8 +158,8 @@ pub(crate) fn compare(policy: &MetricPolicy, data: &Cleaned) -> Result<Compariso
                 effect,
                 effect_interval,
                 measure,
-                baseline: summary(baseline),
-                canary: summary(canary),
+                baseline: summary_sorted(pair.baseline()),
+                canary: summary_sorted(pair.canary()),
                 details: Some(TestDetails::RankSum { test, shift }),
             })
         }

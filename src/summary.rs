@@ -81,18 +81,25 @@ impl Summary {
             check_probability("p", p)?;
         }
         let sorted = sorted_copy(sample)?;
-        let mean = mean_of(sample);
-        Ok(Summary {
-            count: sample.len(),
+        Ok(Summary::of_sorted(&sorted, probs, ty))
+    }
+
+    /// Summarizes sorted, finite, non-empty data (the caller has checked; probabilities in
+    /// [0, 1]). Sums run over the sorted order, so the result does not depend on the input's
+    /// order.
+    pub(crate) fn of_sorted(sorted: &[f64], probs: &[f64], ty: QuantileType) -> Summary {
+        let mean = mean_of(sorted);
+        Summary {
+            count: sorted.len(),
             mean,
-            sd: sd_of(sample, mean),
+            sd: sd_of(sorted, mean),
             min: sorted[0],
             max: sorted[sorted.len() - 1],
             quantiles: probs
                 .iter()
-                .map(|&p| (p, quantile_sorted(&sorted, p, ty)))
+                .map(|&p| (p, quantile_sorted(sorted, p, ty)))
                 .collect(),
-        })
+        }
     }
 
     /// The stored quantile for probability `p` (compared exactly), if it was asked for.

@@ -12,3 +12,4 @@ mod reference_descriptive;
 mod reference_effect;
 mod reference_rank;
 mod reference_signed_rank;
+mod simulation;
