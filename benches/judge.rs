@@ -27,7 +27,11 @@ fn data() -> (CanaryPolicy, Vec<MetricData>) {
                 .collect()
         };
         let (b, c) = (arm(100.0), arm(101.0));
-        data.push(MetricData::new(name, Series::samples(b), Series::samples(c)));
+        data.push(MetricData::new(
+            name,
+            Series::samples(b),
+            Series::samples(c),
+        ));
     }
     (CanaryPolicy::new(metrics), data)
 }

@@ -99,7 +99,8 @@ fn summary(values: &[f64]) -> Option<Summary> {
 }
 
 fn summary_sorted(sorted: &[f64]) -> Option<Summary> {
-    (!sorted.is_empty()).then(|| Summary::of_sorted(sorted, &SUMMARY_QUANTILES, QuantileType::Type7))
+    (!sorted.is_empty())
+        .then(|| Summary::of_sorted(sorted, &SUMMARY_QUANTILES, QuantileType::Type7))
 }
 
 /// Relative form of a shift: `1 + shift / baseline median` (1.1 is +10%).

@@ -147,7 +147,7 @@ impl fmt::Display for Judgment {
             })
             .collect();
         let header = [
-            "metric", "class", "effect", "shift CI", "p", "p_adj", "n b/c",
+            "metric", "class", "effect", "interval", "p", "p_adj", "n b/c",
         ];
         let mut widths = header.map(str::len);
         for r in &rows {

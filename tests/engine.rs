@@ -53,11 +53,15 @@ fn every_fixture_canary_gets_its_expected_verdict() {
 }
 
 fn t0() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-11-26T12:00:00Z").unwrap().with_timezone(&Utc)
+    DateTime::parse_from_rfc3339("2026-11-26T12:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc)
 }
 
 fn noise(rng: &mut Rng, n: usize, median: f64, sigma: f64) -> Vec<f64> {
-    (0..n).map(|_| median * (sigma * rng.normal()).exp()).collect()
+    (0..n)
+        .map(|_| median * (sigma * rng.normal()).exp())
+        .collect()
 }
 
 fn one(policy: MetricPolicy, baseline: Series, canary: Series) -> Judgment {
@@ -70,9 +74,18 @@ fn classification_paths() {
     let mut rng = Rng(1);
     let b = noise(&mut rng, 80, 100.0, 0.05);
     let same = noise(&mut rng, 80, 100.0, 0.05);
-    let up: Vec<f64> = noise(&mut rng, 80, 100.0, 0.05).iter().map(|v| v * 1.3).collect();
-    let up_small: Vec<f64> = noise(&mut rng, 80, 100.0, 0.05).iter().map(|v| v * 1.05).collect();
-    let down: Vec<f64> = noise(&mut rng, 80, 100.0, 0.05).iter().map(|v| v * 0.7).collect();
+    let up: Vec<f64> = noise(&mut rng, 80, 100.0, 0.05)
+        .iter()
+        .map(|v| v * 1.3)
+        .collect();
+    let up_small: Vec<f64> = noise(&mut rng, 80, 100.0, 0.05)
+        .iter()
+        .map(|v| v * 1.05)
+        .collect();
+    let down: Vec<f64> = noise(&mut rng, 80, 100.0, 0.05)
+        .iter()
+        .map(|v| v * 0.7)
+        .collect();
     let s = |v: &Vec<f64>| Series::samples(v.clone());
     let latency = MetricPolicy::new("latency", Direction::Increase);
 
@@ -84,7 +97,13 @@ fn classification_paths() {
     assert_eq!(j.metrics[0].classification, Classification::High);
     assert!(j.metrics[0].critical_breach);
     assert_eq!(j.verdict, Verdict::Rollback);
-    assert!(j.metrics[0].reason.contains("exceeds the critical limit +10%"), "{}", j.metrics[0].reason);
+    assert!(
+        j.metrics[0]
+            .reason
+            .contains("exceeds the critical limit +10%"),
+        "{}",
+        j.metrics[0].reason
+    );
 
     // A significant 5% increase fails the metric (default allowed: any) but is not critical.
     let j = one(latency.clone(), s(&b), s(&up_small));
@@ -101,21 +120,33 @@ fn classification_paths() {
     assert_eq!(j.metrics[0].classification, Classification::Low);
 
     let either = MetricPolicy::new("x", Direction::Either);
-    assert_eq!(one(either.clone(), s(&b), s(&down)).metrics[0].classification, Classification::Low);
-    assert_eq!(one(either, s(&b), s(&up)).metrics[0].classification, Classification::High);
+    assert_eq!(
+        one(either.clone(), s(&b), s(&down)).metrics[0].classification,
+        Classification::Low
+    );
+    assert_eq!(
+        one(either, s(&b), s(&up)).metrics[0].classification,
+        Classification::High
+    );
 
     // No data, must-have data, too few points, bad data.
     let j = one(latency.clone(), s(&b), Series::samples([]));
     assert_eq!(j.metrics[0].classification, Classification::NoData);
     assert_eq!(j.verdict, Verdict::Inconclusive);
-    let must = MetricPolicy { must_have_data: true, ..latency.clone() };
+    let must = MetricPolicy {
+        must_have_data: true,
+        ..latency.clone()
+    };
     let j = one(must, s(&b), Series::samples([]));
     assert_eq!(j.metrics[0].classification, Classification::NoDataFail);
     assert_eq!(j.verdict, Verdict::Rollback);
     let j = one(latency.clone(), s(&b), Series::samples([1.0, 2.0]));
     assert_eq!(j.metrics[0].classification, Classification::Inconclusive);
     assert!(j.metrics[0].reason.contains("at least 5 points"));
-    let reject = MetricPolicy { nan: NanPolicy::Reject, ..latency.clone() };
+    let reject = MetricPolicy {
+        nan: NanPolicy::Reject,
+        ..latency.clone()
+    };
     let mut with_nan = same.clone();
     with_nan[3] = f64::NAN;
     let j = one(reject, s(&b), s(&with_nan));
@@ -130,7 +161,10 @@ fn classification_paths() {
     assert_eq!(j.metrics[0].n_canary, 79);
 
     // Muted: computed and reported, never counted.
-    let muted = MetricPolicy { muted: true, ..latency.clone() };
+    let muted = MetricPolicy {
+        muted: true,
+        ..latency.clone()
+    };
     let other = MetricPolicy::new("other", Direction::Increase);
     let data = [
         MetricData::new("latency", s(&b), s(&up)),
@@ -143,12 +177,20 @@ fn classification_paths() {
 
     // Absolute and relative bounds are hard limits.
     let bounded = MetricPolicy {
-        bounds: Some(Bounds { statistic: Statistic::Quantile(0.99), min: None, max: Some(50.0) }),
+        bounds: Some(Bounds {
+            statistic: Statistic::Quantile(0.99),
+            min: None,
+            max: Some(50.0),
+        }),
         ..latency.clone()
     };
     let j = one(bounded, s(&b), s(&same));
     assert_eq!(j.metrics[0].classification, Classification::High);
-    assert!(j.metrics[0].reason.starts_with("canary p99 "), "{}", j.metrics[0].reason);
+    assert!(
+        j.metrics[0].reason.starts_with("canary p99 "),
+        "{}",
+        j.metrics[0].reason
+    );
     assert_eq!(j.verdict, Verdict::Rollback);
     let relative = MetricPolicy {
         comparator: Comparator::ThresholdsOnly,
@@ -159,7 +201,10 @@ fn classification_paths() {
         }),
         ..latency.clone()
     };
-    assert_eq!(one(relative.clone(), s(&b), s(&up_small)).verdict, Verdict::Promote);
+    assert_eq!(
+        one(relative.clone(), s(&b), s(&up_small)).verdict,
+        Verdict::Promote
+    );
     assert_eq!(one(relative, s(&b), s(&up)).verdict, Verdict::Rollback);
 }
 
@@ -193,19 +238,43 @@ fn one_regressed_metric_is_not_diluted_by_many_healthy_ones() {
 fn counters_and_pairing() {
     let errors = MetricPolicy::counter("errors", Direction::Increase);
     // Error spike from zero.
-    let j = one(errors.clone(), Series::total(0.0, 50_000.0), Series::total(40.0, 50_000.0));
+    let j = one(
+        errors.clone(),
+        Series::total(0.0, 50_000.0),
+        Series::total(40.0, 50_000.0),
+    );
     assert_eq!(j.metrics[0].classification, Classification::High);
     assert_eq!(j.verdict, Verdict::Rollback);
     // Three errors against none at an even split is not evidence.
-    let j = one(errors.clone(), Series::total(0.0, 1_000.0), Series::total(3.0, 1_000.0));
+    let j = one(
+        errors.clone(),
+        Series::total(0.0, 1_000.0),
+        Series::total(3.0, 1_000.0),
+    );
     assert_eq!(j.metrics[0].classification, Classification::Pass, "{j}");
     // Bad counts are errors that name the metric, arm and field.
     for (events, trials, want) in [
-        (5.0, 3.0, "metric errors: canary events: 5 events out of 3 trials at index 0"),
-        (-1.0, 3.0, "metric errors: canary events: -1 at index 0 is not a whole number of at least 0"),
-        (1.5, 3.0, "metric errors: canary events: 1.5 at index 0 is not a whole number of at least 0"),
+        (
+            5.0,
+            3.0,
+            "metric errors: canary events: 5 events out of 3 trials at index 0",
+        ),
+        (
+            -1.0,
+            3.0,
+            "metric errors: canary events: -1 at index 0 is not a whole number of at least 0",
+        ),
+        (
+            1.5,
+            3.0,
+            "metric errors: canary events: 1.5 at index 0 is not a whole number of at least 0",
+        ),
     ] {
-        let j = one(errors.clone(), Series::total(1.0, 10.0), Series::total(events, trials));
+        let j = one(
+            errors.clone(),
+            Series::total(1.0, 10.0),
+            Series::total(events, trials),
+        );
         assert_eq!(j.metrics[0].classification, Classification::Error);
         assert_eq!(j.metrics[0].reason, want);
     }
@@ -216,11 +285,19 @@ fn counters_and_pairing() {
     // Timestamped arms with the same timestamps are paired: a shared drift cancels.
     let mut rng = Rng(3);
     let times: Vec<DateTime<Utc>> = (0..60).map(|i| t0() + Duration::minutes(i)).collect();
-    let drift: Vec<f64> = (0..60).map(|i| 100.0 + 30.0 * (i as f64 / 6.0).sin()).collect();
-    let b: Vec<(DateTime<Utc>, f64)> =
-        times.iter().zip(&drift).map(|(t, d)| (*t, d + rng.normal())).collect();
-    let c: Vec<(DateTime<Utc>, f64)> =
-        times.iter().zip(&drift).map(|(t, d)| (*t, d * 1.02 + rng.normal())).collect();
+    let drift: Vec<f64> = (0..60)
+        .map(|i| 100.0 + 30.0 * (i as f64 / 6.0).sin())
+        .collect();
+    let b: Vec<(DateTime<Utc>, f64)> = times
+        .iter()
+        .zip(&drift)
+        .map(|(t, d)| (*t, d + rng.normal()))
+        .collect();
+    let c: Vec<(DateTime<Utc>, f64)> = times
+        .iter()
+        .zip(&drift)
+        .map(|(t, d)| (*t, d * 1.02 + rng.normal()))
+        .collect();
     let j = one(
         MetricPolicy::new("cpu", Direction::Increase),
         Series::points(b.clone()),
@@ -240,8 +317,22 @@ fn counters_and_pairing() {
         Series::points(b),
     );
     assert_eq!(j.metrics[0].classification, Classification::Error);
-    assert!(j.metrics[0].reason.contains("baseline timestamp"), "{}", j.metrics[0].reason);
-    let _ = (Point { timestamp: t0(), value: 1.0 }, CountPoint { timestamp: None, events: 1.0, trials: 2.0 });
+    assert!(
+        j.metrics[0].reason.contains("baseline timestamp"),
+        "{}",
+        j.metrics[0].reason
+    );
+    let _ = (
+        Point {
+            timestamp: t0(),
+            value: 1.0,
+        },
+        CountPoint {
+            timestamp: None,
+            events: 1.0,
+            trials: 2.0,
+        },
+    );
 }
 
 #[test]
@@ -252,24 +343,42 @@ fn bad_policies_and_requests_get_errors_that_name_the_field() {
         assert_eq!(err.to_string(), want);
         assert!(matches!(err, Error::InvalidPolicy { .. }));
     };
-    check(CanaryPolicy::new(vec![]), "policy: metrics: the policy lists no metric");
+    check(
+        CanaryPolicy::new(vec![]),
+        "policy: metrics: the policy lists no metric",
+    );
     check(
         CanaryPolicy::new(vec![m("a"), m("a")]),
         "policy: metric a: name: the name is listed twice",
     );
     check(
-        CanaryPolicy::new(vec![MetricPolicy { conf_level: 1.5, ..m("a") }]),
+        CanaryPolicy::new(vec![MetricPolicy {
+            conf_level: 1.5,
+            ..m("a")
+        }]),
         "policy: metric a: conf_level: 1.5 is not strictly between 0 and 1",
     );
     let mut p = CanaryPolicy::new(vec![m("a")]);
     p.thresholds.marginal = 96.0;
-    check(p, "policy: thresholds: need 0 <= marginal (96) <= pass (95) <= 100");
-    let mut p = CanaryPolicy::new(vec![MetricPolicy { groups: vec!["g".into()], ..m("a") }]);
+    check(
+        p,
+        "policy: thresholds: need 0 <= marginal (96) <= pass (95) <= 100",
+    );
+    let mut p = CanaryPolicy::new(vec![MetricPolicy {
+        groups: vec!["g".into()],
+        ..m("a")
+    }]);
     p.group_weights.insert("g".into(), 60.0);
-    check(p.clone(), "policy: group_weights: the weights add up to 60, not 100 (or 1)");
+    check(
+        p.clone(),
+        "policy: group_weights: the weights add up to 60, not 100 (or 1)",
+    );
     p.group_weights.clear();
     p.group_weights.insert("h".into(), 100.0);
-    check(p, "policy: metric g: group_weights: the group has metrics but no weight");
+    check(
+        p,
+        "policy: metric g: group_weights: the group has metrics but no weight",
+    );
     let mut p = CanaryPolicy::new(vec![m("a")]);
     p.alpha = 0.0;
     check(p, "policy: alpha: 0 is not strictly between 0 and 1");
@@ -286,7 +395,10 @@ fn bad_policies_and_requests_get_errors_that_name_the_field() {
     assert_eq!(err.to_string(), "metric a: data are given twice");
     let e = MetricData::new("b", Series::samples([1.0]), Series::samples([1.0]));
     let err = judge(&policy, &[e]).unwrap_err();
-    assert_eq!(err.to_string(), "metric b: data are given for a metric the policy does not list");
+    assert_eq!(
+        err.to_string(),
+        "metric b: data are given for a metric the policy does not list"
+    );
 }
 
 #[test]
@@ -313,7 +425,10 @@ fn odd_data_never_panics_and_judges_the_same_twice() {
         ];
         let j1 = judge(&policy, &data).unwrap();
         let j2 = judge(&policy, &data).unwrap();
-        assert_eq!(serde_json::to_string(&j1).unwrap(), serde_json::to_string(&j2).unwrap());
+        assert_eq!(
+            serde_json::to_string(&j1).unwrap(),
+            serde_json::to_string(&j2).unwrap()
+        );
         assert!(!j1.to_string().is_empty());
     }
 }
@@ -331,15 +446,34 @@ fn display_is_an_aligned_table() {
             Series::samples(noise(&mut rng, 60, 100.0, 0.1)),
             Series::samples(noise(&mut rng, 60, 130.0, 0.1)),
         ),
-        MetricData::new("errors", Series::total(10.0, 10_000.0), Series::total(11.0, 10_000.0)),
+        MetricData::new(
+            "errors",
+            Series::total(10.0, 10_000.0),
+            Series::total(11.0, 10_000.0),
+        ),
     ];
     let text = judge(&policy, &data).unwrap().to_string();
     let lines: Vec<&str> = text.lines().collect();
-    assert!(lines[0].starts_with("verdict: ROLLBACK  score 50.00"), "{text}");
-    assert!(lines[1].starts_with("  [critical] latency_ms: HIGH: increase +"), "{text}");
-    let header = lines.iter().position(|l| l.trim_start().starts_with("metric")).unwrap();
+    assert!(
+        lines[0].starts_with("verdict: ROLLBACK  score 50.00"),
+        "{text}"
+    );
+    assert!(
+        lines[1].starts_with("  [critical] latency_ms: HIGH: increase +"),
+        "{text}"
+    );
+    let header = lines
+        .iter()
+        .position(|l| l.trim_start().starts_with("metric"))
+        .unwrap();
     let col = lines[header].find("class").unwrap();
     assert_eq!(&lines[header + 1][col..col + 5], "HIGH!");
     assert_eq!(&lines[header + 2][col..col + 4], "PASS");
-    assert!(lines.last().unwrap().starts_with("  groups: default 50.00 (1/2)"), "{text}");
+    assert!(
+        lines
+            .last()
+            .unwrap()
+            .starts_with("  groups: default 50.00 (1/2)"),
+        "{text}"
+    );
 }

@@ -17,7 +17,10 @@ fn policy() -> CanaryPolicy {
         metrics.push(MetricPolicy::new(format!("m{i:02}"), Direction::Increase));
     }
     for i in 0..COUNTERS {
-        metrics.push(MetricPolicy::counter(format!("c{i:02}"), Direction::Increase));
+        metrics.push(MetricPolicy::counter(
+            format!("c{i:02}"),
+            Direction::Increase,
+        ));
     }
     CanaryPolicy::new(metrics)
 }
@@ -29,11 +32,17 @@ fn canary(rng: &mut Rng, shift: f64, error_factor: f64) -> Vec<MetricData> {
     for i in 0..CONTINUOUS {
         let median = 20.0 + 10.0 * i as f64;
         let arm = |rng: &mut Rng, f: f64| -> Vec<f64> {
-            (0..60).map(|_| median * f * (0.1 * rng.normal()).exp()).collect()
+            (0..60)
+                .map(|_| median * f * (0.1 * rng.normal()).exp())
+                .collect()
         };
         let b = arm(rng, 1.0);
         let c = arm(rng, if i == 0 { shift } else { 1.0 });
-        data.push(MetricData::new(format!("m{i:02}"), Series::samples(b), Series::samples(c)));
+        data.push(MetricData::new(
+            format!("m{i:02}"),
+            Series::samples(b),
+            Series::samples(c),
+        ));
     }
     for i in 0..COUNTERS {
         let rate = 0.001 + 0.001 * i as f64;
@@ -71,7 +80,10 @@ fn identical_arms_are_rarely_rolled_back() {
     let alpha = policy().alpha;
     let bound = alpha * runs as f64 + 3.0 * (alpha * (1.0 - alpha) * runs as f64).sqrt();
     eprintln!("identical arms: {n} rollbacks in {runs} canaries (bound {bound:.1})");
-    assert!((n as f64) <= bound, "{n} false rollbacks in {runs} (bound {bound:.1})");
+    assert!(
+        (n as f64) <= bound,
+        "{n} false rollbacks in {runs} (bound {bound:.1})"
+    );
 }
 
 #[test]
