@@ -477,3 +477,49 @@ fn display_is_an_aligned_table() {
         "{text}"
     );
 }
+
+#[cfg(feature = "ndarray")]
+#[test]
+fn ndarray_views_feed_the_judge() {
+    use ndarray::array;
+    let b = array![10.0, 11.0, 9.5, 10.2, 10.8, 9.9, 10.1];
+    let c = array![13.0, 14.0, 12.5, 13.2, 13.8, 12.9, 13.1];
+    let data = [MetricData::new("x", Series::from_view(b.view()), Series::from_view(c.view()))];
+    let j = judge(&CanaryPolicy::new(vec![MetricPolicy::new("x", Direction::Increase)]), &data)
+        .unwrap();
+    assert_eq!(j.metrics[0].classification, Classification::High);
+    // A strided (non-contiguous) view is copied, not misread.
+    let m = array![[1.0, 100.0], [2.0, 200.0], [3.0, 300.0]];
+    let pairs = canary_verdict::TwoSample::per_column(m.view(), m.view()).unwrap();
+    assert_eq!(pairs[1].baseline(), &[100.0, 200.0, 300.0]);
+}
+
+/// Every public type can cross threads: deploy controllers judge on worker pools.
+#[test]
+fn public_types_are_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<canary_verdict::Error>();
+    check::<CanaryPolicy>();
+    check::<MetricPolicy>();
+    check::<MetricData>();
+    check::<Series>();
+    check::<Judgment>();
+    check::<canary_verdict::MetricJudgment>();
+    check::<canary_verdict::GroupScore>();
+    check::<canary_verdict::Reason>();
+    check::<canary_verdict::TwoSample>();
+    check::<canary_verdict::PairedSample>();
+    check::<canary_verdict::MannWhitney>();
+    check::<canary_verdict::HodgesLehmann>();
+    check::<canary_verdict::SignedRank>();
+    check::<canary_verdict::PairedShift>();
+    check::<canary_verdict::EffectSizes>();
+    check::<canary_verdict::FisherExact>();
+    check::<canary_verdict::BinomialTest>();
+    check::<canary_verdict::PoissonRateTest>();
+    check::<canary_verdict::ProportionTest>();
+    check::<canary_verdict::SrmTest>();
+    check::<canary_verdict::Summary>();
+    check::<canary_verdict::Fences>();
+    check::<canary_verdict::TestDetails>();
+}
