@@ -21,7 +21,7 @@ const SAMPLE: usize = 16384;
 const SAMPLE_FIRST: usize = 65536;
 /// Smallest sample per round.
 const SAMPLE_MIN: usize = 256;
-/// Below this many band elements (or (n+m)/2, if larger) the band is gathered and selected.
+/// Below this many band elements (or n + m, if larger) the band is gathered and selected.
 const GATHER_MIN: u64 = 16384;
 
 /// Pairwise differences of two sorted samples, ready for order statistics.
@@ -153,7 +153,7 @@ impl<'a> PairwiseDifferences<'a> {
     }
 
     fn gather_limit(&self) -> u64 {
-        GATHER_MIN.max((self.rows.len() + self.m()) as u64 / 2)
+        GATHER_MIN.max((self.rows.len() + self.m()) as u64)
     }
 
     /// The k-th smallest difference, 1-based (k is clamped into [1, n·m]).
@@ -192,7 +192,7 @@ impl<'a> PairwiseDifferences<'a> {
             let (Some(a), Some(b)) = (lo_pivot, hi_pivot) else {
                 break;
             };
-            let c = self.count_band::<2, 4>(&band, [a, b], [&mut work.first, &mut work.second]);
+            let c = self.count_pair(&band, a, b, &mut work.first, &mut work.second);
             if c[0] < k_min {
                 std::mem::swap(&mut band.lo, &mut work.first);
                 band.c_lo = c[0];
@@ -271,8 +271,7 @@ impl<'a> PairwiseDifferences<'a> {
             // one turned out to lie below the answer.
             let counted: [Option<(f64, u64)>; 2] = match (lo, hi) {
                 (Some(a), Some(b)) if a < b => {
-                    let c =
-                        self.count_band::<2, 4>(band, [a, b], [&mut work.first, &mut work.second]);
+                    let c = self.count_pair(band, a, b, &mut work.first, &mut work.second);
                     [Some((a, c[0])), Some((b, c[1]))]
                 }
                 (Some(a), _) | (None, Some(a)) => [
@@ -314,7 +313,7 @@ impl<'a> PairwiseDifferences<'a> {
     /// `#{d ≤ v}`, recording each row's first column with `d ≤ v`. Valid for a pivot `v` taken
     /// from the band: columns left of the band are above it and right of the band below it.
     fn count_le_band(&self, band: &Band, v: f64, first: &mut [u32]) -> u64 {
-        self.count_band::<1, 4>(band, [v], [first])[0]
+        self.count_band::<1, 4>(&band.hi, &band.lo, [v], [first])[0]
     }
 
     /// `#{d < v}`, recording each row's first column with `d < v`: `d < v` is `d ≤ v⁻` for the
@@ -327,6 +326,23 @@ impl<'a> PairwiseDifferences<'a> {
         self.count_le_band(band, v.next_down(), first)
     }
 
+    /// `#{d ≤ a}` and `#{d ≤ b}` for pivots a < b taken from the band, with each row's first
+    /// column at or below each: the upper pivot's walk first, then the lower one's from the
+    /// upper one's first columns (the columns left of them hold differences above b, so above
+    /// a), which spares it the band's columns above b.
+    fn count_pair(
+        &self,
+        band: &Band,
+        a: f64,
+        b: f64,
+        first_a: &mut [u32],
+        first_b: &mut [u32],
+    ) -> [u64; 2] {
+        let c_b = self.count_le_band(band, b, first_b);
+        let c_a = self.count_band::<1, 4>(first_b, &band.lo, [a], [first_a])[0];
+        [c_a, c_b]
+    }
+
     /// `#{d ≤ v}` for each of W pivots `v` and each row's first column with `d ≤ v`, by
     /// staircase walks: each step moves right along the row (`d > v`) or down to the next row,
     /// starting each row no left of its band, with no data-dependent branch, so a walk's speed
@@ -336,14 +352,15 @@ impl<'a> PairwiseDifferences<'a> {
     /// overlaps them.
     fn count_band<const W: usize, const C: usize>(
         &self,
-        band: &Band,
+        hi: &[u32],
+        lo: &[u32],
         vs: [f64; W],
         firsts: [&mut [u32]; W],
     ) -> [u64; W] {
         let (rows, cols) = (self.rows, self.cols);
         let n = rows.len();
         let pieces = C / W;
-        let (hi, lo) = (&band.hi[..=n], &band.lo[..n]);
+        let (hi, lo) = (&hi[..=n], &lo[..n]);
         // Piece boundaries: equal shares of rows + band-middle columns.
         let weight = |i: usize| -> u64 {
             if i == n {
@@ -485,10 +502,17 @@ impl<'a> PairwiseDifferences<'a> {
     /// band holds it.
     fn gather_select(&self, band: &Band, rank: u64, buf: &mut Vec<u64>) -> (f64, Option<f64>) {
         // Select on order-preserving integer keys: cheaper to compare than floats.
+        // The band's size is known: fill a buffer of exactly that size.
         buf.clear();
-        for (i, &x) in self.rows.iter().enumerate() {
-            let cols = &self.cols[band.hi[i] as usize..band.lo[i] as usize];
-            buf.extend(cols.iter().map(|&y| key(x - y)));
+        buf.resize(band.active() as usize, 0);
+        let mut rest = &mut buf[..];
+        for ((&x, &h), &l) in self.rows.iter().zip(&band.hi).zip(&band.lo) {
+            let cols = &self.cols[h as usize..l as usize];
+            let (row, tail) = rest.split_at_mut(cols.len());
+            for (out, &y) in row.iter_mut().zip(cols) {
+                *out = key(x - y);
+            }
+            rest = tail;
         }
         select_keys(buf, rank)
     }
