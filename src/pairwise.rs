@@ -361,13 +361,16 @@ impl<'a> PairwiseDifferences<'a> {
         let n = rows.len();
         let pieces = C / W;
         let (hi, lo) = (&hi[..=n], &lo[..n]);
-        // Piece boundaries: equal shares of rows + band-middle columns.
+        // Each row's first column at or below the first pivot, by binary search in its band.
+        let seed = |r: usize, v: f64| -> usize {
+            let (h, l) = (hi[r] as usize, lo[r] as usize);
+            let x = rows[r];
+            h + cols[h..l.max(h)].partition_point(|&y| x - y > v)
+        };
+        // Piece boundaries: equal shares of the first walk's steps (rows plus columns).
         let weight = |i: usize| -> u64 {
-            if i == n {
-                (n + self.m()) as u64 * 2
-            } else {
-                2 * i as u64 + hi[i] as u64 + lo[i] as u64
-            }
+            let r = i.min(n - 1);
+            (i + seed(r, vs[0])) as u64
         };
         let total = weight(n) - weight(0);
         let mut cuts = [0usize; C];
@@ -398,9 +401,7 @@ impl<'a> PairwiseDifferences<'a> {
             i[c] = start;
             end[c] = stop.max(start);
             if start < end[c] {
-                let (h, l) = (hi[start] as usize, lo[start] as usize);
-                let x = rows[start];
-                j[c] = h + cols[h..l].partition_point(|&y| x - y > vs[w]);
+                j[c] = seed(start, vs[w]);
             }
         }
         macro_rules! step {
@@ -472,13 +473,17 @@ impl<'a> PairwiseDifferences<'a> {
         };
         if active == self.len() && !self.triangle {
             // The whole matrix: a stratified row and a uniform column.
+            // One generator call per draw: its high bits place the row within the stratum,
+            // its low 32 bits pick the column (m < 2^32).
             let (n, m) = (self.rows.len(), self.m());
-            let per_row = 1.0 / m as f64;
-            for s in 0..size {
-                let row = ((draw(s, rng) as f64 * per_row) as usize).min(n - 1);
-                let col = rng.below(m as u64) as usize;
-                out.push(key(self.rows[row] - self.cols[col]));
-            }
+            let rows_per_draw = n as f64 / size as f64;
+            out.extend((0..size).map(|s| {
+                let z = rng.next();
+                let u = (z >> 40) as f64 * (1.0 / (1u64 << 24) as f64);
+                let row = (((s as f64 + u) * rows_per_draw) as usize).min(n - 1);
+                let col = (((z & 0xFFFF_FFFF) * m as u64) >> 32) as usize;
+                key(self.rows[row] - self.cols[col])
+            }));
             return;
         }
         let (mut s, mut start) = (0u64, 0u64);
