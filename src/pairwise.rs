@@ -3,15 +3,17 @@
 //! With the canary sorted ascending (rows) and the baseline sorted ascending (columns), the matrix
 //! `d[i][j] = x_i − y_j` decreases along each row and increases down each column, so
 //! `#{d ≤ v}` is one monotone staircase walk in O(n + m). Selection keeps, per row, the band of
-//! columns whose differences may still be the answer, draws pivots from a uniform sample of that
-//! band (Floyd & Rivest, *CACM* 18(3), 1975; row bands as in Monahan, *ACM TOMS* 10(3), 1984),
-//! and narrows the band by a factor of about √S/6 per round. When the band is small it is
-//! gathered and finished with `select_nth_unstable`. Expected cost O((n + m) log(nm)) after
-//! sorting, O(n + m) memory; the result is the floating-point value `x_i − y_j` itself, bit for
-//! bit what sorting all differences gives.
+//! columns whose differences may still be the answer, selects two pivots bracketing the target
+//! in a stratified sample of that band (Floyd & Rivest, *CACM* 18(3), 1975; row bands as in
+//! Monahan, *ACM TOMS* 10(3), 1984), counts them with two walks (the lower pivot's starting
+//! from the upper one's columns), and narrows the band by a factor of about √S/6 per round. The
+//! first round samples the whole matrix directly, with a larger sample. When the band holds at
+//! most about n + m differences it is gathered and finished with `select_nth_unstable`.
+//! Expected cost O((n + m) log(nm)) after sorting, O(n + m) memory; the result is the
+//! floating-point value `x_i − y_j` itself, bit for bit what sorting all differences gives.
 //!
 //! Several ranks (the median and the interval's ends) first share rounds that bracket all of
-//! them, then finish one by one.
+//! them, then finish one by one (the first of those rounds from one shared sample).
 
 use crate::sorted::{key, unkey};
 
@@ -344,12 +346,13 @@ impl<'a> PairwiseDifferences<'a> {
     }
 
     /// `#{d ≤ v}` for each of W pivots `v` and each row's first column with `d ≤ v`, by
-    /// staircase walks: each step moves right along the row (`d > v`) or down to the next row,
+    /// staircase walks in the band given by its per-row bounds (`hi` with n + 1 entries, the
+    /// last one a spare): each step moves right along the row (`d > v`) or down to the next row,
     /// starting each row no left of its band, with no data-dependent branch, so a walk's speed
     /// is bounded by the latency of its load-subtract-compare chain. The rows are cut into
-    /// `C / W` pieces per pivot (balanced on rows plus the band's columns), each seeded by a
-    /// binary search in its first row, and all C chains advance in lockstep so the processor
-    /// overlaps them.
+    /// `C / W` pieces per pivot, balanced on the first pivot's steps (rows plus columns, located
+    /// by binary searches), each seeded by a binary search in its first row, and all C chains
+    /// advance in lockstep so the processor overlaps them.
     fn count_band<const W: usize, const C: usize>(
         &self,
         hi: &[u32],
@@ -460,6 +463,7 @@ impl<'a> PairwiseDifferences<'a> {
     /// unordered: the band's elements, numbered row by row, are cut into `size` equal strata and
     /// one element is drawn uniformly from each (never worse than drawing with replacement for
     /// locating a rank, and the draws come out in row order, so one pass over the rows serves).
+    /// From the whole matrix, each draw takes a stratified row and a uniform column instead.
     fn draw_sample(&self, band: &Band, rng: &mut SplitMix, size: usize, out: &mut Vec<u64>) {
         let active = band.active();
         let size = (size as u64).min(active).max(1);
