@@ -85,10 +85,8 @@ struct Scratch {
     first: Vec<u32>,
     /// The same for the second pivot.
     second: Vec<u32>,
-    /// Sample keys.
+    /// Sample keys, then the gathered band's keys.
     sample: Vec<u64>,
-    /// Gathered band keys.
-    gather: Vec<u64>,
 }
 
 impl<'a> PairwiseDifferences<'a> {
@@ -177,7 +175,6 @@ impl<'a> PairwiseDifferences<'a> {
             first: vec![0u32; n + 1],
             second: vec![0u32; n + 1],
             sample: Vec::new(),
-            gather: Vec::new(),
         };
         // Shared rounds: bracket every rank at once while that still narrows the band well.
         let mut band = self.full_band();
@@ -218,10 +215,16 @@ impl<'a> PairwiseDifferences<'a> {
             c_hi: 0,
             c_lo: 0,
         };
+        let last = ks.len() - 1;
         ks.iter()
-            .map(|&k| {
-                rank_band.assign(&band);
+            .enumerate()
+            .map(|(idx, &k)| {
                 let first = (!shared.is_empty()).then_some(&mut shared[..]);
+                if idx == last {
+                    // No rank needs the shared band after this one.
+                    return self.finish(&mut band, k, &mut rng, &mut work, first);
+                }
+                rank_band.assign(&band);
                 self.finish(&mut rank_band, k, &mut rng, &mut work, first)
             })
             .collect()
@@ -253,7 +256,8 @@ impl<'a> PairwiseDifferences<'a> {
     ) -> (f64, Option<f64>) {
         loop {
             if band.active() <= self.gather_limit() {
-                return self.gather_select(band, k - band.c_lo, &mut work.gather);
+                // The sample's buffer is free once the band is gathered.
+                return self.gather_select(band, k - band.c_lo, &mut work.sample);
             }
             let sample: &mut [u64] = match first_sample.take() {
                 Some(s) => s,
