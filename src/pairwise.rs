@@ -319,7 +319,7 @@ impl<'a> PairwiseDifferences<'a> {
     /// `#{d ≤ v}`, recording each row's first column with `d ≤ v`. Valid for a pivot `v` taken
     /// from the band: columns left of the band are above it and right of the band below it.
     fn count_le_band(&self, band: &Band, v: f64, first: &mut [u32]) -> u64 {
-        self.count_band::<1, 4>(&band.hi, &band.lo, [v], [first])[0]
+        self.count_band(&band.hi, &band.lo, v, first)
     }
 
     /// `#{d < v}`, recording each row's first column with `d < v`: `d < v` is `d ≤ v⁻` for the
@@ -345,46 +345,37 @@ impl<'a> PairwiseDifferences<'a> {
         first_b: &mut [u32],
     ) -> [u64; 2] {
         let c_b = self.count_le_band(band, b, first_b);
-        let c_a = self.count_band::<1, 4>(first_b, &band.lo, [a], [first_a])[0];
+        let c_a = self.count_band(first_b, &band.lo, a, first_a);
         [c_a, c_b]
     }
 
-    /// `#{d ≤ v}` for each of W pivots `v` and each row's first column with `d ≤ v`, by
-    /// staircase walks in the band given by its per-row bounds (`hi` with n + 1 entries, the
-    /// last one a spare): each step moves right along the row (`d > v`) or down to the next row,
-    /// starting each row no left of its band, with no data-dependent branch, so a walk's speed
-    /// is bounded by the latency of its load-subtract-compare chain. The rows are cut into
-    /// `C / W` pieces per pivot, balanced on the first pivot's steps (rows plus columns, located
-    /// by binary searches), each seeded by a binary search in its first row, and all C chains
-    /// advance in lockstep so the processor overlaps them.
-    fn count_band<const W: usize, const C: usize>(
-        &self,
-        hi: &[u32],
-        lo: &[u32],
-        vs: [f64; W],
-        firsts: [&mut [u32]; W],
-    ) -> [u64; W] {
+    /// `#{d ≤ v}` and each row's first column with `d ≤ v`, by a staircase walk in the band
+    /// given by its per-row bounds (`hi` with n + 1 entries, the last one a spare): each step
+    /// moves right along the row (`d > v`) or down to the next row, starting each row no left of
+    /// its band, with no data-dependent branch, so the walk's speed is bounded by the latency of
+    /// its load-subtract-compare chain. The rows are cut into four pieces, balanced on the walk's
+    /// steps (rows plus columns, located by binary searches), each seeded by a binary search in
+    /// its first row, that advance in lockstep so the processor overlaps their chains.
+    fn count_band(&self, hi: &[u32], lo: &[u32], v: f64, first: &mut [u32]) -> u64 {
+        const PIECES: usize = 4;
         let (rows, cols) = (self.rows, self.cols);
         let n = rows.len();
-        let pieces = C / W;
         let (hi, lo) = (&hi[..=n], &lo[..n]);
-        // Each row's first column at or below the first pivot, by binary search in its band.
-        let seed = |r: usize, v: f64| -> usize {
+        // Each row's first column at or below v, by binary search in its band.
+        let seed = |r: usize| -> usize {
             let (h, l) = (hi[r] as usize, lo[r] as usize);
             let x = rows[r];
             h + cols[h..l.max(h)].partition_point(|&y| x - y > v)
         };
-        // Piece boundaries: equal shares of the first walk's steps (rows plus columns).
-        let weight = |i: usize| -> u64 {
-            let r = i.min(n - 1);
-            (i + seed(r, vs[0])) as u64
-        };
+        // Piece boundaries: equal shares of the walk's steps (rows plus columns).
+        let weight = |i: usize| -> u64 { (i + seed(i.min(n - 1))) as u64 };
         let total = weight(n) - weight(0);
-        let mut cuts = [0usize; C];
-        for (p, cut) in cuts.iter_mut().enumerate().take(pieces).skip(1) {
-            let target = weight(0) + total * p as u64 / pieces as u64;
-            // First row whose weight reaches the target.
-            let (mut a, mut b) = (0usize, n);
+        let mut cuts = [n; PIECES + 1];
+        cuts[0] = 0;
+        for p in 1..PIECES {
+            let target = weight(0) + total * p as u64 / PIECES as u64;
+            // First row whose weight reaches the target, no earlier than the previous cut.
+            let (mut a, mut b) = (cuts[p - 1], n);
             while a < b {
                 let mid = (a + b) / 2;
                 if weight(mid) < target {
@@ -393,74 +384,70 @@ impl<'a> PairwiseDifferences<'a> {
                     b = mid;
                 }
             }
-            *cut = a;
+            cuts[p] = a;
         }
-        for p in 1..pieces {
-            cuts[p] = cuts[p].max(cuts[p - 1]);
-        }
-        let mut i = [0usize; C];
-        let mut j = [0usize; C];
-        let mut end = [0usize; C];
-        for c in 0..C {
-            let (w, p) = (c / pieces, c % pieces);
-            let start = cuts[p];
-            let stop = if p + 1 < pieces { cuts[p + 1] } else { n };
-            i[c] = start;
-            end[c] = stop.max(start);
-            if start < end[c] {
-                j[c] = seed(start, vs[w]);
-            }
-        }
+        let start = |p: usize| -> (usize, usize) {
+            let r = cuts[p];
+            (r, if r < cuts[p + 1] { seed(r) } else { 0 })
+        };
+        let ((mut i0, mut j0), (mut i1, mut j1)) = (start(0), start(1));
+        let ((mut i2, mut j2), (mut i3, mut j3)) = (start(2), start(3));
+        let [_, e0, e1, e2, e3] = cuts;
+        // Equal-length views, so one index check covers them; `next[r]` is `hi[r + 1]`.
+        let (rows, next, first) = (&rows[..n], &hi[1..=n], &mut first[..n]);
         macro_rules! step {
-            ($c:expr) => {{
-                let c = $c;
-                let w = c / pieces;
-                let (r, jj) = (i[c], j[c]);
+            ($i:ident, $j:ident) => {{
+                let (r, j) = ($i, $j);
                 // The sentinel +inf at cols[m] ends every row: x − inf = −inf is never above.
-                let up = rows[r] - cols[jj] > vs[w];
-                // The next row's band start, loaded off the critical path (`hi` has n + 1
-                // entries).
-                let next = hi[r + 1] as usize;
-                firsts[w][r] = jj as u32;
-                j[c] = if up { jj + 1 } else { jj.max(next) };
-                i[c] = r + !up as usize;
+                let up = rows[r] - cols[j] > v;
+                // The next row's band start, loaded off the critical path.
+                let h = next[r] as usize;
+                first[r] = j as u32;
+                $j = if up { j + 1 } else { j.max(h) };
+                $i = r + !up as usize;
             }};
         }
-        // Lockstep: no chain can finish within `t` steps when each has at least `t` rows left.
+        // Lockstep: no piece can finish within `t` steps when each has at least `t` rows left.
         loop {
-            let t = (0..C).map(|c| end[c] - i[c]).min().unwrap_or(0);
+            let t = (e0 - i0).min(e1 - i1).min(e2 - i2).min(e3 - i3);
             if t < 8 {
                 break;
             }
             for _ in 0..t {
-                for c in 0..C {
-                    step!(c);
-                }
+                step!(i0, j0);
+                step!(i1, j1);
+                step!(i2, j2);
+                step!(i3, j3);
             }
         }
-        for c in 0..C {
-            while i[c] < end[c] {
-                step!(c);
-            }
+        while i0 < e0 {
+            step!(i0, j0);
+        }
+        while i1 < e1 {
+            step!(i1, j1);
+        }
+        while i2 < e2 {
+            step!(i2, j2);
+        }
+        while i3 < e3 {
+            step!(i3, j3);
         }
         // Each row contributes its columns at or right of its first column at or below v (in
         // Walsh mode the walk may pass a row's last column: clamp to the band).
-        firsts.map(|first| {
-            let mut count = 0u64;
-            if self.triangle {
-                for (r, (f, &l)) in first[..n].iter_mut().zip(lo).enumerate() {
-                    *f = (*f).min(l);
-                    count += (n - r - *f as usize) as u64;
-                }
-            } else {
-                let m = self.m() as u64;
-                for (f, &l) in first[..n].iter_mut().zip(lo) {
-                    *f = (*f).min(l);
-                    count += m - *f as u64;
-                }
+        let mut count = 0u64;
+        if self.triangle {
+            for (r, (f, &l)) in first.iter_mut().zip(lo).enumerate() {
+                *f = (*f).min(l);
+                count += (n - r - *f as usize) as u64;
             }
-            count
-        })
+        } else {
+            let m = self.m() as u64;
+            for (f, &l) in first.iter_mut().zip(lo) {
+                *f = (*f).min(l);
+                count += m - *f as u64;
+            }
+        }
+        count
     }
 
     /// Draws a stratified sample of `size` of the band's differences, as order-preserving keys,
