@@ -146,7 +146,12 @@ impl TwoSample {
         } else {
             let big_n = (n + m) as f64;
             let mn = total as f64;
-            let ties = within_tie_term(canary) + within_tie_term(baseline);
+            // Without pooled ties neither sample has any: skip the two passes.
+            let ties = if ties {
+                within_tie_term(canary) + within_tie_term(baseline)
+            } else {
+                0.0
+            };
             let sigma = (mn / 12.0 * ((big_n + 1.0) - ties / (big_n * (big_n - 1.0))))
                 .max(0.0)
                 .sqrt();

@@ -3,23 +3,27 @@
 //! With the canary sorted ascending (rows) and the baseline sorted ascending (columns), the matrix
 //! `d[i][j] = x_i − y_j` decreases along each row and increases down each column, so
 //! `#{d ≤ v}` is one monotone staircase walk in O(n + m). Selection keeps, per row, the band of
-//! columns whose differences may still be the answer, draws pivots from a uniform sample of that
-//! band (Floyd & Rivest, *CACM* 18(3), 1975; row bands as in Monahan, *ACM TOMS* 10(3), 1984),
-//! and narrows the band by a factor of about √S/6 per round. When the band is small it is
-//! gathered and finished with `select_nth_unstable`. Expected cost O((n + m) log(nm)) after
-//! sorting, O(n + m) memory; the result is the floating-point value `x_i − y_j` itself, bit for
-//! bit what sorting all differences gives.
+//! columns whose differences may still be the answer, selects two pivots bracketing the target
+//! in a stratified sample of that band (Floyd & Rivest, *CACM* 18(3), 1975; row bands as in
+//! Monahan, *ACM TOMS* 10(3), 1984), counts them with two walks (the lower pivot's starting
+//! from the upper one's columns), and narrows the band by a factor of about √S/6 per round. The
+//! first round samples the whole matrix directly, with a larger sample. When the band holds at
+//! most about n + m differences it is gathered and finished with `select_nth_unstable`.
+//! Expected cost O((n + m) log(nm)) after sorting, O(n + m) memory; the result is the
+//! floating-point value `x_i − y_j` itself, bit for bit what sorting all differences gives.
 //!
 //! Several ranks (the median and the interval's ends) first share rounds that bracket all of
-//! them, then finish one by one.
+//! them, then finish one by one (the first of those rounds from one shared sample).
 
 use crate::sorted::{key, unkey};
 
 /// Largest sample per round: the band shrinks to about 6/√S of its size each round.
-const SAMPLE: usize = 4096;
+const SAMPLE: usize = 16384;
+/// Largest sample of the first round, drawn directly from the whole matrix.
+const SAMPLE_FIRST: usize = 65536;
 /// Smallest sample per round.
 const SAMPLE_MIN: usize = 256;
-/// Below this many band elements (or 2(n+m), if larger) the band is gathered and selected.
+/// Below this many band elements (or n + m, if larger) the band is gathered and selected.
 const GATHER_MIN: u64 = 16384;
 
 /// Pairwise differences of two sorted samples, ready for order statistics.
@@ -35,12 +39,25 @@ pub(crate) struct PairwiseDifferences<'a> {
 
 /// Per-row column bands: columns `< hi[i]` hold differences above every band element, columns
 /// `>= lo[i]` differences below; `c_hi`, `c_lo` count the pairs at or right of each boundary.
-#[derive(Clone)]
 struct Band {
     hi: Vec<u32>,
     lo: Vec<u32>,
     c_hi: u64,
     c_lo: u64,
+}
+
+impl Band {
+    /// Copies `other` into `self`, reusing its buffers.
+    fn assign(&mut self, other: &Band) {
+        self.hi.clone_from(&other.hi);
+        self.lo.clone_from(&other.lo);
+        self.c_hi = other.c_hi;
+        self.c_lo = other.c_lo;
+    }
+
+    fn active(&self) -> u64 {
+        self.c_hi - self.c_lo
+    }
 }
 
 /// A small deterministic generator (SplitMix64): pivots need spread, not real randomness, and the
@@ -60,6 +77,16 @@ impl SplitMix {
     fn below(&mut self, bound: u64) -> u64 {
         ((self.next() as u128 * bound as u128) >> 64) as u64
     }
+}
+
+/// Reusable buffers of one selection.
+struct Scratch {
+    /// Each row's first column at or below the first pivot of a pass.
+    first: Vec<u32>,
+    /// The same for the second pivot.
+    second: Vec<u32>,
+    /// Sample keys, then the gathered band's keys.
+    sample: Vec<u64>,
 }
 
 impl<'a> PairwiseDifferences<'a> {
@@ -112,21 +139,21 @@ impl<'a> PairwiseDifferences<'a> {
     fn full_band(&self) -> Band {
         let n = self.rows.len();
         Band {
-            hi: vec![0; n],
-            lo: (0..n).map(|i| self.limit(i) as u32).collect(),
+            hi: vec![0; n + 1],
+            lo: (0..n).map(|i| self.limit(i) as u32).chain([0]).collect(),
             c_hi: self.len(),
             c_lo: 0,
         }
     }
 
-    /// Sample size: large enough to shrink the band fast, small enough that sorting it stays
-    /// cheap next to one O(n + m) walk.
+    /// Sample size: large enough to shrink the band fast, small enough that drawing and
+    /// selecting in it stays cheap next to one O(n + m) walk.
     fn sample_size(&self) -> usize {
         ((self.rows.len() + self.m()) / 4).clamp(SAMPLE_MIN, SAMPLE)
     }
 
     fn gather_limit(&self) -> u64 {
-        GATHER_MIN.max(2 * (self.rows.len() + self.m()) as u64)
+        GATHER_MIN.max((self.rows.len() + self.m()) as u64)
     }
 
     /// The k-th smallest difference, 1-based (k is clamped into [1, n·m]).
@@ -142,77 +169,78 @@ impl<'a> PairwiseDifferences<'a> {
         let (Some(&k_min), Some(&k_max)) = (ks.iter().min(), ks.iter().max()) else {
             return Vec::new();
         };
+        let n = self.rows.len();
         let mut rng = SplitMix(0x5EED_CA4A_27D1_C7A1);
-        let mut scratch = vec![0u32; self.rows.len()];
-        let mut scratch2 = vec![0u32; self.rows.len()];
-        let mut sample = Vec::with_capacity(SAMPLE);
+        let mut work = Scratch {
+            first: vec![0u32; n + 1],
+            second: vec![0u32; n + 1],
+            sample: Vec::new(),
+        };
         // Shared rounds: bracket every rank at once while that still narrows the band well.
         let mut band = self.full_band();
-        while band.c_hi - band.c_lo > self.gather_limit()
-            && 4 * (k_max - k_min) < band.c_hi - band.c_lo
-        {
-            let before = band.c_hi - band.c_lo;
-            self.draw_sample(&band, &mut rng, &mut sample);
-            let (lo_pivot, _) = self.pivots(&band, k_min, &sample);
-            let (_, hi_pivot) = self.pivots(&band, k_max, &sample);
+        while band.active() > self.gather_limit() && 4 * (k_max - k_min) < band.active() {
+            let before = band.active();
+            let size = if before == total {
+                ((n + self.m()) / 2).clamp(SAMPLE_MIN, SAMPLE_FIRST)
+            } else {
+                self.sample_size()
+            };
+            self.draw_sample(&band, &mut rng, size, &mut work.sample);
+            let (lo_pivot, _) = self.pivots(&band, k_min, &mut work.sample);
+            let (_, hi_pivot) = self.pivots(&band, k_max, &mut work.sample);
             let (Some(a), Some(b)) = (lo_pivot, hi_pivot) else {
                 break;
             };
-            let c = self.count_band([
-                Walk {
-                    band: &band,
-                    v: a,
-                    first: &mut scratch,
-                },
-                Walk {
-                    band: &band,
-                    v: b,
-                    first: &mut scratch2,
-                },
-            ]);
+            let c = self.count_pair(&band, a, b, &mut work.first, &mut work.second);
             if c[0] < k_min {
-                band.lo.copy_from_slice(&scratch);
+                std::mem::swap(&mut band.lo, &mut work.first);
                 band.c_lo = c[0];
             }
             if c[1] >= k_max && c[1] < band.c_hi {
-                band.hi.copy_from_slice(&scratch2);
+                std::mem::swap(&mut band.hi, &mut work.second);
                 band.c_hi = c[1];
             }
-            if 2 * (band.c_hi - band.c_lo) > before {
+            if 2 * band.active() > before {
                 break;
             }
         }
         // One sample of the shared band serves every rank's first round.
-        let shared = if band.c_hi - band.c_lo > self.gather_limit() {
-            self.draw_sample(&band, &mut rng, &mut sample);
-            Some(sample.clone())
-        } else {
-            None
+        let mut shared = Vec::new();
+        if band.active() > self.gather_limit() {
+            self.draw_sample(&band, &mut rng, self.sample_size(), &mut shared);
+        }
+        let mut rank_band = Band {
+            hi: Vec::new(),
+            lo: Vec::new(),
+            c_hi: 0,
+            c_lo: 0,
         };
-        let mut gather = Vec::new();
+        let last = ks.len() - 1;
         ks.iter()
-            .map(|&k| {
-                let mut work = Scratch {
-                    first: &mut scratch,
-                    second: &mut scratch2,
-                    sample: &mut sample,
-                    gather: &mut gather,
-                };
-                self.finish(band.clone(), k, &mut rng, &mut work, shared.as_deref())
+            .enumerate()
+            .map(|(idx, &k)| {
+                let first = (!shared.is_empty()).then_some(&mut shared[..]);
+                if idx == last {
+                    // No rank needs the shared band after this one.
+                    return self.finish(&mut band, k, &mut rng, &mut work, first);
+                }
+                rank_band.assign(&band);
+                self.finish(&mut rank_band, k, &mut rng, &mut work, first)
             })
             .collect()
     }
 
-    /// Pivots just below and just above the target's expected position in the sorted sample.
-    fn pivots(&self, band: &Band, k: u64, sample: &[f64]) -> (Option<f64>, Option<f64>) {
-        let active = (band.c_hi - band.c_lo) as f64;
+    /// Pivots just below and just above the target's expected position in the sample, found by
+    /// selection (the sample is reordered, not sorted).
+    fn pivots(&self, band: &Band, k: u64, sample: &mut [u64]) -> (Option<f64>, Option<f64>) {
+        let active = band.active() as f64;
         let s = sample.len() as f64;
         let f = ((k - band.c_lo) as f64 / active).clamp(0.0, 1.0);
         let spread = 3.0 * (f * (1.0 - f) * s).sqrt() + 1.0;
         let lo_idx = (f * s - spread).floor();
         let hi_idx = (f * s + spread).ceil();
-        let lo = (lo_idx >= 0.0).then(|| sample[lo_idx as usize]);
-        let hi = (hi_idx < s).then(|| sample[hi_idx as usize]);
+        let lo = (lo_idx >= 0.0).then(|| unkey(*sample.select_nth_unstable(lo_idx as usize).1));
+        let hi = (hi_idx < s).then(|| unkey(*sample.select_nth_unstable(hi_idx as usize).1));
         (lo, hi)
     }
 
@@ -220,71 +248,67 @@ impl<'a> PairwiseDifferences<'a> {
     /// at hand, the (k+1)-th difference. `first_sample` is a sample of the initial band.
     fn finish(
         &self,
-        mut band: Band,
+        band: &mut Band,
         k: u64,
         rng: &mut SplitMix,
-        work: &mut Scratch<'_>,
-        mut first_sample: Option<&[f64]>,
+        work: &mut Scratch,
+        mut first_sample: Option<&mut [u64]>,
     ) -> (f64, Option<f64>) {
         loop {
-            if band.c_hi - band.c_lo <= self.gather_limit() {
-                return self.gather_select(&band, k - band.c_lo, work.gather);
+            if band.active() <= self.gather_limit() {
+                // The sample's buffer is free once the band is gathered.
+                return self.gather_select(band, k - band.c_lo, &mut work.sample);
             }
-            let sample: &[f64] = match first_sample.take() {
+            let sample: &mut [u64] = match first_sample.take() {
                 Some(s) => s,
                 None => {
-                    self.draw_sample(&band, rng, work.sample);
-                    work.sample
+                    self.draw_sample(band, rng, self.sample_size(), &mut work.sample);
+                    &mut work.sample
                 }
             };
-            let (lo, hi) = match self.pivots(&band, k, sample) {
-                (None, None) => (Some(sample[sample.len() / 2]), None),
+            let (lo, hi) = match self.pivots(band, k, sample) {
+                (None, None) => {
+                    let mid = sample.len() / 2;
+                    (Some(unkey(*sample.select_nth_unstable(mid).1)), None)
+                }
                 p => p,
             };
             // Count both pivots in one pass; the upper one's count is only used when the lower
             // one turned out to lie below the answer.
             let counted: [Option<(f64, u64)>; 2] = match (lo, hi) {
                 (Some(a), Some(b)) if a < b => {
-                    let c = self.count_band([
-                        Walk {
-                            band: &band,
-                            v: a,
-                            first: &mut *work.first,
-                        },
-                        Walk {
-                            band: &band,
-                            v: b,
-                            first: &mut *work.second,
-                        },
-                    ]);
+                    let c = self.count_pair(band, a, b, &mut work.first, &mut work.second);
                     [Some((a, c[0])), Some((b, c[1]))]
                 }
-                (Some(a), _) | (None, Some(a)) => {
-                    [Some((a, self.count_le_band(&band, a, work.first))), None]
-                }
+                (Some(a), _) | (None, Some(a)) => [
+                    Some((a, self.count_le_band(band, a, &mut work.first))),
+                    None,
+                ],
                 (None, None) => unreachable!("a pivot is always chosen"),
             };
             for (idx, (v, c)) in counted.into_iter().flatten().enumerate() {
-                if idx == 1 {
-                    work.first.copy_from_slice(work.second);
-                }
+                let buf = if idx == 0 {
+                    &mut work.first
+                } else {
+                    &mut work.second
+                };
                 if c < k {
                     // The answer is above v: v and everything below it leave the band.
-                    band.lo.copy_from_slice(work.first);
+                    std::mem::swap(&mut band.lo, buf);
                     band.c_lo = c;
                     continue;
                 }
                 if c < band.c_hi {
                     // The answer is at or below v: everything above v leaves the band.
-                    band.hi.copy_from_slice(work.first);
+                    std::mem::swap(&mut band.hi, buf);
                     band.c_hi = c;
                 } else {
                     // v is the band's largest value: split its ties off with a strict count.
-                    let c_lt = self.count_lt_band(&band, v, work.first);
+                    let c_lt = self.count_lt_band(band, v, buf);
                     if c_lt < k {
                         return (v, (c > k).then_some(v));
                     }
-                    band.hi.copy_from_slice(work.first);
+                    std::mem::swap(&mut band.hi, buf);
                     band.c_hi = c_lt;
                 }
                 break;
@@ -295,7 +319,7 @@ impl<'a> PairwiseDifferences<'a> {
     /// `#{d ≤ v}`, recording each row's first column with `d ≤ v`. Valid for a pivot `v` taken
     /// from the band: columns left of the band are above it and right of the band below it.
     fn count_le_band(&self, band: &Band, v: f64, first: &mut [u32]) -> u64 {
-        self.count_band([Walk { band, v, first }])[0]
+        self.count_band(&band.hi, &band.lo, v, first)
     }
 
     /// `#{d < v}`, recording each row's first column with `d < v`: `d < v` is `d ≤ v⁻` for the
@@ -305,122 +329,192 @@ impl<'a> PairwiseDifferences<'a> {
             first.copy_from_slice(&band.lo);
             return band.c_lo;
         }
-        self.count_band([Walk {
-            band,
-            v: v.next_down(),
-            first,
-        }])[0]
+        self.count_le_band(band, v.next_down(), first)
     }
 
-    /// Runs counting walks, one per pivot; see [`Self::walk`].
-    fn count_band<const W: usize>(&self, walks: [Walk<'_>; W]) -> [u64; W] {
-        walks.map(|w| self.walk(w.band, w.v, w.first))
+    /// `#{d ≤ a}` and `#{d ≤ b}` for pivots a < b taken from the band, with each row's first
+    /// column at or below each: the upper pivot's walk first, then the lower one's from the
+    /// upper one's first columns (the columns left of them hold differences above b, so above
+    /// a), which spares it the band's columns above b.
+    fn count_pair(
+        &self,
+        band: &Band,
+        a: f64,
+        b: f64,
+        first_a: &mut [u32],
+        first_b: &mut [u32],
+    ) -> [u64; 2] {
+        let c_b = self.count_le_band(band, b, first_b);
+        let c_a = self.count_band(first_b, &band.lo, a, first_a);
+        [c_a, c_b]
     }
 
-    /// `#{d ≤ v}` and each row's first column with `d ≤ v`, by a staircase walk: each step
-    /// moves right along the row (`d > v`) or down to the next row, with no data-dependent
-    /// branch, so its speed is bounded by the latency of its load-subtract-compare chain. The
-    /// rows are cut into four pieces, each seeded by a binary search in its first row, that
-    /// advance in lockstep so the processor overlaps their chains.
-    fn walk(&self, band: &Band, v: f64, first: &mut [u32]) -> u64 {
+    /// `#{d ≤ v}` and each row's first column with `d ≤ v`, by a staircase walk in the band
+    /// given by its per-row bounds (`hi` with n + 1 entries, the last one a spare): each step
+    /// moves right along the row (`d > v`) or down to the next row, starting each row no left of
+    /// its band, with no data-dependent branch, so the walk's speed is bounded by the latency of
+    /// its load-subtract-compare chain. The rows are cut into four pieces, balanced on the walk's
+    /// steps (rows plus columns, located by binary searches), each seeded by a binary search in
+    /// its first row, that advance in lockstep so the processor overlaps their chains.
+    fn count_band(&self, hi: &[u32], lo: &[u32], v: f64, first: &mut [u32]) -> u64 {
+        const PIECES: usize = 4;
         let (rows, cols) = (self.rows, self.cols);
         let n = rows.len();
-        let (hi, lo) = (&band.hi[..n], &band.lo[..n]);
-        let first = &mut first[..n];
-        let ends = [n / 4, n / 2, 3 * n / 4, n];
-        let starts = [0, n / 4, n / 2, 3 * n / 4];
-        let mut seeds = [0usize; 4];
-        for (seed, &start) in seeds.iter_mut().zip(&starts) {
-            if start < n {
-                let (h, l) = (hi[start] as usize, lo[start] as usize);
-                let x = rows[start];
-                *seed = h + cols[h..l].partition_point(|&y| x - y > v);
+        let (hi, lo) = (&hi[..=n], &lo[..n]);
+        // Each row's first column at or below v, by binary search in its band.
+        let seed = |r: usize| -> usize {
+            let (h, l) = (hi[r] as usize, lo[r] as usize);
+            let x = rows[r];
+            h + cols[h..l.max(h)].partition_point(|&y| x - y > v)
+        };
+        // Piece boundaries: equal shares of the walk's steps (rows plus columns).
+        let weight = |i: usize| -> u64 { (i + seed(i.min(n - 1))) as u64 };
+        let total = weight(n) - weight(0);
+        let mut cuts = [n; PIECES + 1];
+        cuts[0] = 0;
+        for p in 1..PIECES {
+            let target = weight(0) + total * p as u64 / PIECES as u64;
+            // First row whose weight reaches the target, no earlier than the previous cut.
+            let (mut a, mut b) = (cuts[p - 1], n);
+            while a < b {
+                let mid = (a + b) / 2;
+                if weight(mid) < target {
+                    a = mid + 1;
+                } else {
+                    b = mid;
+                }
             }
+            cuts[p] = a;
         }
-        let [mut i0, mut i1, mut i2, mut i3] = starts;
-        let [mut j0, mut j1, mut j2, mut j3] = seeds;
+        let start = |p: usize| -> (usize, usize) {
+            let r = cuts[p];
+            (r, if r < cuts[p + 1] { seed(r) } else { 0 })
+        };
+        let ((mut i0, mut j0), (mut i1, mut j1)) = (start(0), start(1));
+        let ((mut i2, mut j2), (mut i3, mut j3)) = (start(2), start(3));
+        let [_, e0, e1, e2, e3] = cuts;
+        // Equal-length views, so one index check covers them; `next[r]` is `hi[r + 1]`.
+        let (rows, next, first) = (&rows[..n], &hi[1..=n], &mut first[..n]);
         macro_rules! step {
             ($i:ident, $j:ident) => {{
-                let j = $j.max(hi[$i] as usize);
+                let (r, j) = ($i, $j);
                 // The sentinel +inf at cols[m] ends every row: x − inf = −inf is never above.
-                let up = rows[$i] - cols[j] > v;
-                first[$i] = j as u32;
-                $j = j + up as usize;
-                $i += !up as usize;
+                let up = rows[r] - cols[j] > v;
+                // The next row's band start, loaded off the critical path.
+                let h = next[r] as usize;
+                first[r] = j as u32;
+                $j = if up { j + 1 } else { j.max(h) };
+                $i = r + !up as usize;
             }};
         }
-        while i0 < ends[0] && i1 < ends[1] && i2 < ends[2] && i3 < ends[3] {
+        // Lockstep: no piece can finish within `t` steps when each has at least `t` rows left.
+        loop {
+            let t = (e0 - i0).min(e1 - i1).min(e2 - i2).min(e3 - i3);
+            if t < 8 {
+                break;
+            }
+            for _ in 0..t {
+                step!(i0, j0);
+                step!(i1, j1);
+                step!(i2, j2);
+                step!(i3, j3);
+            }
+        }
+        while i0 < e0 {
             step!(i0, j0);
-            step!(i1, j1);
-            step!(i2, j2);
-            step!(i3, j3);
         }
-        while i0 < ends[0] {
-            step!(i0, j0);
-        }
-        while i1 < ends[1] {
+        while i1 < e1 {
             step!(i1, j1);
         }
-        while i2 < ends[2] {
+        while i2 < e2 {
             step!(i2, j2);
         }
-        while i3 < ends[3] {
+        while i3 < e3 {
             step!(i3, j3);
         }
         // Each row contributes its columns at or right of its first column at or below v (in
         // Walsh mode the walk may pass a row's last column: clamp to the band).
         let mut count = 0u64;
-        for (i, (f, &l)) in first.iter_mut().zip(lo).enumerate() {
-            *f = (*f).min(l);
-            count += (self.limit(i) - *f as usize) as u64;
+        if self.triangle {
+            for (r, (f, &l)) in first.iter_mut().zip(lo).enumerate() {
+                *f = (*f).min(l);
+                count += (n - r - *f as usize) as u64;
+            }
+        } else {
+            let m = self.m() as u64;
+            for (f, &l) in first.iter_mut().zip(lo) {
+                *f = (*f).min(l);
+                count += m - *f as u64;
+            }
         }
         count
     }
 
-    /// Draws a uniform sample (with replacement) of the band's differences, sorted.
-    fn draw_sample(&self, band: &Band, rng: &mut SplitMix, out: &mut Vec<f64>) {
-        let active = band.c_hi - band.c_lo;
+    /// Draws a stratified sample of `size` of the band's differences, as order-preserving keys,
+    /// unordered: the band's elements, numbered row by row, are cut into `size` equal strata and
+    /// one element is drawn uniformly from each (never worse than drawing with replacement for
+    /// locating a rank, and the draws come out in row order, so one pass over the rows serves).
+    /// From the whole matrix, each draw takes a stratified row and a uniform column instead.
+    fn draw_sample(&self, band: &Band, rng: &mut SplitMix, size: usize, out: &mut Vec<u64>) {
+        let active = band.active();
+        let size = (size as u64).min(active).max(1);
         out.clear();
-        let m = self.m() as u64;
+        // Stratum s is [⌊s·active/size⌋, ⌊(s+1)·active/size⌋), by 64.64 fixed point.
+        let step = ((active as u128) << 64) / size as u128;
+        let stratum = |s: u64| -> u64 { ((s as u128 * step) >> 64) as u64 };
+        let draw = |s: u64, rng: &mut SplitMix| -> u64 {
+            let (a, b) = (stratum(s), stratum(s + 1));
+            a + rng.below(b - a)
+        };
         if active == self.len() && !self.triangle {
-            // The whole matrix: draw cells directly.
-            for _ in 0..self.sample_size() {
-                let r = rng.below(active);
-                out.push(self.rows[(r / m) as usize] - self.cols[(r % m) as usize]);
-            }
-        } else {
-            let mut ranks: Vec<u64> = (0..self.sample_size()).map(|_| rng.below(active)).collect();
-            ranks.sort_unstable();
-            let (mut next, mut start) = (0usize, 0u64);
-            for (i, &x) in self.rows.iter().enumerate() {
-                let (h, l) = (band.hi[i] as u64, band.lo[i] as u64);
-                let end = start + (l - h);
-                while next < ranks.len() && ranks[next] < end {
-                    out.push(x - self.cols[(h + ranks[next] - start) as usize]);
-                    next += 1;
-                }
-                if next == ranks.len() {
-                    break;
-                }
-                start = end;
-            }
+            // The whole matrix: a stratified row and a uniform column.
+            // One generator call per draw: its high bits place the row within the stratum,
+            // its low 32 bits pick the column (m < 2^32).
+            let (n, m) = (self.rows.len(), self.m());
+            let rows_per_draw = n as f64 / size as f64;
+            out.extend((0..size).map(|s| {
+                let z = rng.next();
+                let u = (z >> 40) as f64 * (1.0 / (1u64 << 24) as f64);
+                let row = (((s as f64 + u) * rows_per_draw) as usize).min(n - 1);
+                let col = (((z & 0xFFFF_FFFF) * m as u64) >> 32) as usize;
+                key(self.rows[row] - self.cols[col])
+            }));
+            return;
         }
-        out.sort_unstable_by(f64::total_cmp);
+        let (mut s, mut start) = (0u64, 0u64);
+        let mut next = draw(0, rng);
+        for (i, &x) in self.rows.iter().enumerate() {
+            let (h, l) = (band.hi[i] as u64, band.lo[i] as u64);
+            let end = start + (l - h);
+            while next < end {
+                out.push(key(x - self.cols[(h + next - start) as usize]));
+                s += 1;
+                if s == size {
+                    return;
+                }
+                next = draw(s, rng);
+            }
+            start = end;
+        }
     }
 
-    /// Gathers the band and selects its `rank`-th (1-based) element.
     /// Gathers the band and selects its `rank`-th (1-based) element and the next one, if the
     /// band holds it.
     fn gather_select(&self, band: &Band, rank: u64, buf: &mut Vec<u64>) -> (f64, Option<f64>) {
         // Select on order-preserving integer keys: cheaper to compare than floats.
+        // The band's size is known: fill a buffer of exactly that size.
         buf.clear();
-        for (i, &x) in self.rows.iter().enumerate() {
-            let cols = &self.cols[band.hi[i] as usize..band.lo[i] as usize];
-            buf.extend(cols.iter().map(|&y| key(x - y)));
+        buf.resize(band.active() as usize, 0);
+        let mut rest = &mut buf[..];
+        for ((&x, &h), &l) in self.rows.iter().zip(&band.hi).zip(&band.lo) {
+            let cols = &self.cols[h as usize..l as usize];
+            let (row, tail) = rest.split_at_mut(cols.len());
+            for (out, &y) in row.iter_mut().zip(cols) {
+                *out = key(x - y);
+            }
+            rest = tail;
         }
-        let (_, &mut kth, above) = buf.select_nth_unstable((rank - 1) as usize);
-        let next = above.iter().copied().min();
-        (unkey(kth), next.map(unkey))
+        select_keys(buf, rank)
     }
 
     /// The smallest difference strictly greater than `v`, if any: one walk.
@@ -443,25 +537,16 @@ impl<'a> PairwiseDifferences<'a> {
 
     /// `#{d ≤ v}` over all pairs: one walk.
     pub(crate) fn count_le(&self, v: f64) -> u64 {
-        let mut scratch = vec![0u32; self.rows.len()];
+        let mut scratch = vec![0u32; self.rows.len() + 1];
         self.count_le_band(&self.full_band(), v, &mut scratch)
     }
 }
 
-/// Reusable buffers of one selection.
-struct Scratch<'s> {
-    first: &'s mut [u32],
-    second: &'s mut [u32],
-    sample: &'s mut Vec<f64>,
-    gather: &'s mut Vec<u64>,
-}
-
-/// One counting walk to run: a band, a pivot and where to record each row's first column at or
-/// below the pivot.
-struct Walk<'b> {
-    band: &'b Band,
-    v: f64,
-    first: &'b mut [u32],
+/// The `rank`-th (1-based) smallest of the keys and the next one, if any, as differences.
+fn select_keys(buf: &mut [u64], rank: u64) -> (f64, Option<f64>) {
+    let (_, &mut kth, above) = buf.select_nth_unstable((rank - 1) as usize);
+    let next = above.iter().copied().min();
+    (unkey(kth), next.map(unkey))
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use crate::error::{check_sample, Arm, Error, Result};
 use crate::hypothesis::{fmt_g, Alternative, Method, MethodUsed};
 use crate::rank_sum_null::RankSumNull;
 use crate::ranks::{doubled_midrank_scores, rank_sums, RankSums};
-use crate::sorted::sorted_copy;
+use crate::sorted::sorted_copy_of_checked;
 
 /// Samples below this size (both arms) get the exact test under [`Method::Auto`], as in R.
 pub const EXACT_BELOW: usize = 50;
@@ -52,8 +52,9 @@ impl TwoSample {
                 expected: "fewer than 2^32 points per arm",
             });
         }
-        let mut baseline = sorted_copy(Arm::Baseline, baseline)?;
-        let canary = sorted_copy(Arm::Canary, canary)?;
+        // Checked above: sort once each, with room for the baseline's sentinel.
+        let mut baseline = sorted_copy_of_checked(baseline, 1);
+        let canary = sorted_copy_of_checked(canary, 0);
         let sums = rank_sums(&canary, &baseline, 0.0);
         baseline.push(f64::INFINITY);
         Ok(TwoSample {

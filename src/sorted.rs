@@ -1,6 +1,4 @@
-//! Validated, sorted copies of samples: every rank statistic sorts once and reuses the result.
-
-use crate::error::{check_sample, Arm, Result};
+//! Sorted copies of checked samples: every rank statistic sorts once and reuses the result.
 
 /// Maps a finite f64 to a u64 whose unsigned order is the numeric order (`-0.0` is folded into
 /// `+0.0` first, so the two compare equal as they do in IEEE arithmetic).
@@ -27,12 +25,14 @@ pub(crate) fn sort_finite(values: &mut [f64]) {
     }
 }
 
-/// Checks a sample (non-empty, finite) and returns a sorted copy.
-pub(crate) fn sorted_copy(arm: Arm, sample: &[f64]) -> Result<Vec<f64>> {
-    check_sample(arm, sample)?;
-    let mut v = sample.to_vec();
-    sort_finite(&mut v);
-    Ok(v)
+/// A sorted copy of an already checked (finite) sample, with capacity for `spare` more values:
+/// the keys are built, sorted and mapped back in one buffer.
+pub(crate) fn sorted_copy_of_checked(sample: &[f64], spare: usize) -> Vec<f64> {
+    let mut keys = Vec::with_capacity(sample.len() + spare);
+    keys.extend(sample.iter().map(|&v| key(v)));
+    keys.sort_unstable();
+    // Same size and alignment: collected in place, capacity kept.
+    keys.into_iter().map(unkey).collect()
 }
 
 #[cfg(test)]
