@@ -846,3 +846,105 @@ fn fixture_policy_also_runs_in_the_default_judge() {
     assert_ne!(j.verdict, Verdict::Promote);
     assert_eq!(j.metrics.len(), 6);
 }
+
+// ---------- no panics, bounded scores ----------
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn value() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            8 => -5.0f64..5.0,
+            2 => (0i32..4).prop_map(f64::from),
+            1 => Just(f64::NAN),
+            1 => Just(f64::INFINITY),
+        ]
+    }
+
+    fn arm() -> impl Strategy<Value = Vec<f64>> {
+        prop::collection::vec(value(), 0..25)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        #[test]
+        fn judge_never_panics_and_scores_stay_in_range(
+            arms in prop::collection::vec((arm(), arm()), 1..5),
+            flags in prop::collection::vec((0u8..3, any::<bool>(), any::<bool>(), any::<bool>(), 0u8..3), 5),
+            groups in prop::collection::vec(0u8..3, 5),
+        ) {
+            let mut metrics = Vec::new();
+            let mut data_sets = Vec::new();
+            for (i, (b, c)) in arms.into_iter().enumerate() {
+                let (dir, critical, must, muted, opt) = flags[i];
+                let direction = [Direction::Increase, Direction::Decrease, Direction::Either][dir as usize];
+                let g = format!("g{}", groups[i]);
+                let mut m = metric(&format!("m{i}"), direction, &[g.as_str()]);
+                m.critical = critical;
+                m.must_have_data = must;
+                m.muted = muted;
+                match opt {
+                    1 => m.nan = NanPolicy::Replace(0.0),
+                    2 => m.outliers = OutlierPolicy::RemoveIqrWidened { factor: 3.0 },
+                    _ => {}
+                }
+                metrics.push(m);
+                data_sets.push(data(&format!("m{i}"), b, c));
+            }
+            let p = policy(metrics);
+            let r = judge_kayenta(&p, &data_sets).unwrap();
+            prop_assert!((0.0..=100.0).contains(&r.score.score), "{:?}", r.score);
+            prop_assert_eq!(r.score.score, round_half_up_2(r.score.score));
+            let again = judge_kayenta(&p, &data_sets).unwrap();
+            prop_assert_eq!(format!("{again:?}"), format!("{r:?}"));
+            prop_assert!(serde_json::to_string(&r).is_ok());
+        }
+
+        #[test]
+        fn import_never_panics(text in ".{0,200}") {
+            let _ = policy_from_kayenta(&text, T);
+            let _ = data_from_kayenta(&text);
+        }
+    }
+}
+
+// ---------- documented differences from the crate's default judge ----------
+
+#[test]
+fn default_judge_flags_what_kayenta_passes_and_counts_errors() {
+    // spinnaker#6278: Kayenta passes a 70x zero-inflated increase; the default judge rolls back.
+    let ctrl = vec![1.0; 10];
+    let mut exp = vec![100.0; 7];
+    exp.extend([1.0; 3]);
+    let k = one(
+        metric("m", Direction::Increase, &["g"]),
+        ctrl.clone(),
+        exp.clone(),
+    );
+    assert_eq!(k.results[0].classification, KayentaLabel::Pass);
+    let p = CanaryPolicy::new(vec![MetricPolicy::new("m", Direction::Increase)]);
+    let j = judge(&p, &[data("m", ctrl, exp)]).unwrap();
+    assert_eq!(j.verdict, Verdict::Rollback);
+    // An unjudgeable metric: left out by Kayenta (score 100), a failure for the default judge.
+    let d = [
+        data("bad", vec![1.0, f64::INFINITY, 2.0, 3.0, 4.0], base()),
+        data("ok", base(), base()),
+    ];
+    let k = judge_kayenta(
+        &policy(vec![
+            metric("bad", Direction::Increase, &["g"]),
+            metric("ok", Direction::Increase, &["g"]),
+        ]),
+        &d,
+    )
+    .unwrap();
+    assert_eq!(k.score.score, 100.0);
+    let p = CanaryPolicy::new(vec![
+        MetricPolicy::new("bad", Direction::Increase),
+        MetricPolicy::new("ok", Direction::Increase),
+    ]);
+    let j = judge(&p, &d).unwrap();
+    assert_eq!(j.score, Some(50.0));
+}
