@@ -147,6 +147,16 @@ pub enum Error {
         /// The value itself.
         value: f64,
     },
+    /// A Kayenta canary config (or Kayenta metric-set-pair list) cannot be imported, or a policy
+    /// cannot be judged in Kayenta's mode; names the JSON field (a path such as
+    /// `metrics[2].analysisConfigurations.canary.critical`) or the policy field at fault.
+    #[error("kayenta config: {field}: {problem}")]
+    KayentaConfig {
+        /// The field at fault, as a path into the JSON document or the policy.
+        field: String,
+        /// What is wrong, with the value.
+        problem: String,
+    },
 }
 
 /// Shorthand for results of this crate.

@@ -16,6 +16,7 @@ mod fences;
 mod hodges_lehmann;
 mod hypothesis;
 mod judge;
+pub mod kayenta;
 mod multiple_testing;
 mod pairwise;
 mod policy;
@@ -45,6 +46,14 @@ pub use crate::fences::Fences;
 pub use crate::hodges_lehmann::{hodges_lehmann, HodgesLehmann, HodgesLehmannConfig};
 pub use crate::hypothesis::{Alternative, ConfidenceInterval, Method, MethodUsed};
 pub use crate::judge::judge;
+#[cfg(feature = "serde")]
+pub use crate::kayenta::{data_from_kayenta, policy_from_kayenta, policy_from_kayenta_strict};
+pub use crate::kayenta::{
+    judge_kayenta, round_half_up_2, KayentaDetails, KayentaGroupScore, KayentaLabel,
+    KayentaMetadata, KayentaMetricResult, KayentaResult, KayentaResultMetadata, KayentaScore,
+    KayentaScoreLabel, KayentaStats, KAYENTA_CONF_LEVEL, KAYENTA_JUDGE_NAME, KAYENTA_NODATA_SHARE,
+    KAYENTA_TOLERANCE,
+};
 pub use crate::multiple_testing::{p_adjust, Adjustment};
 pub use crate::policy::{
     Bounds, CanaryPolicy, Comparator, Direction, EffectMeasure, MetricKind, MetricPolicy,

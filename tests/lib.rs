@@ -6,6 +6,7 @@
 mod common;
 mod descriptive;
 mod engine;
+mod kayenta;
 mod properties_rank;
 mod reference_counts;
 mod reference_descriptive;
