@@ -484,16 +484,9 @@ fn ndarray_views_feed_the_judge() {
     use ndarray::array;
     let b = array![10.0, 11.0, 9.5, 10.2, 10.8, 9.9, 10.1];
     let c = array![13.0, 14.0, 12.5, 13.2, 13.8, 12.9, 13.1];
-    let data = [MetricData::new(
-        "x",
-        Series::from_view(b.view()),
-        Series::from_view(c.view()),
-    )];
-    let j = judge(
-        &CanaryPolicy::new(vec![MetricPolicy::new("x", Direction::Increase)]),
-        &data,
-    )
-    .unwrap();
+    let data = [MetricData::new("x", Series::from_view(b.view()), Series::from_view(c.view()))];
+    let j = judge(&CanaryPolicy::new(vec![MetricPolicy::new("x", Direction::Increase)]), &data)
+        .unwrap();
     assert_eq!(j.metrics[0].classification, Classification::High);
     // A strided (non-contiguous) view is copied, not misread.
     let m = array![[1.0, 100.0], [2.0, 200.0], [3.0, 300.0]];
