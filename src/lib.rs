@@ -57,7 +57,8 @@ pub use crate::rank_sum::{mann_whitney, MannWhitney, MannWhitneyConfig, TwoSampl
 pub use crate::score::GroupScore;
 pub use crate::sequential::{
     rollback_threshold, CountEProcess, CountEProcessConfig, MeanShiftEProcess,
-    MeanShiftEProcessConfig, SrmEProcess, SrmEProcessConfig,
+    MeanShiftEProcessConfig, SrmEProcess, SrmEProcessConfig, VaryingSplitEProcess,
+    VaryingSplitEProcessConfig,
 };
 pub use crate::series::{CountPoint, MetricData, Point, Series};
 pub use crate::signed_rank::{

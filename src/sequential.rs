@@ -19,10 +19,12 @@ mod count;
 mod mean_shift;
 mod special;
 mod srm;
+mod varying_split;
 
 pub use self::count::{CountEProcess, CountEProcessConfig};
 pub use self::mean_shift::{MeanShiftEProcess, MeanShiftEProcessConfig};
 pub use self::srm::{SrmEProcess, SrmEProcessConfig};
+pub use self::varying_split::{VaryingSplitEProcess, VaryingSplitEProcessConfig};
 
 use crate::error::{check_level, Error, Result};
 

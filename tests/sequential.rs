@@ -5,7 +5,8 @@
 use crate::common::Rng;
 use canary_verdict::{
     rollback_threshold, Alternative, CountEProcess, CountEProcessConfig, Error, MeanShiftEProcess,
-    MeanShiftEProcessConfig, SrmEProcess, SrmEProcessConfig,
+    MeanShiftEProcessConfig, SrmEProcess, SrmEProcessConfig, VaryingSplitEProcess,
+    VaryingSplitEProcessConfig,
 };
 use proptest::prelude::*;
 
@@ -251,6 +252,106 @@ fn srm_identical_split_rarely_fires_and_a_real_mismatch_does() {
 }
 
 #[test]
+fn an_improving_canary_is_not_rolled_back_by_the_one_sided_test() {
+    let mut rng = Rng(22);
+    let config = CountEProcessConfig::new(0.5);
+    let crossed = (0..RUNS)
+        .filter(|_| first_rollback(&mut rng, config, 0.5, LOOKS) != u64::MAX)
+        .count();
+    assert!(crossed as f64 / RUNS as f64 <= 0.01, "{crossed}/{RUNS}");
+}
+
+/// One ramped canary with a diurnal load: 20 intervals, the canary's share of traffic goes
+/// 1% -> 5% -> 25% -> 50% every 5 intervals, the load swings by +-80% with a period of 20.
+/// Returns the first interval where the varying-split e-process crosses 20.
+fn ramped_canary(rng: &mut Rng, factor: f64) -> u64 {
+    let mut e = VaryingSplitEProcess::new(VaryingSplitEProcessConfig::new()).unwrap();
+    for t in 0..LOOKS {
+        let share = [0.01, 0.05, 0.25, 0.5][(t / 5) as usize];
+        let load = 1.0 + 0.8 * (std::f64::consts::TAU * t as f64 / 20.0).sin();
+        let requests = 4_000.0 * load;
+        let canary_requests = (requests * share).round() as u64;
+        let baseline_requests = (requests * (1.0 - share)).round() as u64;
+        let rate = 0.005;
+        let canary = rng.poisson(rate * factor * canary_requests as f64);
+        let baseline = rng.poisson(rate * baseline_requests as f64);
+        e.update(canary, baseline, canary_requests, baseline_requests)
+            .unwrap();
+        if e.rejects(0.05).unwrap() {
+            return t + 1;
+        }
+    }
+    u64::MAX
+}
+
+#[test]
+fn varying_split_under_a_diurnal_load_keeps_its_level_and_finds_a_doubled_rate() {
+    let bound = 0.05 + three_sigma(0.05, RUNS);
+    let mut rng = Rng(61);
+    let crossed = (0..RUNS)
+        .filter(|_| ramped_canary(&mut rng, 1.0) != u64::MAX)
+        .count();
+    let rate = crossed as f64 / RUNS as f64;
+    eprintln!("A/A varying split (seed 61): {crossed}/{RUNS} = {rate}");
+    assert!(rate <= bound, "{rate} > {bound}");
+    let mut rng = Rng(62);
+    let firsts: Vec<u64> = (0..RUNS).map(|_| ramped_canary(&mut rng, 2.0)).collect();
+    let (median, p95) = median_p95(firsts);
+    eprintln!("doubled rate, varying split (seed 62): median {median}, p95 {p95}");
+    assert!(median <= 15 && p95 <= LOOKS, "median {median}, p95 {p95}");
+}
+
+#[test]
+fn varying_split_with_a_constant_split_and_bad_input() {
+    let mut e = VaryingSplitEProcess::new(VaryingSplitEProcessConfig::new()).unwrap();
+    for _ in 0..10 {
+        e.update(5, 5, 1000, 1000).unwrap();
+    }
+    assert!(e.log_e_value() < 0.0, "{e}");
+    e.update(0, 0, 0, 0).unwrap(); // an empty interval carries no information
+    assert_eq!(e.intervals(), 11);
+    let before = e.clone();
+    assert!(matches!(
+        e.update(1, 0, 0, 10),
+        Err(Error::InvalidCounts {
+            field: "canary_traffic",
+            ..
+        })
+    ));
+    assert!(matches!(
+        e.update(0, 1 << 54, 1, 1),
+        Err(Error::InvalidCounts {
+            field: "baseline_events",
+            ..
+        })
+    ));
+    assert_eq!(e, before);
+    for config in [
+        VaryingSplitEProcessConfig::new().max_rate_ratio(1.0),
+        VaryingSplitEProcessConfig::new().grid_points(0),
+        VaryingSplitEProcessConfig::new().grid_points(5000),
+    ] {
+        assert!(matches!(
+            VaryingSplitEProcess::new(config),
+            Err(Error::InvalidParameter { .. })
+        ));
+    }
+    let mut big = VaryingSplitEProcess::new(
+        VaryingSplitEProcessConfig::new().alternative(Alternative::TwoSided),
+    )
+    .unwrap();
+    big.update(1_000_000_000_000, 0, 1, 1_000_000_000_000)
+        .unwrap();
+    assert!(big.e_value().is_finite() && big.e_value() > 1e300, "{big}");
+    assert!(
+        big.to_string().starts_with(
+            "varying-split count e-process (two-sided, rate ratios up to 10, 64 grid points)"
+        ),
+        "{big}"
+    );
+}
+
+#[test]
 fn rollback_threshold_is_k_over_alpha() {
     assert_eq!(rollback_threshold(0.05, 4).unwrap(), 80.0);
     assert!(matches!(
@@ -458,11 +559,17 @@ proptest! {
         let mut mean_part = mean_whole.clone();
         let mut srm_whole = SrmEProcess::new(SrmEProcessConfig::new(vec![share, 1.0 - share])).unwrap();
         let mut srm_part = srm_whole.clone();
+        let mut split_whole = VaryingSplitEProcess::new(
+            VaryingSplitEProcessConfig::new().alternative(alternative),
+        )
+        .unwrap();
+        let mut split_part = split_whole.clone();
         for (i, &(c, b)) in steps.iter().enumerate() {
             if i == cut {
                 part = serde_json::from_str(&serde_json::to_string(&part).unwrap()).unwrap();
                 mean_part = serde_json::from_str(&serde_json::to_string(&mean_part).unwrap()).unwrap();
                 srm_part = serde_json::from_str(&serde_json::to_string(&srm_part).unwrap()).unwrap();
+                split_part = serde_json::from_str(&serde_json::to_string(&split_part).unwrap()).unwrap();
             }
             whole.update(c, b).unwrap();
             part.update(c, b).unwrap();
@@ -471,7 +578,11 @@ proptest! {
             mean_part.update(x, y).unwrap();
             srm_whole.update(&[c, b]).unwrap();
             srm_part.update(&[c, b]).unwrap();
+            split_whole.update(c, b, 100 + b, 100 + c).unwrap();
+            split_part.update(c, b, 100 + b, 100 + c).unwrap();
         }
+        prop_assert_eq!(split_whole.log_e_value().to_bits(), split_part.log_e_value().to_bits());
+        prop_assert_eq!(&split_whole, &split_part);
         prop_assert_eq!(whole.log_e_value().to_bits(), part.log_e_value().to_bits());
         prop_assert_eq!(&whole, &part);
         prop_assert_eq!(mean_whole.log_e_value().to_bits(), mean_part.log_e_value().to_bits());

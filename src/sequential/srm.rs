@@ -151,12 +151,14 @@ impl SrmEProcess {
         for (i, (&old, &new)) in self.counts.iter().zip(counts).enumerate() {
             match old.checked_add(new) {
                 Some(t) if t <= MAX_COUNT => totals.push(t),
-                _ => return Err(Error::InvalidCounts {
-                    field: "counts",
-                    reason: format!(
+                _ => {
+                    return Err(Error::InvalidCounts {
+                        field: "counts",
+                        reason: format!(
                         "arm {i}: running total {old} + {new} is above the supported maximum 2^53"
                     ),
-                }),
+                    })
+                }
             }
         }
         let k = self.config.concentration;
