@@ -25,6 +25,7 @@ mod rank_sum;
 mod rank_sum_null;
 mod ranks;
 mod score;
+mod sequential;
 #[cfg(feature = "serde")]
 mod serde_float;
 mod series;
@@ -63,6 +64,11 @@ pub use crate::policy::{
 pub use crate::quantile::{quantile, quantile_sorted, quantiles, sorted_sample, QuantileType};
 pub use crate::rank_sum::{mann_whitney, MannWhitney, MannWhitneyConfig, TwoSample, EXACT_BELOW};
 pub use crate::score::GroupScore;
+pub use crate::sequential::{
+    rollback_threshold, CountEProcess, CountEProcessConfig, MeanShiftEProcess,
+    MeanShiftEProcessConfig, SrmEProcess, SrmEProcessConfig, VaryingSplitEProcess,
+    VaryingSplitEProcessConfig,
+};
 pub use crate::series::{CountPoint, MetricData, Point, Series};
 pub use crate::signed_rank::{
     PairedSample, PairedShift, PairedShiftConfig, SignedRank, SignedRankConfig,

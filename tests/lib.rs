@@ -13,4 +13,5 @@ mod reference_descriptive;
 mod reference_effect;
 mod reference_rank;
 mod reference_signed_rank;
+mod sequential;
 mod simulation;

@@ -1,0 +1,364 @@
+//! The normal-mixture e-process (mSPRT) for a shift in means between canary and baseline, with
+//! its confidence sequence.
+
+use std::fmt;
+
+use super::special::half_sq_plus_ln_norm_cdf;
+use super::{crosses, p_from_max_log};
+use crate::error::{check_level, Error, Result};
+use crate::hypothesis::{fmt_g, Alternative, ConfidenceInterval};
+
+/// Settings of a [`MeanShiftEProcess`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct MeanShiftEProcessConfig {
+    /// Which shifts are harmful: [`Alternative::Greater`] (the default) when a larger canary
+    /// mean is worse (latency), [`Alternative::Less`] when a smaller one is (throughput),
+    /// [`Alternative::TwoSided`] for either.
+    pub alternative: Alternative,
+    /// `θ₀`, the boundary of the null hypothesis for the mean of one interval's difference
+    /// `canary - baseline`; default 0. With `Greater` and `null_shift = 2.0` the test looks for
+    /// "the canary is more than 2 units above the baseline".
+    pub null_shift: f64,
+    /// `σ²`, the variance of one interval's difference `canary - baseline`, when known (from
+    /// history, or an A/A run); finite and > 0. `None` (the default) plugs in the running sample
+    /// variance of the differences after `burn_in` intervals, which makes the test valid only
+    /// asymptotically.
+    pub variance: Option<f64>,
+    /// `t*`, the number of intervals at which the boundary should be tightest: the mixture
+    /// variance is `σ² t* / (2 ln(1/α) + ln(1 + 2 ln(1/α)))` (Howard et al. 2021, eq. (3.11)).
+    /// Finite and > 0; default 10.
+    pub target_intervals: f64,
+    /// Intervals before the plug-in variance is used (at least 2); until then `E = 1`. Ignored
+    /// with a known variance. Default 5.
+    pub burn_in: u64,
+    /// Level of the running confidence sequence and of the mixture tuning; default 0.05.
+    pub alpha: f64,
+}
+
+impl Default for MeanShiftEProcessConfig {
+    fn default() -> MeanShiftEProcessConfig {
+        MeanShiftEProcessConfig {
+            alternative: Alternative::Greater,
+            null_shift: 0.0,
+            variance: None,
+            target_intervals: 10.0,
+            burn_in: 5,
+            alpha: 0.05,
+        }
+    }
+}
+
+impl MeanShiftEProcessConfig {
+    /// The defaults: one-sided "canary larger is harmful", null shift 0, plug-in variance after
+    /// 5 intervals, tightest at 10 intervals, `alpha = 0.05`.
+    pub fn new() -> MeanShiftEProcessConfig {
+        MeanShiftEProcessConfig::default()
+    }
+
+    /// Sets the alternative.
+    pub fn alternative(mut self, alternative: Alternative) -> MeanShiftEProcessConfig {
+        self.alternative = alternative;
+        self
+    }
+
+    /// Sets the null shift `θ₀`.
+    pub fn null_shift(mut self, null_shift: f64) -> MeanShiftEProcessConfig {
+        self.null_shift = null_shift;
+        self
+    }
+
+    /// Sets a known variance of one interval's difference.
+    pub fn variance(mut self, variance: f64) -> MeanShiftEProcessConfig {
+        self.variance = Some(variance);
+        self
+    }
+
+    /// Sets the number of intervals where the boundary is tightest.
+    pub fn target_intervals(mut self, target_intervals: f64) -> MeanShiftEProcessConfig {
+        self.target_intervals = target_intervals;
+        self
+    }
+
+    /// Sets the burn-in of the plug-in variance.
+    pub fn burn_in(mut self, burn_in: u64) -> MeanShiftEProcessConfig {
+        self.burn_in = burn_in;
+        self
+    }
+
+    /// Sets the level of the confidence sequence.
+    pub fn alpha(mut self, alpha: f64) -> MeanShiftEProcessConfig {
+        self.alpha = alpha;
+        self
+    }
+
+    fn validate(&self) -> Result<()> {
+        if !self.null_shift.is_finite() {
+            return Err(Error::InvalidParameter {
+                field: "null_shift",
+                value: self.null_shift,
+                expected: "a finite number",
+            });
+        }
+        if let Some(v) = self.variance {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(Error::InvalidParameter {
+                    field: "variance",
+                    value: v,
+                    expected: "a finite number above 0",
+                });
+            }
+        }
+        if !(self.target_intervals.is_finite() && self.target_intervals > 0.0) {
+            return Err(Error::InvalidParameter {
+                field: "target_intervals",
+                value: self.target_intervals,
+                expected: "a finite number above 0",
+            });
+        }
+        check_level("alpha", self.alpha)
+    }
+
+    /// `r = t* / (2 ln(1/α) + ln(1 + 2 ln(1/α)))`, the mixture variance in units of `σ²`.
+    fn mixture(&self) -> f64 {
+        let l = -2.0 * self.alpha.ln();
+        self.target_intervals / (l + l.ln_1p())
+    }
+}
+
+/// The anytime-valid test of a harmful shift in a continuous metric's mean, from one difference
+/// `d_k = canary_k - baseline_k` per interval (for example the two arms' mean latency in each
+/// minute).
+///
+/// With `S_t = Σ_k (d_k - θ₀)`, `V_t = σ² t` and mixture variance `ρ = σ² r`, the normal-mixture
+/// e-value (Howard, Ramdas, McAuliffe & Sekhon, "Time-uniform, nonparametric, nonasymptotic
+/// confidence sequences", Ann. Statist. 2021, §3.5; the mSPRT of Johari, Koomen, Pekelis &
+/// Walsh, Oper. Res. 2022, with `ρ = σ⁴/τ²`) is
+///
+/// - two-sided: `ln M_t = ½ ln(ρ/(V_t+ρ)) + S_t²/(2(V_t+ρ))`;
+/// - one-sided (`Greater`; the prior on the drift is the half-normal on `λ >= 0`):
+///   `ln M_t = ln 2 + ½ ln(ρ/(V_t+ρ)) + z²/2 + ln Φ(z)`, `z = S_t / sqrt(V_t+ρ)`, and `z → -z`
+///   for `Less`. It is a supermartingale for every mean at or below `θ₀` (above, for `Less`).
+///
+/// The running confidence sequence for the mean difference inverts the two-sided boundary:
+/// `Σd/t ± sqrt((V_t+ρ)(ln(1 + V_t/ρ) + 2 ln(1/α))) / t`, intersected over time.
+///
+/// Assumptions, stated plainly: the differences are independent across intervals and
+/// sub-Gaussian with variance proxy `σ²` (a Gaussian per-interval mean of many requests is the
+/// usual case; heavy-tailed metrics should be aggregated or transformed first). With a known
+/// `σ²` the guarantee is exact. With the plug-in variance (the default) `σ̂²` is the running
+/// sample variance of the differences and the e-value is no longer an exact supermartingale:
+/// the guarantee is asymptotic (as in Waudby-Smith et al., "Time-uniform central limit theory
+/// and asymptotic confidence sequences", Ann. Statist. 2024), and the `burn_in` keeps the first,
+/// noisiest variance estimates out. Autocorrelated intervals (§7 of the notes) break the
+/// independence assumption and inflate false rollbacks.
+///
+/// # Example
+/// ```
+/// use canary_verdict::{MeanShiftEProcess, MeanShiftEProcessConfig};
+/// // Mean latency per minute; the difference canary - baseline has a known sd of 2 ms.
+/// let config = MeanShiftEProcessConfig::new().variance(4.0);
+/// let mut latency = MeanShiftEProcess::new(config)?;
+/// for minute in 0..10 {
+///     let noise = if minute % 2 == 0 { 1.0 } else { -1.0 };
+///     latency.update(125.0 + noise, 120.0)?; // canary 5 ms slower
+/// }
+/// assert!(latency.rejects(0.05)?);
+/// assert!(latency.confidence_sequence().lower > 0.0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct MeanShiftEProcess {
+    config: MeanShiftEProcessConfig,
+    intervals: u64,
+    sum: f64,
+    mean: f64,
+    m2: f64,
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_float"))]
+    log_e: f64,
+    max_log_e: f64,
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_float"))]
+    cs_lower: f64,
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_float"))]
+    cs_upper: f64,
+}
+
+impl MeanShiftEProcess {
+    /// A fresh e-process (`E_0 = 1`, the CS is the whole real line).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming `null_shift`, `variance`, `target_intervals` or
+    /// `alpha` when it is out of its domain.
+    pub fn new(config: MeanShiftEProcessConfig) -> Result<MeanShiftEProcess> {
+        config.validate()?;
+        Ok(MeanShiftEProcess {
+            config,
+            intervals: 0,
+            sum: 0.0,
+            mean: 0.0,
+            m2: 0.0,
+            log_e: 0.0,
+            max_log_e: 0.0,
+            cs_lower: f64::NEG_INFINITY,
+            cs_upper: f64::INFINITY,
+        })
+    }
+
+    /// Adds one interval: the canary's and the baseline's value of the metric (typically their
+    /// means) over that interval. The state is left unchanged when an error is returned.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming `canary` or `baseline` when a value is not finite, or
+    /// `canary - baseline` when the difference overflows; [`Error::Degenerate`] when the running
+    /// sums overflow; [`Error::InvalidParameter`] when the (deserialized) configuration is
+    /// invalid.
+    pub fn update(&mut self, canary: f64, baseline: f64) -> Result<()> {
+        self.config.validate()?;
+        for (field, value) in [("canary", canary), ("baseline", baseline)] {
+            if !value.is_finite() {
+                return Err(Error::InvalidParameter {
+                    field,
+                    value,
+                    expected: "a finite number",
+                });
+            }
+        }
+        let d = canary - baseline;
+        if !d.is_finite() {
+            return Err(Error::InvalidParameter {
+                field: "canary - baseline",
+                value: d,
+                expected: "a finite difference",
+            });
+        }
+        let t = self.intervals + 1;
+        let tf = t as f64;
+        let sum = self.sum + d;
+        let delta = d - self.mean;
+        let mean = self.mean + delta / tf;
+        let m2 = self.m2 + delta * (d - mean);
+        let sigma2 = match self.config.variance {
+            Some(v) => Some(v),
+            None if t >= self.config.burn_in.max(2) && m2 > 0.0 => Some(m2 / (tf - 1.0)),
+            None => None,
+        };
+        let (mut log_e, mut lower, mut upper) = (0.0, f64::NEG_INFINITY, f64::INFINITY);
+        if let Some(s2) = sigma2 {
+            let r = self.config.mixture();
+            let s = sum - tf * self.config.null_shift;
+            let z = s / (s2 * (tf + r)).sqrt();
+            let shrink = 0.5 * (r / (tf + r)).ln();
+            log_e = match self.config.alternative {
+                Alternative::TwoSided => shrink + 0.5 * z * z,
+                Alternative::Greater => {
+                    std::f64::consts::LN_2 + shrink + half_sq_plus_ln_norm_cdf(z)
+                }
+                Alternative::Less => std::f64::consts::LN_2 + shrink + half_sq_plus_ln_norm_cdf(-z),
+            };
+            let radius =
+                (s2 * (tf + r) * ((tf / r).ln_1p() - 2.0 * self.config.alpha.ln())).sqrt() / tf;
+            lower = sum / tf - radius;
+            upper = sum / tf + radius;
+        }
+        if !(sum.is_finite() && m2.is_finite())
+            || log_e.is_nan()
+            || lower.is_nan()
+            || upper.is_nan()
+        {
+            return Err(Error::Degenerate {
+                what: "the mean-shift e-process",
+                reason: "the running sums overflow an f64",
+            });
+        }
+        self.intervals = t;
+        self.sum = sum;
+        self.mean = mean;
+        self.m2 = m2;
+        self.log_e = log_e;
+        self.max_log_e = self.max_log_e.max(log_e);
+        self.cs_lower = self.cs_lower.max(lower);
+        self.cs_upper = self.cs_upper.min(upper);
+        Ok(())
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &MeanShiftEProcessConfig {
+        &self.config
+    }
+
+    /// Number of intervals added.
+    pub fn intervals(&self) -> u64 {
+        self.intervals
+    }
+
+    /// The mean of the differences `canary - baseline` so far (0 before any interval).
+    pub fn mean_difference(&self) -> f64 {
+        self.mean
+    }
+
+    /// The variance used for the last update: the known one, or the plug-in sample variance
+    /// (NaN before the burn-in is over).
+    pub fn variance(&self) -> f64 {
+        match self.config.variance {
+            Some(v) => v,
+            None if self.intervals >= self.config.burn_in.max(2) && self.m2 > 0.0 => {
+                self.m2 / (self.intervals as f64 - 1.0)
+            }
+            None => f64::NAN,
+        }
+    }
+
+    /// The current e-value `M_t`: never negative, and saturated at `f64::MAX` when it
+    /// overflows (compare [`log_e_value`](Self::log_e_value) for e-values beyond 1e308).
+    pub fn e_value(&self) -> f64 {
+        self.log_e.exp().min(f64::MAX)
+    }
+
+    /// `ln M_t`.
+    pub fn log_e_value(&self) -> f64 {
+        self.log_e
+    }
+
+    /// The anytime-valid p-value `min_{s<=t} 1/M_s`.
+    pub fn p_value(&self) -> f64 {
+        p_from_max_log(self.max_log_e)
+    }
+
+    /// Whether the e-value has reached `1/alpha` now.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] when `alpha` is not strictly between 0 and 1.
+    pub fn rejects(&self, alpha: f64) -> Result<bool> {
+        crosses(self.log_e, alpha)
+    }
+
+    /// The running confidence sequence for the mean difference `canary - baseline` per
+    /// interval, at level `1 - alpha` of the configuration (the whole line before the variance
+    /// is available).
+    pub fn confidence_sequence(&self) -> ConfidenceInterval {
+        ConfidenceInterval {
+            lower: self.cs_lower,
+            upper: self.cs_upper,
+            level: 1.0 - self.config.alpha,
+        }
+    }
+}
+
+impl fmt::Display for MeanShiftEProcess {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "mean-shift e-process ({}, null shift {}, {} variance {}): mean difference {} over {} intervals, E = {}, p = {}, CS {}",
+            self.config.alternative,
+            fmt_g(self.config.null_shift),
+            if self.config.variance.is_some() { "known" } else { "plug-in" },
+            fmt_g(self.variance()),
+            fmt_g(self.mean),
+            self.intervals,
+            fmt_g(self.e_value()),
+            fmt_g(self.p_value()),
+            self.confidence_sequence()
+        )
+    }
+}

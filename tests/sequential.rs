@@ -1,0 +1,634 @@
+//! Anytime-valid sequential tests: the notes' low-count numbers, seeded simulations of false
+//! and true rollbacks over 20 looks, properties (identical arms, serde resume, huge counts) and
+//! bad input.
+
+use crate::common::Rng;
+use canary_verdict::{
+    rollback_threshold, Alternative, CountEProcess, CountEProcessConfig, Error, MeanShiftEProcess,
+    MeanShiftEProcessConfig, SrmEProcess, SrmEProcessConfig, VaryingSplitEProcess,
+    VaryingSplitEProcessConfig,
+};
+use proptest::prelude::*;
+
+fn counts(share: f64, k: f64, alternative: Alternative) -> CountEProcess {
+    CountEProcess::new(
+        CountEProcessConfig::new(share)
+            .concentration(k)
+            .alternative(alternative),
+    )
+    .unwrap()
+}
+
+/// Three standard errors of a proportion `p` estimated from `runs` runs.
+fn three_sigma(p: f64, runs: usize) -> f64 {
+    3.0 * (p * (1.0 - p) / runs as f64).sqrt()
+}
+
+/// Median and 95th percentile (nearest rank) of the first rollback interval; runs that never
+/// roll back count as `u64::MAX`.
+fn median_p95(mut firsts: Vec<u64>) -> (u64, u64) {
+    firsts.sort_unstable();
+    let n = firsts.len();
+    (firsts[(n - 1) / 2], firsts[(95 * n).div_ceil(100) - 1])
+}
+
+#[test]
+fn e_after_three_canary_errors_matches_the_notes() {
+    // Notes §3.2: 3 canary errors, 0 baseline errors, two-sided Beta(kρ, k(1-ρ)) mixture.
+    let cases = [
+        (0.5, [(1.0, 2.5), (10.0, 1.27), (100.0, 1.03)]),
+        (0.1, [(1.0, 38.5), (10.0, 4.55), (100.0, 1.28)]),
+    ];
+    for (share, row) in cases {
+        for (k, want) in row {
+            let mut e = counts(share, k, Alternative::TwoSided);
+            e.update(3, 0).unwrap();
+            let got = e.e_value();
+            // The notes round to three significant digits.
+            assert!(
+                (got - want).abs() <= 0.006 * want,
+                "ρ={share} k={k}: {got} vs {want}"
+            );
+        }
+    }
+    // Exact for ρ = 0.5, k = 1: B(3.5, 0.5) / B(0.5, 0.5) * 8 = 2.5.
+    let mut e = counts(0.5, 1.0, Alternative::TwoSided);
+    e.update(3, 0).unwrap();
+    assert!((e.e_value() - 2.5).abs() < 1e-12, "{}", e.e_value());
+}
+
+/// Smallest number of consecutive canary-only events that reach `E >= 20`.
+fn events_to_reject(share: f64, k: f64, alternative: Alternative) -> u64 {
+    let mut e = counts(share, k, alternative);
+    for n in 1..=1000 {
+        e.update(1, 0).unwrap();
+        if e.rejects(0.05).unwrap() {
+            return n;
+        }
+    }
+    u64::MAX
+}
+
+#[test]
+fn events_to_reject_match_the_notes_table() {
+    let table = [(0.5, [7, 12, 29]), (0.1, [3, 5, 10]), (0.05, [3, 4, 8])];
+    for (share, row) in table {
+        for (k, want) in [1.0, 10.0, 100.0].into_iter().zip(row) {
+            let two = events_to_reject(share, k, Alternative::TwoSided);
+            let one = events_to_reject(share, k, Alternative::Greater);
+            eprintln!("ρ={share} k={k}: two-sided {two} (notes {want}), one-sided {one}");
+            assert_eq!(two, want, "ρ={share} k={k}");
+            // Truncating the prior to θ > ρ never needs more events.
+            assert!(
+                one <= two,
+                "ρ={share} k={k}: one-sided {one} > two-sided {two}"
+            );
+        }
+    }
+}
+
+/// Errors per interval for one arm: 0.5% of 1000 requests.
+const BASE_ERRORS: f64 = 5.0;
+const LOOKS: u64 = 20;
+const RUNS: usize = 2000;
+
+/// First interval (1-based) where the e-process crosses `1/alpha` within `looks`, if any.
+fn first_rollback(rng: &mut Rng, config: CountEProcessConfig, factor: f64, looks: u64) -> u64 {
+    let mut e = CountEProcess::new(config).unwrap();
+    for t in 1..=looks {
+        let canary = rng.poisson(BASE_ERRORS * factor);
+        let baseline = rng.poisson(BASE_ERRORS);
+        e.update(canary, baseline).unwrap();
+        if e.rejects(0.05).unwrap() {
+            return t;
+        }
+    }
+    u64::MAX
+}
+
+#[test]
+fn identical_arms_rarely_roll_back_over_20_looks() {
+    let bound = 0.05 + three_sigma(0.05, RUNS);
+    for (seed, alternative) in [
+        (11, Alternative::Greater),
+        (12, Alternative::TwoSided),
+        (13, Alternative::Less),
+    ] {
+        let mut rng = Rng(seed);
+        let config = CountEProcessConfig::new(0.5).alternative(alternative);
+        let crossed = (0..RUNS)
+            .filter(|_| first_rollback(&mut rng, config, 1.0, LOOKS) != u64::MAX)
+            .count();
+        let rate = crossed as f64 / RUNS as f64;
+        eprintln!("A/A counts ({alternative}, seed {seed}): {crossed}/{RUNS} = {rate}");
+        assert!(rate <= bound, "{alternative}: {rate} > {bound}");
+    }
+}
+
+#[test]
+fn a_doubled_error_rate_is_rolled_back_within_a_few_intervals() {
+    // The default (k = 10, one-sided) is asserted; k = 1 and k = 100 are printed for the
+    // trade-off documented on `CountEProcessConfig`.
+    for (seed, k) in [(21, 10.0), (23, 1.0), (24, 100.0)] {
+        let mut rng = Rng(seed);
+        let config = CountEProcessConfig::new(0.5).concentration(k);
+        let firsts: Vec<u64> = (0..RUNS)
+            .map(|_| first_rollback(&mut rng, config, 2.0, LOOKS))
+            .collect();
+        let (median, p95) = median_p95(firsts);
+        eprintln!("doubled rate, k = {k} (seed {seed}, {RUNS} runs): median {median}, p95 {p95}");
+        if k == 10.0 {
+            assert!(median <= 6, "median {median}");
+            assert!(p95 <= 12, "95th percentile {p95}");
+        }
+    }
+}
+
+#[test]
+fn sequential_types_are_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<CountEProcess>();
+    check::<CountEProcessConfig>();
+    check::<MeanShiftEProcess>();
+    check::<MeanShiftEProcessConfig>();
+    check::<SrmEProcess>();
+    check::<SrmEProcessConfig>();
+    check::<VaryingSplitEProcess>();
+    check::<VaryingSplitEProcessConfig>();
+}
+
+#[test]
+fn a_healthy_canary_rules_out_a_20_percent_increase_early() {
+    // 1% errors of 10 000 requests per arm and interval: about 100 errors per arm.
+    let mut rng = Rng(31);
+    let runs = 500;
+    let mut firsts = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let mut e = CountEProcess::new(CountEProcessConfig::new(0.5)).unwrap();
+        let mut first = u64::MAX;
+        for t in 1..=LOOKS {
+            e.update(rng.poisson(100.0), rng.poisson(100.0)).unwrap();
+            if e.is_safe(0.2).unwrap() {
+                first = t;
+                break;
+            }
+        }
+        firsts.push(first);
+    }
+    let safe = firsts.iter().filter(|&&t| t != u64::MAX).count();
+    let (median, _) = median_p95(firsts);
+    eprintln!(
+        "healthy canary (seed 31, {runs} runs): safe within {LOOKS} in {safe}, median {median}"
+    );
+    assert!(safe as f64 >= 0.9 * runs as f64, "{safe} of {runs}");
+    assert!(median <= 15, "median {median}");
+}
+
+#[test]
+fn mean_shift_identical_arms_rarely_roll_back() {
+    let bound = 0.05 + three_sigma(0.05, RUNS);
+    for (seed, known) in [(41, true), (42, false)] {
+        let mut rng = Rng(seed);
+        let mut crossed = 0;
+        for _ in 0..RUNS {
+            let mut config = MeanShiftEProcessConfig::new();
+            if known {
+                config = config.variance(2.0);
+            }
+            let mut e = MeanShiftEProcess::new(config).unwrap();
+            for _ in 0..LOOKS {
+                e.update(100.0 + rng.normal(), 100.0 + rng.normal())
+                    .unwrap();
+                if e.rejects(0.05).unwrap() {
+                    crossed += 1;
+                    break;
+                }
+            }
+        }
+        let rate = crossed as f64 / RUNS as f64;
+        eprintln!(
+            "A/A mean shift (known variance {known}, seed {seed}): {crossed}/{RUNS} = {rate}"
+        );
+        assert!(rate <= bound, "known {known}: {rate} > {bound}");
+    }
+}
+
+#[test]
+fn mean_shift_detects_a_one_sigma_regression() {
+    let mut rng = Rng(43);
+    let runs = 1000;
+    let mut firsts = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let mut e = MeanShiftEProcess::new(MeanShiftEProcessConfig::new()).unwrap();
+        let mut first = u64::MAX;
+        for t in 1..=LOOKS {
+            // The difference has sd √2; the canary is √2 slower on average.
+            e.update(100.0 + 2f64.sqrt() + rng.normal(), 100.0 + rng.normal())
+                .unwrap();
+            if e.rejects(0.05).unwrap() {
+                first = t;
+                break;
+            }
+        }
+        firsts.push(first);
+    }
+    let (median, p95) = median_p95(firsts);
+    eprintln!("mean shift of one sd (seed 43, {runs} runs): median {median}, p95 {p95}");
+    assert!(median <= 10, "median {median}");
+    assert!(p95 <= LOOKS, "95th percentile {p95}");
+}
+
+#[test]
+fn srm_identical_split_rarely_fires_and_a_real_mismatch_does() {
+    let bound = 0.05 + three_sigma(0.05, RUNS);
+    let mut rng = Rng(51);
+    let config = SrmEProcessConfig::new(vec![0.9, 0.1]);
+    let mut crossed = 0;
+    for _ in 0..RUNS {
+        let mut e = SrmEProcess::new(config.clone()).unwrap();
+        for _ in 0..LOOKS {
+            // Poisson arrivals per arm: given the total, the split is multinomial.
+            e.update(&[rng.poisson(900.0), rng.poisson(100.0)]).unwrap();
+            if e.rejects(0.05).unwrap() {
+                crossed += 1;
+                break;
+            }
+        }
+    }
+    let rate = crossed as f64 / RUNS as f64;
+    eprintln!("A/A SRM (seed 51): {crossed}/{RUNS} = {rate}");
+    assert!(rate <= bound, "{rate} > {bound}");
+    // The canary gets 8% instead of 10%: found within 20 intervals of 1000 requests.
+    let mut found = 0;
+    for _ in 0..200 {
+        let mut e = SrmEProcess::new(config.clone()).unwrap();
+        for _ in 0..LOOKS {
+            e.update(&[rng.poisson(920.0), rng.poisson(80.0)]).unwrap();
+        }
+        found += usize::from(e.p_value() <= 0.05);
+    }
+    assert!(found >= 190, "{found} of 200");
+}
+
+#[test]
+fn an_improving_canary_is_not_rolled_back_by_the_one_sided_test() {
+    let mut rng = Rng(22);
+    let config = CountEProcessConfig::new(0.5);
+    let crossed = (0..RUNS)
+        .filter(|_| first_rollback(&mut rng, config, 0.5, LOOKS) != u64::MAX)
+        .count();
+    assert!(crossed as f64 / RUNS as f64 <= 0.01, "{crossed}/{RUNS}");
+}
+
+/// One ramped canary with a diurnal load: 20 intervals, the canary's share of traffic goes
+/// 1% -> 5% -> 25% -> 50% every 5 intervals, the load swings by +-80% with a period of 20.
+/// Returns the first interval where the varying-split e-process crosses 20.
+fn ramped_canary(rng: &mut Rng, factor: f64) -> u64 {
+    let mut e = VaryingSplitEProcess::new(VaryingSplitEProcessConfig::new()).unwrap();
+    for t in 0..LOOKS {
+        let share = [0.01, 0.05, 0.25, 0.5][(t / 5) as usize];
+        let load = 1.0 + 0.8 * (std::f64::consts::TAU * t as f64 / 20.0).sin();
+        let requests = 4_000.0 * load;
+        let canary_requests = (requests * share).round() as u64;
+        let baseline_requests = (requests * (1.0 - share)).round() as u64;
+        let rate = 0.005;
+        let canary = rng.poisson(rate * factor * canary_requests as f64);
+        let baseline = rng.poisson(rate * baseline_requests as f64);
+        e.update(canary, baseline, canary_requests, baseline_requests)
+            .unwrap();
+        if e.rejects(0.05).unwrap() {
+            return t + 1;
+        }
+    }
+    u64::MAX
+}
+
+#[test]
+fn varying_split_under_a_diurnal_load_keeps_its_level_and_finds_a_doubled_rate() {
+    let bound = 0.05 + three_sigma(0.05, RUNS);
+    let mut rng = Rng(61);
+    let crossed = (0..RUNS)
+        .filter(|_| ramped_canary(&mut rng, 1.0) != u64::MAX)
+        .count();
+    let rate = crossed as f64 / RUNS as f64;
+    eprintln!("A/A varying split (seed 61): {crossed}/{RUNS} = {rate}");
+    assert!(rate <= bound, "{rate} > {bound}");
+    let mut rng = Rng(62);
+    let firsts: Vec<u64> = (0..RUNS).map(|_| ramped_canary(&mut rng, 2.0)).collect();
+    let (median, p95) = median_p95(firsts);
+    eprintln!("doubled rate, varying split (seed 62): median {median}, p95 {p95}");
+    assert!(median <= 15 && p95 <= LOOKS, "median {median}, p95 {p95}");
+}
+
+#[test]
+fn varying_split_with_a_constant_split_and_bad_input() {
+    let mut e = VaryingSplitEProcess::new(VaryingSplitEProcessConfig::new()).unwrap();
+    for _ in 0..10 {
+        e.update(5, 5, 1000, 1000).unwrap();
+    }
+    assert!(e.log_e_value() < 0.0, "{e}");
+    e.update(0, 0, 0, 0).unwrap(); // an empty interval carries no information
+    assert_eq!(e.intervals(), 11);
+    let before = e.clone();
+    assert!(matches!(
+        e.update(1, 0, 0, 10),
+        Err(Error::InvalidCounts {
+            field: "canary_traffic",
+            ..
+        })
+    ));
+    assert!(matches!(
+        e.update(0, 1 << 54, 1, 1),
+        Err(Error::InvalidCounts {
+            field: "baseline_events",
+            ..
+        })
+    ));
+    assert_eq!(e, before);
+    for config in [
+        VaryingSplitEProcessConfig::new().max_rate_ratio(1.0),
+        VaryingSplitEProcessConfig::new().grid_points(0),
+        VaryingSplitEProcessConfig::new().grid_points(5000),
+    ] {
+        assert!(matches!(
+            VaryingSplitEProcess::new(config),
+            Err(Error::InvalidParameter { .. })
+        ));
+    }
+    let mut big = VaryingSplitEProcess::new(
+        VaryingSplitEProcessConfig::new().alternative(Alternative::TwoSided),
+    )
+    .unwrap();
+    big.update(1_000_000_000_000, 0, 1, 1_000_000_000_000)
+        .unwrap();
+    assert!(big.e_value().is_finite() && big.e_value() > 1e300, "{big}");
+    assert!(
+        big.to_string().starts_with(
+            "varying-split count e-process (two-sided, rate ratios up to 10, 64 grid points)"
+        ),
+        "{big}"
+    );
+}
+
+#[test]
+fn rollback_threshold_is_k_over_alpha() {
+    assert_eq!(rollback_threshold(0.05, 4).unwrap(), 80.0);
+    assert!(matches!(
+        rollback_threshold(0.0, 4),
+        Err(Error::InvalidParameter { field: "alpha", .. })
+    ));
+    assert!(matches!(
+        rollback_threshold(0.05, 0),
+        Err(Error::InvalidParameter {
+            field: "metrics",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn bad_input_is_a_typed_error_and_leaves_the_state_alone() {
+    let mut e = counts(0.5, 10.0, Alternative::Greater);
+    e.update(3, 1).unwrap();
+    let before = e.clone();
+    let err = e.update(1 << 54, 0).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "canary: 18014398509481984 is above the supported maximum 2^53 = 9007199254740992"
+    );
+    assert!(matches!(
+        e.update(0, 1 << 53),
+        Err(Error::InvalidCounts {
+            field: "baseline",
+            ..
+        })
+    ));
+    assert_eq!(e, before);
+    for bad in [0.0, 1.0, f64::NAN, -0.1] {
+        assert!(matches!(
+            e.rejects(bad),
+            Err(Error::InvalidParameter { field: "alpha", .. })
+        ));
+    }
+    assert!(matches!(
+        e.is_safe(f64::NAN),
+        Err(Error::InvalidParameter {
+            field: "margin",
+            ..
+        })
+    ));
+    assert!(matches!(
+        CountEProcess::new(CountEProcessConfig::new(0.5).alpha(1.5)),
+        Err(Error::InvalidParameter { field: "alpha", .. })
+    ));
+
+    let mut m = MeanShiftEProcess::new(MeanShiftEProcessConfig::new()).unwrap();
+    m.update(1.0, 2.0).unwrap();
+    let before = m.clone();
+    assert!(matches!(
+        m.update(f64::NAN, 2.0),
+        Err(Error::InvalidParameter {
+            field: "canary",
+            ..
+        })
+    ));
+    assert!(matches!(
+        m.update(1.0, f64::INFINITY),
+        Err(Error::InvalidParameter {
+            field: "baseline",
+            ..
+        })
+    ));
+    assert!(matches!(
+        m.update(f64::MAX, -f64::MAX),
+        Err(Error::InvalidParameter {
+            field: "canary - baseline",
+            ..
+        })
+    ));
+    assert_eq!(m, before);
+    for config in [
+        MeanShiftEProcessConfig::new().variance(0.0),
+        MeanShiftEProcessConfig::new().variance(f64::NAN),
+        MeanShiftEProcessConfig::new().target_intervals(-1.0),
+        MeanShiftEProcessConfig::new().null_shift(f64::INFINITY),
+    ] {
+        assert!(matches!(
+            MeanShiftEProcess::new(config),
+            Err(Error::InvalidParameter { .. })
+        ));
+    }
+
+    let mut s = SrmEProcess::new(SrmEProcessConfig::new(vec![0.5, 0.5])).unwrap();
+    assert!(matches!(
+        s.update(&[1, 2, 3]),
+        Err(Error::InvalidCounts {
+            field: "counts",
+            ..
+        })
+    ));
+    for shares in [
+        vec![1.0],
+        vec![0.5, 0.6],
+        vec![1.0, 0.0],
+        vec![f64::NAN, 0.5],
+    ] {
+        assert!(matches!(
+            SrmEProcess::new(SrmEProcessConfig::new(shares)),
+            Err(Error::InvalidCounts {
+                field: "shares",
+                ..
+            })
+        ));
+    }
+    assert!(matches!(
+        SrmEProcess::new(SrmEProcessConfig::new(vec![0.5, 0.5]).concentration(0.0)),
+        Err(Error::InvalidParameter {
+            field: "concentration",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn display_lines_for_ci_logs() {
+    let mut e = counts(0.5, 1.0, Alternative::TwoSided);
+    e.update(3, 0).unwrap();
+    let line = e.to_string();
+    assert!(
+        line.starts_with(
+            "count e-process (two-sided, share 0.5, k = 1): 3 canary vs 0 baseline events in 1 intervals, E = 2.5, p = 0.4, rate ratio inf ["
+        ),
+        "{line}"
+    );
+    let mut s = SrmEProcess::new(SrmEProcessConfig::new(vec![0.9, 0.1])).unwrap();
+    s.update(&[900, 100]).unwrap();
+    assert!(s.to_string().starts_with(
+        "SRM e-process (2 arms, k = 100): configured [0.9, 0.1], observed [0.9, 0.1] of 1000 units in 1 intervals, E = "
+    ), "{s}");
+    let m = MeanShiftEProcess::new(MeanShiftEProcessConfig::new()).unwrap();
+    assert!(
+        m.to_string()
+            .starts_with("mean-shift e-process (greater, null shift 0, plug-in variance NaN)"),
+        "{m}"
+    );
+}
+
+#[test]
+fn confidence_sequence_covers_and_shrinks() {
+    let mut e = counts(0.2, 10.0, Alternative::Greater);
+    let cs0 = e.rate_ratio_confidence_sequence();
+    assert_eq!((cs0.lower, cs0.upper), (0.0, f64::INFINITY));
+    for _ in 0..50 {
+        e.update(20, 80).unwrap(); // exactly the configured share
+    }
+    let cs = e.rate_ratio_confidence_sequence();
+    assert!(cs.contains(1.0), "{cs}");
+    assert!(cs.upper < 1.15 && cs.lower > 0.85, "{cs}");
+    assert!(e.is_safe(0.15).unwrap());
+    assert!((cs.level - 0.95).abs() < 1e-15);
+    let theta = e.confidence_sequence();
+    assert!(
+        theta.contains(0.2) && theta.lower > 0.17 && theta.upper < 0.23,
+        "{theta}"
+    );
+}
+
+/// One interval's increments for the property tests.
+fn increments() -> impl Strategy<Value = Vec<(u64, u64)>> {
+    prop::collection::vec((0u64..50, 0u64..50), 1..30)
+}
+
+fn alternatives() -> impl Strategy<Value = Alternative> {
+    prop_oneof![
+        Just(Alternative::Greater),
+        Just(Alternative::TwoSided),
+        Just(Alternative::Less)
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn identical_counts_never_cross(
+        steps in prop::collection::vec(0u64..40, 1..40),
+        k in 0.1f64..200.0,
+        alternative in alternatives(),
+    ) {
+        let mut e = counts(0.5, k, alternative);
+        for c in steps {
+            e.update(c, c).unwrap();
+            prop_assert!(!e.rejects(0.05).unwrap(), "{}", e);
+            prop_assert!(e.log_e_value() <= 1e-9, "{}", e);
+        }
+    }
+
+    #[test]
+    fn serialised_state_resumes_bit_identically(
+        steps in increments(),
+        cut in 0usize..30,
+        share in 0.01f64..0.99,
+        alternative in alternatives(),
+    ) {
+        let config = CountEProcessConfig::new(share).alternative(alternative);
+        let mut whole = CountEProcess::new(config).unwrap();
+        let mut part = CountEProcess::new(config).unwrap();
+        let mut mean_whole = MeanShiftEProcess::new(MeanShiftEProcessConfig::new().burn_in(2)).unwrap();
+        let mut mean_part = mean_whole.clone();
+        let mut srm_whole = SrmEProcess::new(SrmEProcessConfig::new(vec![share, 1.0 - share])).unwrap();
+        let mut srm_part = srm_whole.clone();
+        let mut split_whole = VaryingSplitEProcess::new(
+            VaryingSplitEProcessConfig::new().alternative(alternative),
+        )
+        .unwrap();
+        let mut split_part = split_whole.clone();
+        for (i, &(c, b)) in steps.iter().enumerate() {
+            if i == cut {
+                part = serde_json::from_str(&serde_json::to_string(&part).unwrap()).unwrap();
+                mean_part = serde_json::from_str(&serde_json::to_string(&mean_part).unwrap()).unwrap();
+                srm_part = serde_json::from_str(&serde_json::to_string(&srm_part).unwrap()).unwrap();
+                split_part = serde_json::from_str(&serde_json::to_string(&split_part).unwrap()).unwrap();
+            }
+            whole.update(c, b).unwrap();
+            part.update(c, b).unwrap();
+            let (x, y) = (c as f64 * 0.37, b as f64 * 0.41);
+            mean_whole.update(x, y).unwrap();
+            mean_part.update(x, y).unwrap();
+            srm_whole.update(&[c, b]).unwrap();
+            srm_part.update(&[c, b]).unwrap();
+            split_whole.update(c, b, 100 + b, 100 + c).unwrap();
+            split_part.update(c, b, 100 + b, 100 + c).unwrap();
+        }
+        prop_assert_eq!(split_whole.log_e_value().to_bits(), split_part.log_e_value().to_bits());
+        prop_assert_eq!(&split_whole, &split_part);
+        prop_assert_eq!(whole.log_e_value().to_bits(), part.log_e_value().to_bits());
+        prop_assert_eq!(&whole, &part);
+        prop_assert_eq!(mean_whole.log_e_value().to_bits(), mean_part.log_e_value().to_bits());
+        prop_assert_eq!(&mean_whole, &mean_part);
+        prop_assert_eq!(srm_whole.log_e_value().to_bits(), srm_part.log_e_value().to_bits());
+        prop_assert_eq!(&srm_whole, &srm_part);
+    }
+
+    #[test]
+    fn e_values_are_finite_and_non_negative_up_to_1e12(
+        canary in 0u64..=1_000_000_000_000,
+        baseline in 0u64..=1_000_000_000_000,
+        share in 0.001f64..0.999,
+        k in 0.01f64..1000.0,
+        alternative in alternatives(),
+    ) {
+        let mut e = counts(share, k, alternative);
+        e.update(canary, baseline).unwrap();
+        e.update(canary / 3, baseline / 7).unwrap();
+        let v = e.e_value();
+        prop_assert!(v.is_finite() && v >= 0.0, "{}", e);
+        prop_assert!(!e.log_e_value().is_nan(), "{}", e);
+        prop_assert!((0.0..=1.0).contains(&e.p_value()), "{}", e);
+        let cs = e.confidence_sequence();
+        prop_assert!(cs.lower >= 0.0 && cs.upper <= 1.0, "{}", e);
+        let mut s = SrmEProcess::new(SrmEProcessConfig::new(vec![share, 1.0 - share]).concentration(k)).unwrap();
+        s.update(&[canary, baseline]).unwrap();
+        prop_assert!(s.e_value().is_finite() && s.e_value() >= 0.0, "{}", s);
+    }
+}
