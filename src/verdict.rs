@@ -149,25 +149,7 @@ impl fmt::Display for Judgment {
         let header = [
             "metric", "class", "effect", "interval", "p", "p_adj", "n b/c",
         ];
-        let mut widths = header.map(str::len);
-        for r in &rows {
-            for (w, c) in widths.iter_mut().zip(r) {
-                *w = (*w).max(c.chars().count());
-            }
-        }
-        let line = |cells: &[String]| -> String {
-            let mut s = String::from(" ");
-            for (c, w) in cells.iter().zip(widths) {
-                s.push(' ');
-                s.push_str(c);
-                s.push_str(&" ".repeat(w - c.chars().count()));
-            }
-            s.trim_end().to_string()
-        };
-        writeln!(f, "{}", line(&header.map(String::from)))?;
-        for r in &rows {
-            writeln!(f, "{}", line(r))?;
-        }
+        write_table(f, &header, &rows)?;
         let groups: Vec<String> = self
             .groups
             .iter()
@@ -183,6 +165,35 @@ impl fmt::Display for Judgment {
             .collect();
         write!(f, "  groups: {}", groups.join(", "))
     }
+}
+
+/// Writes a header and rows as left-aligned columns, each line indented by two spaces and
+/// ended by a newline.
+pub(crate) fn write_table<const N: usize>(
+    f: &mut fmt::Formatter<'_>,
+    header: &[&str; N],
+    rows: &[[String; N]],
+) -> fmt::Result {
+    let mut widths = header.map(|h| h.chars().count());
+    for r in rows {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cells: &mut dyn Iterator<Item = &str>| -> String {
+        let mut s = String::from(" ");
+        for (c, w) in cells.zip(widths) {
+            s.push(' ');
+            s.push_str(c);
+            s.push_str(&" ".repeat(w - c.chars().count()));
+        }
+        s.trim_end().to_string()
+    };
+    writeln!(f, "{}", line(&mut header.iter().copied()))?;
+    for r in rows {
+        writeln!(f, "{}", line(&mut r.iter().map(String::as_str)))?;
+    }
+    Ok(())
 }
 
 impl Judgment {

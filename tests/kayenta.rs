@@ -837,6 +837,51 @@ fn fixture_imports_and_judges() {
 }
 
 #[test]
+fn fixture_result_prints_a_table() {
+    let (policy, data) = fixture();
+    let text = judge_kayenta(&policy, &data).unwrap().to_string();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "NetflixACAJudge-v1.0: score 60.00, Marginal");
+    let header: Vec<&str> = lines[1].split_whitespace().collect();
+    assert_eq!(
+        header,
+        ["metric", "label", "groups", "ratio", "interval", "estimate", "margin"]
+    );
+    // Columns line up: every row starts its label where the header does.
+    let at = lines[1].find("label").unwrap();
+    for (row, label) in
+        lines[2..8]
+            .iter()
+            .zip(["High", "Pass", "Pass", "NodataFailMetric", "Pass", "(High)"])
+    {
+        assert_eq!(&row[at..at + label.len()], label, "{row}");
+    }
+    assert!(lines[5].starts_with("  http_5xx"), "{}", lines[5]);
+    assert!(lines[5].ends_with('-'), "no comparison ran: {}", lines[5]);
+    assert!(text.contains("\n  http_5xx: Missing data for http_5xx\n"));
+    assert!(
+        !text.contains("latency_p99: "),
+        "Pass reasons are not listed"
+    );
+    assert_eq!(
+        lines.last().unwrap(),
+        &"  groups: errors 50.00, latency 50.00, resources 100.00"
+    );
+}
+
+#[test]
+fn critical_failure_prints_its_override() {
+    let mut m = metric("m", Direction::Increase, &["g"]);
+    m.critical = true;
+    let (b, c) = high_data();
+    let text = one(m, b, c).to_string();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "NetflixACAJudge-v1.0: score 0.00, Fail");
+    assert!(lines[1].starts_with("  Canary Failed: High past the critical limit"));
+    assert!(lines[3].contains(" High! "), "{}", lines[3]);
+}
+
+#[test]
 fn fixture_policy_also_runs_in_the_default_judge() {
     let (policy, data) = fixture();
     policy.validate().unwrap();

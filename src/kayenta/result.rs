@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::hypothesis::ConfidenceInterval;
-use crate::verdict::Verdict;
+use crate::hypothesis::{fmt_g, ConfidenceInterval};
+use crate::verdict::{write_table, Verdict};
 
 /// A metric's label in Kayenta's judge, serialized as Kayenta writes it (the Scala
 /// `case object` names).
@@ -235,5 +235,72 @@ impl KayentaResult {
     /// The score of one group, by name.
     pub fn group(&self, name: &str) -> Option<&KayentaGroupScore> {
         self.group_scores.iter().find(|g| g.name == name)
+    }
+}
+
+impl fmt::Display for KayentaResult {
+    /// A table for a CI log: the score and its label, why an override set it to 0, one row per
+    /// metric (label with `!` when it fails the canary on its own and in parentheses when muted;
+    /// groups; mean ratio; the 98% interval, estimate and margin when the comparison ran), the
+    /// reason of every non-Pass metric, and the group scores.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{}: score {:.2}, {}",
+            self.judge_name, self.score.score, self.score.classification
+        )?;
+        if !self.score.classification_reason.is_empty() {
+            writeln!(f, "  {}", self.score.classification_reason)?;
+        }
+        let dash = || "-".to_string();
+        let rows: Vec<[String; 7]> = self
+            .results
+            .iter()
+            .map(|r| {
+                let mut label = r.classification.to_string();
+                if r.critical {
+                    label.push('!');
+                }
+                if r.muted {
+                    label = format!("({label})");
+                }
+                let d = r.details.as_ref();
+                [
+                    r.name.clone(),
+                    label,
+                    if r.groups.is_empty() {
+                        dash()
+                    } else {
+                        r.groups.join(",")
+                    },
+                    fmt_g(r.result_metadata.ratio),
+                    d.map_or_else(dash, |d| {
+                        format!("[{}, {}]", fmt_g(d.interval.lower), fmt_g(d.interval.upper))
+                    }),
+                    d.map_or_else(dash, |d| fmt_g(d.estimate)),
+                    d.map_or_else(dash, |d| fmt_g(d.margin)),
+                ]
+            })
+            .collect();
+        let header = [
+            "metric", "label", "groups", "ratio", "interval", "estimate", "margin",
+        ];
+        write_table(f, &header, &rows)?;
+        for r in self
+            .results
+            .iter()
+            .filter(|r| r.classification != KayentaLabel::Pass)
+        {
+            writeln!(f, "  {}: {}", r.name, r.classification_reason)?;
+        }
+        let groups: Vec<String> = self
+            .group_scores
+            .iter()
+            .map(|g| {
+                let no_data = if g.no_data { " (no data)" } else { "" };
+                format!("{} {:.2}{no_data}", g.name, g.score)
+            })
+            .collect();
+        write!(f, "  groups: {}", groups.join(", "))
     }
 }
