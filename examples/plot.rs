@@ -60,7 +60,9 @@ fn values(series: &Series, metric: &str) -> Result<Vec<f64>, String> {
     match series {
         Series::Samples(v) => Ok(v.clone()),
         Series::Points(p) => Ok(p.iter().map(|p| p.value).collect()),
-        _ => Err(format!("metric {metric}: a counter has no distribution to draw")),
+        _ => Err(format!(
+            "metric {metric}: a counter has no distribution to draw"
+        )),
     }
 }
 
@@ -93,7 +95,9 @@ fn picture(input: Input, wanted: Option<&str>) -> Result<Picture, Box<dyn std::e
             let judgment = judge(&policy, &metrics)?;
             let data = match wanted {
                 Some(name) => metrics.iter().find(|d| d.name == name),
-                None => metrics.iter().find(|d| !matches!(d.baseline, Series::Counts(_))),
+                None => metrics
+                    .iter()
+                    .find(|d| !matches!(d.baseline, Series::Counts(_))),
             }
             .ok_or("no such continuous metric in the request")?;
             let m = judgment
@@ -215,12 +219,7 @@ fn svg(p: &Picture, baseline: &[f64], canary: &[f64]) -> String {
         let n = sorted.len() as f64;
         let mut d = format!("M{:.1},{y0:.1}", x0);
         for (i, v) in sorted.iter().enumerate() {
-            let _ = write!(
-                d,
-                " H{:.1} V{:.1}",
-                x(v + offset),
-                y((i + 1) as f64 / n)
-            );
+            let _ = write!(d, " H{:.1} V{:.1}", x(v + offset), y((i + 1) as f64 / n));
         }
         let _ = write!(d, " H{x1:.1}");
         d
@@ -266,11 +265,16 @@ fn svg(p: &Picture, baseline: &[f64], canary: &[f64]) -> String {
         escape(finding)
     );
     let legend = [
-        ("#1d3557", "", &*format!("baseline (n = {})", baseline.len())),
+        (
+            "#1d3557",
+            "",
+            &*format!("baseline (n = {})", baseline.len()),
+        ),
         ("#e63946", "", &*format!("canary (n = {})", canary.len())),
         ("#1d3557", "5 4", "baseline moved by the shift"),
     ];
-    let (lx, ly) = (x0 + 14.0, y1 + 18.0);
+    // Bottom right: where two CDFs are least likely to be.
+    let (lx, ly) = (x1 - 262.0, y0 - 104.0);
     let _ = writeln!(
         s,
         r##"<rect x="{:.1}" y="{:.1}" width="262" height="104" fill="white" fill-opacity="0.9" stroke="#ccc"/>"##,
@@ -319,7 +323,11 @@ fn signed(v: f64) -> String {
 
 fn percent(r: f64) -> String {
     if r.is_finite() {
-        format!("{}{}%", if r > 0.0 { "+" } else { "" }, label(sig(r * 100.0)))
+        format!(
+            "{}{}%",
+            if r > 0.0 { "+" } else { "" },
+            label(sig(r * 100.0))
+        )
     } else {
         "n/a".into()
     }
@@ -341,9 +349,8 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         .map_or("fixtures/samples/latency_regression.json", String::as_str);
     let out_path = args.get(1).map_or("target/canary.svg", String::as_str);
     let text = std::fs::read_to_string(input_path).map_err(|e| format!("{input_path}: {e}"))?;
-    let input: Input = serde_json::from_str(&text).map_err(|e| {
-        format!("{input_path}: neither a sample file nor a judge request ({e})")
-    })?;
+    let input: Input = serde_json::from_str(&text)
+        .map_err(|e| format!("{input_path}: neither a sample file nor a judge request ({e})"))?;
     let p = picture(input, metric.as_deref())?;
     let baseline = sorted_sample(&p.baseline)?;
     let canary = sorted_sample(&p.canary)?;
