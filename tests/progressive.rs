@@ -910,3 +910,37 @@ proptest! {
         );
     }
 }
+
+#[test]
+fn sim_judged_rules_inflate_false_rollbacks_across_looks() {
+    // The same identical arms through Argo's default rule (the first failed measurement
+    // fails the run), each interval judged alone by the default judge (alpha 0.01): the
+    // per-look error compounds over 20 looks. Kayenta's growing window is printed beside it.
+    let runs = 400;
+    let canary = CanaryPolicy::new(vec![errors_policy()]);
+    let argo = ProgressivePolicy::new(canary.clone(), ProgressiveRule::Argo(ArgoRule::default()));
+    let kayenta = ProgressivePolicy::new(canary, ProgressiveRule::Kayenta(KayentaRule::default()));
+    let mut rng = Rng(31);
+    let (mut argo_rb, mut kayenta_rb) = (0, 0);
+    for _ in 0..runs {
+        argo_rb += usize::from(
+            run(&argo, &mut rng, |r, _| {
+                vec![errors(r, 10_000.0, 0.001, 0.001)]
+            })
+            .0 == Decision::Rollback,
+        );
+        kayenta_rb += usize::from(
+            run(&kayenta, &mut rng, |r, _| {
+                vec![errors(r, 10_000.0, 0.001, 0.001)]
+            })
+            .0 == Decision::Rollback,
+        );
+    }
+    let (a, k) = (
+        argo_rb as f64 / runs as f64,
+        kayenta_rb as f64 / runs as f64,
+    );
+    println!("judged rules, identical arms, 20 looks: argo (failure_limit 0) {a}, kayenta (growing window) {k} (judge alpha 0.01, seed 31)");
+    // One look of the judge errs with probability at most 0.01; twenty looks add up.
+    assert!(a > 0.03, "{a}");
+}
