@@ -13,9 +13,11 @@
 //! With `--state` the analysis's serialised state is printed at the end (what a controller
 //! would persist). A bad file exits with 2.
 
+mod common;
+
 use canary_verdict::{Decision, MetricData, ProgressiveAnalysis, ProgressivePolicy};
+use common::read;
 use serde::Deserialize;
-use std::io::Read;
 use std::process::ExitCode;
 
 #[derive(Deserialize)]
@@ -38,18 +40,6 @@ struct Interval {
     metrics: Vec<MetricData>,
     #[serde(default)]
     error: Option<String>,
-}
-
-fn read(path: &str) -> Result<String, String> {
-    if path == "-" {
-        let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .map_err(|e| format!("stdin: {e}"))?;
-        Ok(s)
-    } else {
-        std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))
-    }
 }
 
 fn main() -> ExitCode {
