@@ -9,11 +9,11 @@
 
 use crate::common::Rng;
 use canary_verdict::{
-    Alternative, ArgoRule, CanaryPolicy, Comparator, Decision, Direction, Error, FlaggerRule,
-    IntervalKind, KayentaRule, MeanShiftEProcess, MeanShiftEProcessConfig, Measurement, MetricData,
-    MetricPolicy, ProgressiveAnalysis, ProgressivePolicy, ProgressiveRule, ScoreThresholds,
-    SequentialRule, Series, SrmAction, SrmPolicy, Tolerance, VaryingSplitEProcess,
-    VaryingSplitEProcessConfig, Window,
+    Alternative, ArgoRule, CanaryPolicy, Comparator, CountEProcess, CountEProcessConfig, Decision,
+    Direction, Error, FlaggerRule, IntervalKind, KayentaRule, MeanShiftEProcess,
+    MeanShiftEProcessConfig, Measurement, MetricData, MetricPolicy, ProgressiveAnalysis,
+    ProgressivePolicy, ProgressiveRule, ScoreThresholds, SequentialRule, Series, SrmAction,
+    SrmPolicy, Tolerance, VaryingSplitEProcess, VaryingSplitEProcessConfig, Window,
 };
 use proptest::prelude::*;
 
@@ -230,8 +230,17 @@ fn sim_safety_tests_rarely_declare_safe_at_the_margin() {
     let (runs, alpha, margin) = (1000, 0.05, 0.2);
     let mut rng = Rng(777);
     let mut safe_counts = 0;
+    let mut safe_fixed = 0;
     let mut safe_means = 0;
+    // The fixed-share variant: the canary takes 20% of the traffic, its null share of events at
+    // a rate ratio of 1 + margin is 0.2 (1 + m) / (0.2 (1 + m) + 0.8).
+    let rho = 0.2;
+    let shifted = rho * (1.0 + margin) / (rho * (1.0 + margin) + 1.0 - rho);
     for _ in 0..runs {
+        let mut fixed =
+            CountEProcess::new(CountEProcessConfig::new(shifted).alternative(Alternative::Less))
+                .unwrap();
+        let mut f_ever = false;
         let mut counts = VaryingSplitEProcess::new(
             VaryingSplitEProcessConfig::new()
                 .alternative(Alternative::Less)
@@ -257,20 +266,27 @@ fn sim_safety_tests_rarely_declare_safe_at_the_margin() {
             let be = rng.poisson(bt as f64 * 0.001);
             counts.update(ce, be, ct, bt).unwrap();
             c_ever |= counts.p_value() <= alpha;
+            let ce = rng.poisson(20_000.0 * 0.001 * (1.0 + margin));
+            let be = rng.poisson(80_000.0 * 0.001);
+            fixed.update(ce, be).unwrap();
+            f_ever |= fixed.p_value() <= alpha;
             means
                 .update(1.0 + margin + 0.05 * rng.normal(), 1.0)
                 .unwrap();
             m_ever |= means.p_value() <= alpha;
         }
         safe_counts += usize::from(c_ever);
+        safe_fixed += usize::from(f_ever);
         safe_means += usize::from(m_ever);
     }
     let (pc, pm) = (
         safe_counts as f64 / runs as f64,
         safe_means as f64 / runs as f64,
     );
-    println!("declared safe at the margin: counts {pc}, means {pm} (alpha {alpha})");
+    let pf = safe_fixed as f64 / runs as f64;
+    println!("declared safe at the margin: counts (varying split) {pc}, counts (fixed share) {pf}, means {pm} (alpha {alpha}, seed 777)");
     assert!(pc <= alpha, "{pc}");
+    assert!(pf <= alpha, "{pf}");
     assert!(pm <= alpha + three_sigma(alpha, runs), "{pm}");
 }
 
@@ -801,6 +817,22 @@ fn bad_configs_name_the_field() {
         field_of(ProgressiveAnalysis::new(p).unwrap_err()),
         "metrics"
     );
+    // The varying-split e-process's null rate ratio is checked, and older states without it
+    // still load (as a null of 1).
+    for r in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+        assert!(matches!(
+            VaryingSplitEProcess::new(VaryingSplitEProcessConfig::new().null_rate_ratio(r)),
+            Err(Error::InvalidParameter {
+                field: "null_rate_ratio",
+                ..
+            })
+        ));
+    }
+    let old: VaryingSplitEProcessConfig = serde_json::from_str(
+        r#"{"alternative": "greater", "max_rate_ratio": 10.0, "grid_points": 32}"#,
+    )
+    .unwrap();
+    assert_eq!(old, VaryingSplitEProcessConfig::new());
     // JSON with an unknown field is refused.
     let json = r#"{"canary": {"metrics": [{"name": "e", "kind": "counter"}]}, "rule": {"sequential": {"alpah": 0.1}}}"#;
     assert!(serde_json::from_str::<ProgressivePolicy>(json).is_err());
