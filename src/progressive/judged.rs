@@ -82,8 +82,10 @@ impl KayentaRule {
 /// early. When the lifetime (Argo's `count`) is reached: with both a failure limit and a
 /// success limit the run is Inconclusive (the success limit was not reached), with only the
 /// success limit it fails, with only the failure limit it succeeds. Errors do not count towards
-/// the lifetime (Argo retries them) and reset the consecutive successes; any other measurement
-/// resets the consecutive errors. Failed and Error roll back; Inconclusive pauses for a person.
+/// the lifetime (Argo retries them, and counts only completed measurements) and any other
+/// measurement resets the consecutive errors, as in Argo; here an error also resets the
+/// consecutive successes (the conservative reading: a streak interrupted by a failed fetch is
+/// no longer a streak of observed successes). Failed and Error roll back; Inconclusive pauses for a person.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
