@@ -11,9 +11,11 @@
 //! form. With `--exit-code` the exit status carries the verdict (0 promote, 1 marginal,
 //! 2 rollback, 3 inconclusive); a bad request always exits with 4.
 
+mod common;
+
 use canary_verdict::{judge, CanaryPolicy, MetricData, Verdict};
+use common::read;
 use serde::Deserialize;
-use std::io::Read;
 use std::process::ExitCode;
 
 #[derive(Deserialize)]
@@ -25,18 +27,6 @@ struct Request {
     expect: Option<Verdict>,
     policy: CanaryPolicy,
     metrics: Vec<MetricData>,
-}
-
-fn read(path: &str) -> Result<String, String> {
-    if path == "-" {
-        let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .map_err(|e| format!("stdin: {e}"))?;
-        Ok(s)
-    } else {
-        std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))
-    }
 }
 
 fn main() -> ExitCode {

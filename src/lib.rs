@@ -20,6 +20,7 @@ pub mod kayenta;
 mod multiple_testing;
 mod pairwise;
 mod policy;
+mod progressive;
 mod quantile;
 mod rank_sum;
 mod rank_sum_null;
@@ -60,6 +61,11 @@ pub use crate::policy::{
     Bounds, CanaryPolicy, Comparator, Direction, EffectMeasure, MetricKind, MetricPolicy,
     NanPolicy, OutlierPolicy, RelativeBounds, ScoreThresholds, SrmAction, SrmPolicy, Statistic,
     Tolerance, DEFAULT_GROUP,
+};
+pub use crate::progressive::{
+    ArgoRule, Decision, FlaggerRule, IntervalKind, IntervalRecord, KayentaRule, Measurement,
+    MetricEvidence, ProgressiveAnalysis, ProgressivePolicy, ProgressiveRule, SequentialRule,
+    Window,
 };
 pub use crate::quantile::{quantile, quantile_sorted, quantiles, sorted_sample, QuantileType};
 pub use crate::rank_sum::{mann_whitney, MannWhitney, MannWhitneyConfig, TwoSample, EXACT_BELOW};

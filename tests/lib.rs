@@ -7,6 +7,7 @@ mod common;
 mod descriptive;
 mod engine;
 mod kayenta;
+mod progressive;
 mod properties_rank;
 mod reference_counts;
 mod reference_descriptive;

@@ -22,6 +22,17 @@ pub struct VaryingSplitEProcessConfig {
     pub max_rate_ratio: f64,
     /// `G`, the number of grid points per side, 1 to 1024. Default 32.
     pub grid_points: u64,
+    /// `r₀`, the rate ratio of the null hypothesis; finite and > 0. Default 1 (equal event
+    /// rates). With `r₀ = 1.1` and `Less` the process tests "the canary's rate is at least 10%
+    /// above the baseline's", and rejecting it rules that regression out (early promotion).
+    /// The grid is relative to it: the alternatives are `r₀ e^{δ_g}`.
+    #[cfg_attr(feature = "serde", serde(default = "one"))]
+    pub null_rate_ratio: f64,
+}
+
+#[cfg(feature = "serde")]
+fn one() -> f64 {
+    1.0
 }
 
 impl Default for VaryingSplitEProcessConfig {
@@ -30,6 +41,7 @@ impl Default for VaryingSplitEProcessConfig {
             alternative: Alternative::Greater,
             max_rate_ratio: 10.0,
             grid_points: 32,
+            null_rate_ratio: 1.0,
         }
     }
 }
@@ -58,12 +70,25 @@ impl VaryingSplitEProcessConfig {
         self
     }
 
+    /// Sets the rate ratio of the null hypothesis.
+    pub fn null_rate_ratio(mut self, null_rate_ratio: f64) -> VaryingSplitEProcessConfig {
+        self.null_rate_ratio = null_rate_ratio;
+        self
+    }
+
     fn validate(&self) -> Result<()> {
         if !(self.max_rate_ratio.is_finite() && self.max_rate_ratio > 1.0) {
             return Err(Error::InvalidParameter {
                 field: "max_rate_ratio",
                 value: self.max_rate_ratio,
                 expected: "a finite number above 1",
+            });
+        }
+        if !(self.null_rate_ratio.is_finite() && self.null_rate_ratio > 0.0) {
+            return Err(Error::InvalidParameter {
+                field: "null_rate_ratio",
+                value: self.null_rate_ratio,
+                expected: "a finite number above 0",
             });
         }
         if !(1..=MAX_GRID).contains(&self.grid_points) {
@@ -96,7 +121,11 @@ impl VaryingSplitEProcessConfig {
 ///
 /// Under the null, given the `e_k` events of interval `k`, the canary's count is
 /// Binomial(`e_k`, `ρ_k`) with `ρ_k` = canary requests / all requests of that interval. Under a
-/// rate ratio `e^δ` the canary's probability is `θ_k(δ) = ρ_k e^δ / (ρ_k e^δ + 1 - ρ_k)`. The
+/// rate ratio `e^δ` the canary's probability is `θ_k(δ) = ρ_k e^δ / (ρ_k e^δ + 1 - ρ_k)`. (With
+/// a null rate ratio `r₀ ≠ 1`, `ρ_k` is replaced by the null share `θ_k(ln r₀)` throughout, so
+/// the process tests `RR = r₀` and, one-sided, `RR >= r₀` against `Less` or `RR <= r₀`
+/// against `Greater`: the likelihood ratio of a Bernoulli alternative below the null share is
+/// a supermartingale under every share above it.) The
 /// e-value is the uniform mixture over a fixed grid `{δ_g}` of the likelihood ratios (notes
 /// §3.2, "time-varying split"; a fixed-weight mixture of likelihood ratios is a test
 /// martingale, so it is exactly valid):
@@ -205,7 +234,9 @@ impl VaryingSplitEProcess {
         }
         let mut log_lr = self.log_lr.clone();
         if canary_events + baseline_events > 0 {
-            let rho = canary_traffic as f64 / (canary_traffic as f64 + baseline_traffic as f64);
+            // The null share of events, `r₀ ρ_k / (r₀ ρ_k + 1 - ρ_k)` with `ρ_k` the traffic share.
+            let canary_weight = self.config.null_rate_ratio * canary_traffic as f64;
+            let rho = canary_weight / (canary_weight + baseline_traffic as f64);
             let (c, n) = (
                 canary_events as f64,
                 (canary_events + baseline_events) as f64,
@@ -238,7 +269,8 @@ impl VaryingSplitEProcess {
         self.intervals
     }
 
-    /// The grid rate ratio `e^{δ_g}` with the largest likelihood so far (1 before any event).
+    /// The grid rate ratio `r₀ e^{δ_g}` with the largest likelihood so far (`r₀` before any
+    /// event).
     pub fn rate_ratio_estimate(&self) -> f64 {
         let grid = self.config.grid();
         let mut best = (0.0, 0.0);
@@ -247,7 +279,7 @@ impl VaryingSplitEProcess {
                 best = (l, d);
             }
         }
-        best.1.exp()
+        self.config.null_rate_ratio * best.1.exp()
     }
 
     /// The current e-value `E_t`: never negative, and saturated at `f64::MAX` when it

@@ -1,0 +1,499 @@
+//! Progressive analysis: a canary judged after every interval of its life, with the policies of
+//! the tools users migrate from (Kayenta, Argo Rollouts, Flagger) and an anytime-valid
+//! sequential policy whose false-rollback rate holds however often it is checked.
+//!
+//! The analysis object, [`ProgressiveAnalysis`], is fed one interval of data at a time and
+//! answers [`Decision::Continue`] until it can promote, roll back or must hand over to a person.
+//! It is serde-serialisable as a whole, so a controller can persist it between intervals and
+//! resume after a restart with the same decisions.
+
+mod judged;
+mod sequential_rule;
+
+pub use self::judged::{ArgoRule, FlaggerRule, KayentaRule, Measurement, Window};
+pub use self::sequential_rule::{MetricEvidence, SequentialRule};
+
+use std::fmt;
+
+use self::judged::JudgedState;
+use self::sequential_rule::SequentialState;
+use crate::error::{Error, Result};
+use crate::hypothesis::fmt_g;
+use crate::policy::CanaryPolicy;
+use crate::series::MetricData;
+use crate::verdict::{Judgment, Verdict};
+
+/// What the deploy tool should do after an interval.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum Decision {
+    /// Keep the canary running and look again after the next interval.
+    Continue,
+    /// The canary is healthy: promote it (the analysis is over).
+    Promote,
+    /// The canary regressed: roll it back (the analysis is over).
+    Rollback,
+    /// The analysis ended without a decision the data support: pause for a person.
+    Inconclusive,
+}
+
+impl Decision {
+    /// Whether the analysis is over (anything but `Continue`).
+    pub fn is_final(self) -> bool {
+        self != Decision::Continue
+    }
+}
+
+impl fmt::Display for Decision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Decision::Continue => "CONTINUE",
+            Decision::Promote => "PROMOTE",
+            Decision::Rollback => "ROLLBACK",
+            Decision::Inconclusive => "INCONCLUSIVE",
+        })
+    }
+}
+
+/// How the intervals are turned into a decision.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum ProgressiveRule {
+    /// Kayenta's canary analysis stage: judge the window every interval, abort when the score
+    /// is at or below marginal, decide from the last interval's score.
+    Kayenta(KayentaRule),
+    /// Argo Rollouts' AnalysisRun limits over per-interval measurements.
+    Argo(ArgoRule),
+    /// Flagger's cumulative failed-check threshold.
+    Flagger(FlaggerRule),
+    /// Anytime-valid e-processes per metric: the false-rollback rate stays at `alpha` across
+    /// every look.
+    Sequential(SequentialRule),
+}
+
+/// The whole policy of a progressive analysis.
+///
+/// `canary` lists the metrics (name, kind, direction; for the judged rules also every judge
+/// setting). The first `warmup_intervals` intervals are skipped (their data are discarded);
+/// then `lifetime` intervals are analysed, and the last of them forces a final decision.
+///
+/// # Example
+/// ```
+/// use canary_verdict::{
+///     CanaryPolicy, Direction, MetricPolicy, ProgressivePolicy, ProgressiveRule, SequentialRule,
+/// };
+/// let canary = CanaryPolicy::new(vec![MetricPolicy::counter("errors", Direction::Increase)]);
+/// let policy = ProgressivePolicy::new(canary, ProgressiveRule::Sequential(SequentialRule::default()))
+///     .warmup(1)
+///     .lifetime(30);
+/// policy.validate()?;
+/// # Ok::<(), canary_verdict::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+pub struct ProgressivePolicy {
+    /// The metrics and the judge's settings.
+    pub canary: CanaryPolicy,
+    /// Intervals skipped at the start (Kayenta's `beginCanaryAnalysisAfterMins`, Argo's
+    /// `initialDelay`). Default 0.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub warmup_intervals: u64,
+    /// Intervals analysed after the warm-up; the last one forces a final decision. 1 to
+    /// 100 000. Default 20.
+    #[cfg_attr(feature = "serde", serde(default = "default_lifetime"))]
+    pub lifetime: u64,
+    /// The decision rule.
+    pub rule: ProgressiveRule,
+}
+
+fn default_lifetime() -> u64 {
+    20
+}
+
+/// Largest lifetime (and warm-up) accepted: the history grows by one record per interval.
+const MAX_INTERVALS: u64 = 100_000;
+
+impl ProgressivePolicy {
+    /// A policy with no warm-up and a lifetime of 20 intervals.
+    pub fn new(canary: CanaryPolicy, rule: ProgressiveRule) -> ProgressivePolicy {
+        ProgressivePolicy {
+            canary,
+            warmup_intervals: 0,
+            lifetime: default_lifetime(),
+            rule,
+        }
+    }
+
+    /// Sets the warm-up.
+    pub fn warmup(mut self, intervals: u64) -> ProgressivePolicy {
+        self.warmup_intervals = intervals;
+        self
+    }
+
+    /// Sets the lifetime.
+    pub fn lifetime(mut self, intervals: u64) -> ProgressivePolicy {
+        self.lifetime = intervals;
+        self
+    }
+
+    /// Checks the whole policy; errors name the field (and the metric where relevant).
+    ///
+    /// # Errors
+    /// [`Error::InvalidPolicy`] for the first problem found, for example field `lifetime`,
+    /// `rule.argo.failure_limit` or `rule.sequential.alpha`.
+    pub fn validate(&self) -> Result<()> {
+        self.canary.validate()?;
+        if !(1..=MAX_INTERVALS).contains(&self.lifetime) {
+            return Err(invalid(
+                "lifetime",
+                format!("{} is not between 1 and {MAX_INTERVALS}", self.lifetime),
+            ));
+        }
+        if self.warmup_intervals > MAX_INTERVALS {
+            return Err(invalid(
+                "warmup_intervals",
+                format!("{} is above {MAX_INTERVALS}", self.warmup_intervals),
+            ));
+        }
+        match &self.rule {
+            ProgressiveRule::Kayenta(r) => r.validate(),
+            ProgressiveRule::Argo(r) => r.validate(),
+            ProgressiveRule::Flagger(r) => r.validate(self.lifetime),
+            ProgressiveRule::Sequential(r) => r.validate(&self.canary),
+        }
+    }
+}
+
+/// An [`Error::InvalidPolicy`] on a canary-level field.
+pub(crate) fn invalid(field: &'static str, problem: String) -> Error {
+    Error::InvalidPolicy {
+        metric: String::new(),
+        field,
+        problem,
+    }
+}
+
+/// What happened to one interval.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum IntervalKind {
+    /// Skipped: part of the warm-up.
+    Warmup,
+    /// Analysed.
+    Analysed,
+    /// The controller could not fetch the data (see [`ProgressiveAnalysis::record_error`]).
+    Error,
+}
+
+/// The record of one interval, kept in the analysis's history.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct IntervalRecord {
+    /// The interval's number, from 1, counting the warm-up.
+    pub interval: u64,
+    /// Whether it was skipped, analysed or an error.
+    pub kind: IntervalKind,
+    /// The decision after it.
+    pub decision: Decision,
+    /// The judge's verdict on the window (Kayenta, Argo and Flagger rules).
+    pub verdict: Option<Verdict>,
+    /// The judge's score on the window (Kayenta, Argo and Flagger rules).
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_float::option", default))]
+    pub score: Option<f64>,
+    /// The measurement it counted as (Argo and Flagger rules).
+    pub measurement: Option<Measurement>,
+    /// Per-metric evidence (sequential rule).
+    pub evidence: Vec<MetricEvidence>,
+    /// Why the decision is what it is, in words.
+    pub note: String,
+}
+
+impl IntervalRecord {
+    fn new(interval: u64, kind: IntervalKind) -> IntervalRecord {
+        IntervalRecord {
+            interval,
+            kind,
+            decision: Decision::Continue,
+            verdict: None,
+            score: None,
+            measurement: None,
+            evidence: Vec::new(),
+            note: String::new(),
+        }
+    }
+}
+
+impl fmt::Display for IntervalRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "interval {:>3}: {:<12}", self.interval, self.decision)?;
+        if let Some(v) = self.verdict {
+            write!(f, " verdict {v}")?;
+        }
+        if let Some(s) = self.score {
+            write!(f, " score {s:.2}")?;
+        }
+        if let Some(m) = self.measurement {
+            write!(f, " measurement {m}")?;
+        }
+        if !self.note.is_empty() {
+            write!(f, " ({})", self.note)?;
+        }
+        for e in &self.evidence {
+            write!(f, "\n    {e}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The per-rule state.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+enum RuleState {
+    Judged(JudgedState),
+    Sequential(SequentialState),
+}
+
+/// A canary analysed interval by interval.
+///
+/// Feed each interval's data (per metric, both arms' data of that interval only) to
+/// [`update`](Self::update), or report a failed fetch with [`record_error`](Self::record_error);
+/// each returns the decision after that interval. Once the decision is final, further intervals
+/// are ignored and the final decision is returned again.
+///
+/// Memory: the sequential rule keeps O(1) per metric (a few e-processes and their counts) plus
+/// one record per interval; the judged rules keep the data of their window (all intervals since
+/// the warm-up for [`Window::Growing`], `lookback` intervals for [`Window::Sliding`]) and the last
+/// judgment, and re-judge the window every interval.
+///
+/// # Example
+/// ```
+/// use canary_verdict::{
+///     CanaryPolicy, Decision, Direction, MetricData, MetricPolicy, ProgressiveAnalysis,
+///     ProgressivePolicy, ProgressiveRule, SequentialRule, Series,
+/// };
+/// let canary = CanaryPolicy::new(vec![MetricPolicy::counter("errors", Direction::Increase)]);
+/// let rule = ProgressiveRule::Sequential(SequentialRule::default());
+/// let mut analysis = ProgressiveAnalysis::new(ProgressivePolicy::new(canary, rule))?;
+/// let mut decision = Decision::Continue;
+/// for _ in 0..10 {
+///     // Errors out of requests in one minute: the canary errs five times as often.
+///     let minute = MetricData::new("errors", Series::total(5.0, 10_000.0), Series::total(25.0, 10_000.0));
+///     decision = analysis.update(&[minute])?;
+///     if decision.is_final() {
+///         break;
+///     }
+/// }
+/// assert_eq!(decision, Decision::Rollback);
+/// // Persist and resume: the state is plain data.
+/// let saved = serde_json::to_string(&analysis)?;
+/// let resumed: ProgressiveAnalysis = serde_json::from_str(&saved)?;
+/// assert_eq!(resumed, analysis);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ProgressiveAnalysis {
+    policy: ProgressivePolicy,
+    /// Intervals fed (warm-up, analysed and errors that count).
+    intervals: u64,
+    /// Intervals analysed after the warm-up (for the Argo rule, errors excluded).
+    analysed: u64,
+    decision: Decision,
+    history: Vec<IntervalRecord>,
+    state: RuleState,
+}
+
+impl ProgressiveAnalysis {
+    /// A fresh analysis.
+    ///
+    /// # Errors
+    /// [`Error::InvalidPolicy`] naming the field when the policy is invalid.
+    pub fn new(policy: ProgressivePolicy) -> Result<ProgressiveAnalysis> {
+        policy.validate()?;
+        let state = match &policy.rule {
+            ProgressiveRule::Sequential(r) => {
+                RuleState::Sequential(SequentialState::new(r, &policy.canary)?)
+            }
+            _ => RuleState::Judged(JudgedState::default()),
+        };
+        Ok(ProgressiveAnalysis {
+            policy,
+            intervals: 0,
+            analysed: 0,
+            decision: Decision::Continue,
+            history: Vec::new(),
+            state,
+        })
+    }
+
+    /// Adds one interval's data and returns the decision after it. Each [`MetricData`] holds
+    /// that interval's points (samples, timestamped points or counts) of one metric; a metric
+    /// may be left out of an interval. The state is unchanged when an error is returned.
+    ///
+    /// # Errors
+    /// [`Error::DataMismatch`] for a metric the policy does not list, or given twice;
+    /// [`Error::InvalidData`] naming the metric, arm and field for bad values; any error of
+    /// the judge (judged rules) or of an e-process (sequential rule).
+    pub fn update(&mut self, interval: &[MetricData]) -> Result<Decision> {
+        self.step(Some(interval), None)
+    }
+
+    /// Records an interval whose data could not be fetched (a provider error), with a
+    /// message. Argo rule: an `Error` measurement (it does not count towards the lifetime, as
+    /// Argo retries errors); Flagger rule: a failed check; Kayenta and sequential rules: an
+    /// interval without data that still counts towards the lifetime.
+    ///
+    /// # Errors
+    /// [`Error::InvalidPolicy`] when a deserialised policy is invalid.
+    pub fn record_error(&mut self, message: &str) -> Result<Decision> {
+        self.step(None, Some(message))
+    }
+
+    fn step(&mut self, data: Option<&[MetricData]>, error: Option<&str>) -> Result<Decision> {
+        if self.decision.is_final() {
+            return Ok(self.decision);
+        }
+        self.policy.validate()?;
+        let number = self.intervals + 1;
+        if self.intervals < self.policy.warmup_intervals {
+            if let Some(d) = data {
+                check_names(&self.policy.canary, d)?;
+            }
+            let mut record = IntervalRecord::new(number, IntervalKind::Warmup);
+            record.note = "warm-up: skipped".into();
+            self.intervals = number;
+            self.history.push(record);
+            return Ok(Decision::Continue);
+        }
+        let kind = if data.is_some() {
+            IntervalKind::Analysed
+        } else {
+            IntervalKind::Error
+        };
+        let mut record = IntervalRecord::new(number, kind);
+        let counts_toward_lifetime = match &mut self.state {
+            RuleState::Judged(state) => {
+                state.step(&self.policy, data, error, self.analysed, &mut record)?
+            }
+            RuleState::Sequential(state) => {
+                let rule = match &self.policy.rule {
+                    ProgressiveRule::Sequential(r) => r,
+                    _ => return Err(mismatched_state()),
+                };
+                let last = self.analysed + 1 == self.policy.lifetime;
+                state.step(rule, &self.policy.canary, data, error, last, &mut record)?;
+                true
+            }
+        };
+        self.intervals = number;
+        if counts_toward_lifetime {
+            self.analysed += 1;
+        }
+        self.decision = record.decision;
+        self.history.push(record);
+        Ok(self.decision)
+    }
+
+    /// The decision after the last interval.
+    pub fn decision(&self) -> Decision {
+        self.decision
+    }
+
+    /// The policy.
+    pub fn policy(&self) -> &ProgressivePolicy {
+        &self.policy
+    }
+
+    /// Intervals fed so far, warm-up included.
+    pub fn intervals(&self) -> u64 {
+        self.intervals
+    }
+
+    /// Intervals analysed after the warm-up (for the Argo rule, errors excluded).
+    pub fn analysed(&self) -> u64 {
+        self.analysed
+    }
+
+    /// One record per interval, in order.
+    pub fn history(&self) -> &[IntervalRecord] {
+        &self.history
+    }
+
+    /// The judgment of the last judged window (Kayenta, Argo and Flagger rules).
+    pub fn last_judgment(&self) -> Option<&Judgment> {
+        match &self.state {
+            RuleState::Judged(s) => s.last_judgment.as_ref(),
+            RuleState::Sequential(_) => None,
+        }
+    }
+
+    /// The current per-metric evidence (sequential rule; empty for the others).
+    pub fn evidence(&self) -> Vec<MetricEvidence> {
+        match (&self.state, &self.policy.rule) {
+            (RuleState::Sequential(s), ProgressiveRule::Sequential(r)) => {
+                s.evidence(r, &self.policy.canary)
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+impl fmt::Display for ProgressiveAnalysis {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let rule = match &self.policy.rule {
+            ProgressiveRule::Kayenta(_) => "kayenta",
+            ProgressiveRule::Argo(_) => "argo",
+            ProgressiveRule::Flagger(_) => "flagger",
+            ProgressiveRule::Sequential(r) => {
+                return write!(
+                    f,
+                    "progressive analysis (sequential, alpha {}): {} after {} intervals ({} analysed of {})",
+                    fmt_g(r.alpha),
+                    self.decision,
+                    self.intervals,
+                    self.analysed,
+                    self.policy.lifetime
+                )
+            }
+        };
+        write!(
+            f,
+            "progressive analysis ({rule}): {} after {} intervals ({} analysed of {})",
+            self.decision, self.intervals, self.analysed, self.policy.lifetime
+        )
+    }
+}
+
+fn mismatched_state() -> Error {
+    Error::Degenerate {
+        what: "the progressive analysis",
+        reason: "its state does not belong to its rule (edited state)",
+    }
+}
+
+/// Every metric named once and listed in the policy.
+pub(crate) fn check_names(policy: &CanaryPolicy, data: &[MetricData]) -> Result<()> {
+    for (i, d) in data.iter().enumerate() {
+        if !policy.metrics.iter().any(|m| m.name == d.name) {
+            return Err(Error::DataMismatch {
+                metric: d.name.clone(),
+                problem: "the policy does not list this metric".into(),
+            });
+        }
+        if data[..i].iter().any(|e| e.name == d.name) {
+            return Err(Error::DataMismatch {
+                metric: d.name.clone(),
+                problem: "the metric is given twice in one interval".into(),
+            });
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,978 @@
+//! Progressive analysis: seeded simulations of the sequential rule (false rollbacks over 20
+//! looks, time to rollback under a doubled error rate, early promotion and the validity of its
+//! safety tests), each Kayenta / Argo / Flagger rule, warm-up and lifetime, properties
+//! (identical arms never roll back, a resumed analysis decides as an uninterrupted one) and bad
+//! configurations.
+//!
+//! The figures quoted in the README are printed by
+//! `cargo test --all-features --test integration progressive::sim -- --nocapture`.
+
+use crate::common::Rng;
+use canary_verdict::{
+    Alternative, ArgoRule, CanaryPolicy, Comparator, CountEProcess, CountEProcessConfig, Decision,
+    Direction, Error, FlaggerRule, IntervalKind, KayentaRule, MeanShiftEProcess,
+    MeanShiftEProcessConfig, Measurement, MetricData, MetricPolicy, ProgressiveAnalysis,
+    ProgressivePolicy, ProgressiveRule, ScoreThresholds, SequentialRule, Series, SrmAction,
+    SrmPolicy, Tolerance, VaryingSplitEProcess, VaryingSplitEProcessConfig, Window,
+};
+use proptest::prelude::*;
+
+// ---------------------------------------------------------------------------------------------
+// Sequential rule: simulations
+
+/// One interval of a counter: each arm gets Poisson(`traffic`) requests and Poisson(requests ×
+/// rate) errors.
+fn errors(rng: &mut Rng, traffic: f64, base_rate: f64, canary_rate: f64) -> MetricData {
+    let (bt, ct) = (rng.poisson(traffic), rng.poisson(traffic));
+    let be = rng.poisson(bt as f64 * base_rate);
+    let ce = rng.poisson(ct as f64 * canary_rate);
+    MetricData::new(
+        "errors",
+        Series::total(be as f64, bt as f64),
+        Series::total(ce as f64, ct as f64),
+    )
+}
+
+/// One interval of a latency metric: 20 request latencies per arm around `median` × factor
+/// (log-normal, sd 0.3), so the arms' interval means are noisy.
+fn latency(rng: &mut Rng, factor: f64) -> MetricData {
+    let mut arm = |f: f64| -> Vec<f64> {
+        (0..20)
+            .map(|_| 100.0 * f * (0.3 * rng.normal()).exp())
+            .collect()
+    };
+    let b = arm(1.0);
+    let c = arm(factor);
+    MetricData::new("latency", Series::samples(b), Series::samples(c))
+}
+
+fn sequential(
+    rule: SequentialRule,
+    metrics: Vec<MetricPolicy>,
+    lifetime: u64,
+) -> ProgressivePolicy {
+    ProgressivePolicy::new(
+        CanaryPolicy::new(metrics),
+        ProgressiveRule::Sequential(rule),
+    )
+    .lifetime(lifetime)
+}
+
+fn errors_policy() -> MetricPolicy {
+    MetricPolicy::counter("errors", Direction::Increase)
+}
+
+fn latency_policy() -> MetricPolicy {
+    MetricPolicy::new("latency", Direction::Increase)
+}
+
+/// Runs one canary to its final decision; returns it and the interval it came at.
+fn run(
+    policy: &ProgressivePolicy,
+    rng: &mut Rng,
+    mut interval: impl FnMut(&mut Rng, u64) -> Vec<MetricData>,
+) -> (Decision, u64) {
+    let mut a = ProgressiveAnalysis::new(policy.clone()).unwrap();
+    for t in 1..=policy.warmup_intervals + policy.lifetime {
+        let d = a.update(&interval(rng, t)).unwrap();
+        if d.is_final() {
+            return (d, t);
+        }
+    }
+    panic!("no final decision at the end of the lifetime");
+}
+
+fn three_sigma(p: f64, runs: usize) -> f64 {
+    3.0 * (p * (1.0 - p) / runs as f64).sqrt()
+}
+
+fn median(mut v: Vec<u64>) -> u64 {
+    v.sort_unstable();
+    v[(v.len() - 1) / 2]
+}
+
+#[test]
+fn sim_false_rollbacks_over_20_looks_stay_below_alpha() {
+    // Identical arms, 10 000 requests per arm and interval, 0.1% errors; no early promotion so
+    // every run is looked at 20 times. Counter only (exact validity), then counter + latency
+    // (the mean-shift e-process's plug-in variance is valid asymptotically).
+    let (runs, alpha) = (1000, 0.05);
+    let rule = SequentialRule {
+        alpha,
+        early_promotion: false,
+        ..SequentialRule::default()
+    };
+    let mut rng = Rng(20261127);
+    let policy = sequential(rule.clone(), vec![errors_policy()], 20);
+    let mut rolled = 0;
+    for _ in 0..runs {
+        let (d, _) = run(&policy, &mut rng, |r, _| {
+            vec![errors(r, 10_000.0, 0.001, 0.001)]
+        });
+        rolled += usize::from(d == Decision::Rollback);
+    }
+    let rate = rolled as f64 / runs as f64;
+    println!("false rollbacks, errors only: {rolled}/{runs} = {rate} (alpha {alpha}, 20 looks, seed 20261127)");
+    assert!(rate <= alpha, "{rate}");
+
+    let policy = sequential(rule, vec![errors_policy(), latency_policy()], 20);
+    let mut rolled = 0;
+    for _ in 0..runs {
+        let (d, _) = run(&policy, &mut rng, |r, _| {
+            vec![errors(r, 10_000.0, 0.001, 0.001), latency(r, 1.0)]
+        });
+        rolled += usize::from(d == Decision::Rollback);
+    }
+    let rate = rolled as f64 / runs as f64;
+    println!("false rollbacks, errors + latency (K = 2): {rolled}/{runs} = {rate}");
+    assert!(rate <= alpha, "{rate}");
+}
+
+#[test]
+fn sim_doubled_error_rate_rolls_back_within_a_few_intervals() {
+    // 10 000 requests per arm and interval; the baseline errs on 0.1%, the canary on 0.2%
+    // (about 10 vs 20 errors per interval).
+    let runs = 500;
+    let policy = sequential(SequentialRule::default(), vec![errors_policy()], 20);
+    let mut rng = Rng(4);
+    let mut firsts = Vec::new();
+    for _ in 0..runs {
+        let (d, t) = run(&policy, &mut rng, |r, _| {
+            vec![errors(r, 10_000.0, 0.001, 0.002)]
+        });
+        firsts.push(if d == Decision::Rollback { t } else { u64::MAX });
+    }
+    let within_10 = firsts.iter().filter(|&&t| t <= 10).count();
+    let med = median(firsts.clone());
+    println!(
+        "doubled error rate: median rollback interval {med}, {within_10}/{runs} rolled back by interval 10, {} never (seed 4)",
+        firsts.iter().filter(|&&t| t == u64::MAX).count()
+    );
+    assert!(med <= 6, "median {med}");
+    assert!(within_10 as f64 >= 0.95 * runs as f64, "{within_10}");
+}
+
+#[test]
+fn sim_healthy_canary_is_promoted_early() {
+    // 50 000 requests per arm and interval at 0.2% errors, and latency; margins 20%.
+    let runs = 300;
+    let rule = SequentialRule {
+        promotion_margin: 0.2,
+        ..SequentialRule::default()
+    };
+    let policy = sequential(rule.clone(), vec![errors_policy(), latency_policy()], 30);
+    let mut rng = Rng(99);
+    let (mut early, mut rolled, mut at) = (0, 0, Vec::new());
+    for _ in 0..runs {
+        let (d, t) = run(&policy, &mut rng, |r, _| {
+            vec![errors(r, 50_000.0, 0.002, 0.002), latency(r, 1.0)]
+        });
+        rolled += usize::from(d == Decision::Rollback);
+        if d == Decision::Promote && t < 30 {
+            early += 1;
+            at.push(t);
+        }
+    }
+    let med = median(at);
+    println!("healthy canary: {early}/{runs} promoted before the lifetime of 30, median interval {med}; {rolled} rolled back");
+    assert!(early as f64 >= 0.9 * runs as f64, "{early}");
+    assert!(rolled as f64 <= 0.05 * runs as f64);
+    // Without early promotion the same canary runs its whole lifetime.
+    let late = sequential(
+        SequentialRule {
+            early_promotion: false,
+            ..rule
+        },
+        vec![errors_policy(), latency_policy()],
+        30,
+    );
+    let (d, t) = run(&late, &mut rng, |r, _| {
+        vec![errors(r, 50_000.0, 0.002, 0.002), latency(r, 1.0)]
+    });
+    assert_eq!((d, t), (Decision::Promote, 30));
+}
+
+#[test]
+fn sim_fixed_share_count_process_rolls_back_and_promotes() {
+    // The count e-process with a fixed 10% canary share: errors are counted only, the split is
+    // given.
+    let rule = SequentialRule {
+        canary_share: Some(0.1),
+        promotion_margin: 0.3,
+        ..SequentialRule::default()
+    };
+    let policy = sequential(rule, vec![errors_policy()], 30);
+    let mut rng = Rng(12);
+    let split = |r: &mut Rng, canary_rate: f64| {
+        let (bt, ct) = (r.poisson(90_000.0), r.poisson(10_000.0));
+        let be = r.poisson(bt as f64 * 0.002);
+        let ce = r.poisson(ct as f64 * canary_rate);
+        vec![MetricData::new(
+            "errors",
+            Series::total(be as f64, bt as f64),
+            Series::total(ce as f64, ct as f64),
+        )]
+    };
+    let (mut bad, mut good) = (0, 0);
+    for _ in 0..100 {
+        bad += usize::from(run(&policy, &mut rng, |r, _| split(r, 0.006)).0 == Decision::Rollback);
+        let (d, t) = run(&policy, &mut rng, |r, _| split(r, 0.002));
+        good += usize::from(d == Decision::Promote && t < 30);
+    }
+    assert!(bad >= 95, "{bad}");
+    assert!(good >= 80, "{good}");
+}
+
+#[test]
+fn sim_safety_tests_rarely_declare_safe_at_the_margin() {
+    // The early-promotion tests at their null boundary: a canary exactly `margin` worse must be
+    // declared safe (ever, over 20 looks) in at most alpha of runs.
+    let (runs, alpha, margin) = (1000, 0.05, 0.2);
+    let mut rng = Rng(777);
+    let mut safe_counts = 0;
+    let mut safe_fixed = 0;
+    let mut safe_means = 0;
+    // The fixed-share variant: the canary takes 20% of the traffic, its null share of events at
+    // a rate ratio of 1 + margin is 0.2 (1 + m) / (0.2 (1 + m) + 0.8).
+    let rho = 0.2;
+    let shifted = rho * (1.0 + margin) / (rho * (1.0 + margin) + 1.0 - rho);
+    for _ in 0..runs {
+        let mut fixed =
+            CountEProcess::new(CountEProcessConfig::new(shifted).alternative(Alternative::Less))
+                .unwrap();
+        let mut f_ever = false;
+        let mut counts = VaryingSplitEProcess::new(
+            VaryingSplitEProcessConfig::new()
+                .alternative(Alternative::Less)
+                .null_rate_ratio(1.0 + margin),
+        )
+        .unwrap();
+        let mut means = MeanShiftEProcess::new(
+            MeanShiftEProcessConfig::new()
+                .alternative(Alternative::Less)
+                .null_shift(margin)
+                .burn_in(10),
+        )
+        .unwrap();
+        let (mut c_ever, mut m_ever) = (false, false);
+        for k in 0..20 {
+            // A ramp of the canary's share: 5%, 10%, 20%, then 50%.
+            let share = [0.05, 0.1, 0.2, 0.5][(k / 5) as usize];
+            let (ct, bt) = (
+                rng.poisson(100_000.0 * share),
+                rng.poisson(100_000.0 * (1.0 - share)),
+            );
+            let ce = rng.poisson(ct as f64 * 0.001 * (1.0 + margin));
+            let be = rng.poisson(bt as f64 * 0.001);
+            counts.update(ce, be, ct, bt).unwrap();
+            c_ever |= counts.p_value() <= alpha;
+            let ce = rng.poisson(20_000.0 * 0.001 * (1.0 + margin));
+            let be = rng.poisson(80_000.0 * 0.001);
+            fixed.update(ce, be).unwrap();
+            f_ever |= fixed.p_value() <= alpha;
+            means
+                .update(1.0 + margin + 0.05 * rng.normal(), 1.0)
+                .unwrap();
+            m_ever |= means.p_value() <= alpha;
+        }
+        safe_counts += usize::from(c_ever);
+        safe_fixed += usize::from(f_ever);
+        safe_means += usize::from(m_ever);
+    }
+    let (pc, pm) = (
+        safe_counts as f64 / runs as f64,
+        safe_means as f64 / runs as f64,
+    );
+    let pf = safe_fixed as f64 / runs as f64;
+    println!("declared safe at the margin: counts (varying split) {pc}, counts (fixed share) {pf}, means {pm} (alpha {alpha}, seed 777)");
+    assert!(pc <= alpha, "{pc}");
+    assert!(pf <= alpha, "{pf}");
+    assert!(pm <= alpha + three_sigma(alpha, runs), "{pm}");
+}
+
+#[test]
+fn sequential_rule_records_evidence_and_respects_warmup() {
+    let policy = sequential(SequentialRule::default(), vec![errors_policy()], 10).warmup(2);
+    let mut a = ProgressiveAnalysis::new(policy).unwrap();
+    // A catastrophic warm-up is skipped: its data never reach the e-process.
+    let awful = MetricData::new(
+        "errors",
+        Series::total(0.0, 10_000.0),
+        Series::total(5_000.0, 10_000.0),
+    );
+    for _ in 0..2 {
+        assert_eq!(
+            a.update(std::slice::from_ref(&awful)).unwrap(),
+            Decision::Continue
+        );
+    }
+    assert_eq!(a.history()[1].kind, IntervalKind::Warmup);
+    assert_eq!(a.evidence()[0].intervals, 0);
+    let fine = MetricData::new(
+        "errors",
+        Series::total(10.0, 10_000.0),
+        Series::total(10.0, 10_000.0),
+    );
+    assert_eq!(
+        a.update(std::slice::from_ref(&fine)).unwrap(),
+        Decision::Continue
+    );
+    let e = &a.history()[2].evidence[0];
+    assert_eq!(e.intervals, 1);
+    assert!((e.estimate - 1.0).abs() < 1e-12);
+    assert_eq!(e.threshold, 20.0);
+    // A failed fetch counts towards the lifetime and is noted.
+    a.record_error("prometheus timed out").unwrap();
+    assert_eq!(a.analysed(), 2);
+    assert!(a.history()[3].note.contains("prometheus timed out"));
+    assert_eq!(
+        a.update(std::slice::from_ref(&awful)).unwrap(),
+        Decision::Rollback
+    );
+    // Final: later intervals are ignored.
+    assert_eq!(
+        a.update(std::slice::from_ref(&fine)).unwrap(),
+        Decision::Rollback
+    );
+    assert_eq!(a.history().len(), 5);
+    assert!(a.to_string().contains("ROLLBACK"));
+}
+
+#[test]
+fn sequential_rule_ends_inconclusive_when_asked_and_not_shown_safe() {
+    let rule = SequentialRule {
+        promote_at_lifetime: false,
+        ..SequentialRule::default()
+    };
+    let policy = sequential(rule, vec![errors_policy()], 3);
+    let mut a = ProgressiveAnalysis::new(policy).unwrap();
+    let d = MetricData::new(
+        "errors",
+        Series::total(1.0, 100.0),
+        Series::total(1.0, 100.0),
+    );
+    for _ in 0..2 {
+        assert_eq!(
+            a.update(std::slice::from_ref(&d)).unwrap(),
+            Decision::Continue
+        );
+    }
+    assert_eq!(
+        a.update(std::slice::from_ref(&d)).unwrap(),
+        Decision::Inconclusive
+    );
+}
+
+#[test]
+fn sequential_srm_rolls_back_a_starved_canary() {
+    let mut canary = CanaryPolicy::new(vec![errors_policy()]);
+    canary.srm = Some(SrmPolicy {
+        canary_share: 0.5,
+        alpha: 0.001,
+        action: SrmAction::Rollback,
+    });
+    let policy = ProgressivePolicy::new(
+        canary,
+        ProgressiveRule::Sequential(SequentialRule::default()),
+    );
+    let mut a = ProgressiveAnalysis::new(policy).unwrap();
+    let d = MetricData::new(
+        "errors",
+        Series::total(10.0, 10_000.0),
+        Series::total(3.0, 3_000.0),
+    );
+    assert_eq!(a.update(&[d]).unwrap(), Decision::Rollback);
+    assert!(a.history()[0].note.contains("sample ratio mismatch"));
+}
+
+#[test]
+fn sequential_bad_data_is_a_typed_error_and_leaves_the_state() {
+    let policy = sequential(
+        SequentialRule::default(),
+        vec![errors_policy(), latency_policy()],
+        5,
+    );
+    let mut a = ProgressiveAnalysis::new(policy).unwrap();
+    let before = a.clone();
+    let neg = MetricData::new(
+        "errors",
+        Series::total(-1.0, 10.0),
+        Series::total(1.0, 10.0),
+    );
+    assert!(matches!(a.update(&[neg]), Err(Error::InvalidData { .. })));
+    let unknown = MetricData::new("cpu", Series::samples([1.0]), Series::samples([1.0]));
+    assert!(matches!(
+        a.update(&[unknown]),
+        Err(Error::DataMismatch { .. })
+    ));
+    let zero = MetricData::new(
+        "latency",
+        Series::samples([0.0, 0.0]),
+        Series::samples([1.0]),
+    );
+    let ok = MetricData::new("errors", Series::total(1.0, 10.0), Series::total(1.0, 10.0));
+    assert!(matches!(
+        a.update(&[ok, zero]),
+        Err(Error::InvalidData { field: "value", .. })
+    ));
+    assert_eq!(a, before);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Judged rules
+
+/// Two metrics judged by the rank-sum test, 8 points per arm and interval, the baseline at 100:
+/// a canary at 100 passes, at 110 (or above) is significantly higher and fails without reaching
+/// the critical limit (set out of reach). Both pass → score 100 (Promote), one fails → 50
+/// (Marginal with these thresholds), both fail → 0 (Rollback), too few points → Inconclusive.
+fn judged(rule: ProgressiveRule, lifetime: u64) -> ProgressivePolicy {
+    let metric = |name: &str| MetricPolicy {
+        comparator: Comparator::RankSum,
+        tolerance: Tolerance {
+            critical_increase: 100.0,
+            ..Tolerance::default()
+        },
+        min_samples: 3,
+        ..MetricPolicy::new(name, Direction::Increase)
+    };
+    let mut canary = CanaryPolicy::new(vec![metric("a"), metric("b")]);
+    canary.thresholds = ScoreThresholds {
+        pass: 95.0,
+        marginal: 40.0,
+    };
+    ProgressivePolicy::new(canary, rule).lifetime(lifetime)
+}
+
+/// `n` points at `a` and `b` in the canary (the baseline at 100).
+fn at(a: f64, b: f64, n: usize) -> Vec<MetricData> {
+    vec![
+        MetricData::new(
+            "a",
+            Series::samples(vec![100.0; n]),
+            Series::samples(vec![a; n]),
+        ),
+        MetricData::new(
+            "b",
+            Series::samples(vec![100.0; n]),
+            Series::samples(vec![b; n]),
+        ),
+    ]
+}
+
+const PASS: (f64, f64) = (100.0, 100.0);
+const HALF: (f64, f64) = (100.0, 110.0);
+const FAIL: (f64, f64) = (110.0, 110.0);
+
+fn feed(a: &mut ProgressiveAnalysis, seq: &[(f64, f64)]) -> Vec<Decision> {
+    seq.iter()
+        .map(|&(x, y)| a.update(&at(x, y, 8)).unwrap())
+        .collect()
+}
+
+use Decision::{Continue as C, Inconclusive as I, Promote as P, Rollback as R};
+
+#[test]
+fn kayenta_rule_aborts_at_or_below_marginal_and_decides_from_the_last_interval() {
+    let kayenta = |window| ProgressiveRule::Kayenta(KayentaRule { window });
+    // Score 50 > marginal 40 keeps going; the last interval's score decides.
+    let mut a =
+        ProgressiveAnalysis::new(judged(kayenta(Window::Sliding { lookback: 1 }), 3)).unwrap();
+    assert_eq!(feed(&mut a, &[HALF, HALF, PASS]), [C, C, P]);
+    let mut a =
+        ProgressiveAnalysis::new(judged(kayenta(Window::Sliding { lookback: 1 }), 3)).unwrap();
+    assert_eq!(feed(&mut a, &[PASS, PASS, HALF]), [C, C, R]);
+    assert!(a.history()[2].note.contains("< pass"));
+    // At or below marginal aborts at once (a score equal to marginal too).
+    let mut a = ProgressiveAnalysis::new(judged(kayenta(Window::Growing), 5)).unwrap();
+    assert_eq!(feed(&mut a, &[PASS, FAIL]), [C, R]);
+    let mut eq = judged(kayenta(Window::Growing), 5);
+    eq.canary.thresholds.marginal = 50.0;
+    let mut a = ProgressiveAnalysis::new(eq).unwrap();
+    assert_eq!(feed(&mut a, &[HALF]), [R]);
+    assert_eq!(a.history()[0].score, Some(50.0));
+}
+
+#[test]
+fn kayenta_windows_grow_or_slide() {
+    // The growing window still holds the early bad interval: b stays significantly higher
+    // (score 50, below pass at the end); the sliding window of one interval has forgotten it.
+    let growing = ProgressiveRule::Kayenta(KayentaRule {
+        window: Window::Growing,
+    });
+    let mut a = ProgressiveAnalysis::new(judged(growing.clone(), 2)).unwrap();
+    assert_eq!(feed(&mut a, &[(100.0, 400.0), PASS]), [C, R]);
+    assert_eq!(a.last_judgment().unwrap().metrics[1].n_canary, 16);
+    let sliding = ProgressiveRule::Kayenta(KayentaRule {
+        window: Window::Sliding { lookback: 1 },
+    });
+    let mut a = ProgressiveAnalysis::new(judged(sliding, 2)).unwrap();
+    assert_eq!(feed(&mut a, &[(100.0, 400.0), PASS]), [C, P]);
+    assert_eq!(a.last_judgment().unwrap().metrics[1].n_canary, 8);
+    // No score at the end (too few points) is Inconclusive.
+    let mut a = ProgressiveAnalysis::new(judged(growing, 1)).unwrap();
+    assert_eq!(a.update(&at(100.0, 100.0, 1)).unwrap(), I);
+}
+
+fn argo(rule: ArgoRule, lifetime: u64) -> ProgressiveAnalysis {
+    ProgressiveAnalysis::new(judged(ProgressiveRule::Argo(rule), lifetime)).unwrap()
+}
+
+#[test]
+fn argo_failure_limit_counts_failed_measurements() {
+    let mut a = argo(ArgoRule::default(), 5);
+    assert_eq!(feed(&mut a, &[PASS, FAIL]), [C, R]);
+    assert_eq!(a.history()[1].measurement, Some(Measurement::Failed));
+    let mut a = argo(
+        ArgoRule {
+            failure_limit: 2,
+            ..ArgoRule::default()
+        },
+        6,
+    );
+    // Failures are total, not consecutive: the third one fails the run.
+    assert_eq!(
+        feed(&mut a, &[FAIL, PASS, FAIL, PASS, FAIL]),
+        [C, C, C, C, R]
+    );
+    // Count reached with failures within the limit (no success limit): successful.
+    let mut a = argo(
+        ArgoRule {
+            failure_limit: 2,
+            ..ArgoRule::default()
+        },
+        3,
+    );
+    assert_eq!(feed(&mut a, &[FAIL, PASS, FAIL]), [C, C, P]);
+}
+
+#[test]
+fn argo_inconclusive_limit_pauses() {
+    let mut a = argo(
+        ArgoRule {
+            inconclusive_limit: 1,
+            ..ArgoRule::default()
+        },
+        5,
+    );
+    assert_eq!(feed(&mut a, &[HALF, PASS, HALF]), [C, C, I]);
+    assert_eq!(a.history()[0].measurement, Some(Measurement::Inconclusive));
+}
+
+#[test]
+fn argo_consecutive_errors_roll_back_and_do_not_count() {
+    let mut a = argo(
+        ArgoRule {
+            consecutive_error_limit: 2,
+            ..ArgoRule::default()
+        },
+        2,
+    );
+    assert_eq!(a.record_error("timeout").unwrap(), C);
+    assert_eq!(a.record_error("timeout").unwrap(), C);
+    // A good measurement resets the streak; errors do not use up the count of 2.
+    assert_eq!(feed(&mut a, &[PASS]), [C]);
+    assert_eq!(a.analysed(), 1);
+    for _ in 0..2 {
+        assert_eq!(a.record_error("timeout").unwrap(), C);
+    }
+    assert_eq!(a.record_error("timeout").unwrap(), R);
+    assert!(a
+        .history()
+        .last()
+        .unwrap()
+        .note
+        .contains("consecutive errors"));
+}
+
+#[test]
+fn argo_consecutive_success_limit_succeeds_early_and_decides_at_count() {
+    let rule = ArgoRule {
+        consecutive_success_limit: 2,
+        failure_limit: 3,
+        ..ArgoRule::default()
+    };
+    let mut a = argo(rule, 10);
+    assert_eq!(feed(&mut a, &[PASS, FAIL, PASS, PASS]), [C, C, C, P]);
+    // Count reached before the success limit, with a failure limit too: inconclusive.
+    let mut a = argo(rule, 3);
+    assert_eq!(feed(&mut a, &[PASS, FAIL, PASS]), [C, C, I]);
+    // Only a success limit (failure_limit -1): failed at the count.
+    let only = ArgoRule {
+        failure_limit: -1,
+        ..rule
+    };
+    let mut a = argo(only, 3);
+    assert_eq!(feed(&mut a, &[FAIL, PASS, FAIL]), [C, C, R]);
+}
+
+fn flagger(rule: FlaggerRule, lifetime: u64) -> ProgressiveAnalysis {
+    ProgressiveAnalysis::new(judged(ProgressiveRule::Flagger(rule), lifetime)).unwrap()
+}
+
+#[test]
+fn flagger_threshold_counts_cumulative_failed_checks() {
+    let rule = FlaggerRule {
+        threshold: 3,
+        ..FlaggerRule::default()
+    };
+    // Marginal fails a check too; failures are cumulative, not reset by passing checks.
+    let mut a = flagger(rule, 10);
+    assert_eq!(
+        feed(&mut a, &[HALF, PASS, FAIL, PASS, PASS, HALF]),
+        [C, C, C, C, C, R]
+    );
+    assert!(a.history()[5].note.contains("threshold reached 3"));
+    // A failed fetch is a failed check.
+    let mut a = flagger(FlaggerRule::default(), 10);
+    assert_eq!(a.record_error("no values found").unwrap(), R);
+    // Fewer failures than the threshold at the end of the lifetime: promoted.
+    let mut a = flagger(rule, 3);
+    assert_eq!(feed(&mut a, &[FAIL, PASS, PASS]), [C, C, P]);
+}
+
+#[test]
+fn flagger_iterations_promote_and_the_lifetime_is_the_deadline() {
+    let rule = FlaggerRule {
+        threshold: 5,
+        iterations: Some(3),
+        ..FlaggerRule::default()
+    };
+    let mut a = flagger(rule, 10);
+    assert_eq!(feed(&mut a, &[PASS, FAIL, PASS, PASS]), [C, C, C, P]);
+    // Failed checks halt advancement; the deadline arrives first.
+    let mut a = flagger(rule, 4);
+    assert_eq!(feed(&mut a, &[PASS, FAIL, FAIL, PASS]), [C, C, C, R]);
+    assert!(a.history()[3].note.contains("progress deadline"));
+}
+
+#[test]
+fn warmup_is_skipped_by_judged_rules() {
+    let mut a =
+        ProgressiveAnalysis::new(judged(ProgressiveRule::Argo(ArgoRule::default()), 2).warmup(2))
+            .unwrap();
+    assert_eq!(feed(&mut a, &[FAIL, FAIL, PASS, PASS]), [C, C, C, P]);
+    assert_eq!(a.intervals(), 4);
+    assert_eq!(a.history()[0].kind, IntervalKind::Warmup);
+    assert_eq!(a.history()[0].verdict, None);
+}
+
+#[test]
+fn judged_bad_data_is_a_typed_error_and_leaves_the_window() {
+    let mut a =
+        ProgressiveAnalysis::new(judged(ProgressiveRule::Kayenta(KayentaRule::default()), 5))
+            .unwrap();
+    feed(&mut a, &[PASS]);
+    let before = a.clone();
+    let mixed = vec![MetricData::new(
+        "a",
+        Series::total(1.0, 2.0),
+        Series::total(1.0, 2.0),
+    )];
+    assert!(a.update(&mixed).is_err());
+    let twice = [at(1.0, 1.0, 3), at(1.0, 1.0, 3)].concat();
+    assert!(matches!(a.update(&twice), Err(Error::DataMismatch { .. })));
+    assert_eq!(a, before);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bad configurations
+
+fn field_of(e: Error) -> &'static str {
+    match e {
+        Error::InvalidPolicy { field, .. } => field,
+        other => panic!("expected InvalidPolicy, got {other}"),
+    }
+}
+
+#[test]
+fn bad_configs_name_the_field() {
+    let seq = |r: SequentialRule| sequential(r, vec![errors_policy()], 10);
+    let cases: Vec<(ProgressivePolicy, &str)> = vec![
+        (seq(SequentialRule::default()).lifetime(0), "lifetime"),
+        (
+            seq(SequentialRule::default()).warmup(u64::MAX),
+            "warmup_intervals",
+        ),
+        (
+            seq(SequentialRule {
+                alpha: 1.5,
+                ..SequentialRule::default()
+            }),
+            "rule.sequential.alpha",
+        ),
+        (
+            seq(SequentialRule {
+                canary_share: Some(0.0),
+                ..SequentialRule::default()
+            }),
+            "rule.sequential.canary_share",
+        ),
+        (
+            seq(SequentialRule {
+                promotion_margin: f64::NAN,
+                ..SequentialRule::default()
+            }),
+            "rule.sequential.promotion_margin",
+        ),
+        (
+            seq(SequentialRule {
+                margins: [("nope".to_string(), 0.1)].into(),
+                ..SequentialRule::default()
+            }),
+            "rule.sequential.margins",
+        ),
+        (
+            seq(SequentialRule {
+                burn_in: 1,
+                ..SequentialRule::default()
+            }),
+            "rule.sequential.burn_in",
+        ),
+        (
+            judged(
+                ProgressiveRule::Argo(ArgoRule {
+                    failure_limit: -1,
+                    ..ArgoRule::default()
+                }),
+                5,
+            ),
+            "rule.argo.failure_limit",
+        ),
+        (
+            judged(
+                ProgressiveRule::Argo(ArgoRule {
+                    failure_limit: -3,
+                    consecutive_success_limit: 2,
+                    ..ArgoRule::default()
+                }),
+                5,
+            ),
+            "rule.argo.failure_limit",
+        ),
+        (
+            judged(
+                ProgressiveRule::Flagger(FlaggerRule {
+                    threshold: 0,
+                    ..FlaggerRule::default()
+                }),
+                5,
+            ),
+            "rule.flagger.threshold",
+        ),
+        (
+            judged(
+                ProgressiveRule::Flagger(FlaggerRule {
+                    iterations: Some(6),
+                    ..FlaggerRule::default()
+                }),
+                5,
+            ),
+            "rule.flagger.iterations",
+        ),
+        (
+            judged(
+                ProgressiveRule::Kayenta(KayentaRule {
+                    window: Window::Sliding { lookback: 0 },
+                }),
+                5,
+            ),
+            "rule.kayenta.window.lookback",
+        ),
+    ];
+    for (policy, field) in cases {
+        assert_eq!(
+            field_of(ProgressiveAnalysis::new(policy).unwrap_err()),
+            field
+        );
+    }
+    // A decrease-side margin must stay below 1.
+    let p = sequential(
+        SequentialRule {
+            promotion_margin: 1.0,
+            ..SequentialRule::default()
+        },
+        vec![MetricPolicy::counter("ok", Direction::Decrease)],
+        5,
+    );
+    match ProgressiveAnalysis::new(p).unwrap_err() {
+        Error::InvalidPolicy { metric, field, .. } => {
+            assert_eq!(
+                (metric.as_str(), field),
+                ("ok", "rule.sequential.promotion_margin")
+            )
+        }
+        e => panic!("{e}"),
+    }
+    // Every metric muted.
+    let mut m = errors_policy();
+    m.muted = true;
+    let p = sequential(SequentialRule::default(), vec![m], 5);
+    assert_eq!(
+        field_of(ProgressiveAnalysis::new(p).unwrap_err()),
+        "canary.metrics"
+    );
+    // The canary policy itself is checked.
+    let p = sequential(SequentialRule::default(), vec![], 5);
+    assert_eq!(
+        field_of(ProgressiveAnalysis::new(p).unwrap_err()),
+        "metrics"
+    );
+    // The varying-split e-process's null rate ratio is checked, and older states without it
+    // still load (as a null of 1).
+    for r in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+        assert!(matches!(
+            VaryingSplitEProcess::new(VaryingSplitEProcessConfig::new().null_rate_ratio(r)),
+            Err(Error::InvalidParameter {
+                field: "null_rate_ratio",
+                ..
+            })
+        ));
+    }
+    let old: VaryingSplitEProcessConfig = serde_json::from_str(
+        r#"{"alternative": "greater", "max_rate_ratio": 10.0, "grid_points": 32}"#,
+    )
+    .unwrap();
+    assert_eq!(old, VaryingSplitEProcessConfig::new());
+    // JSON with an unknown field is refused.
+    let json = r#"{"canary": {"metrics": [{"name": "e", "kind": "counter"}]}, "rule": {"sequential": {"alpah": 0.1}}}"#;
+    assert!(serde_json::from_str::<ProgressivePolicy>(json).is_err());
+    let json = r#"{"canary": {"metrics": [{"name": "e", "kind": "counter"}]}, "lifetime": 5, "rule": {"argo": {"failure_limit": 1}}}"#;
+    let p: ProgressivePolicy = serde_json::from_str(json).unwrap();
+    assert!(ProgressiveAnalysis::new(p).is_ok());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Properties
+
+fn any_rule() -> impl Strategy<Value = ProgressiveRule> {
+    prop_oneof![
+        Just(ProgressiveRule::Sequential(SequentialRule::default())),
+        Just(ProgressiveRule::Sequential(SequentialRule {
+            canary_share: Some(0.3),
+            ..SequentialRule::default()
+        })),
+        Just(ProgressiveRule::Kayenta(KayentaRule::default())),
+        Just(ProgressiveRule::Argo(ArgoRule {
+            failure_limit: 2,
+            inconclusive_limit: 3,
+            ..ArgoRule::default()
+        })),
+        Just(ProgressiveRule::Flagger(FlaggerRule {
+            threshold: 3,
+            ..FlaggerRule::default()
+        })),
+    ]
+}
+
+/// Interval data for both metrics from a few integers; `None` is a failed fetch.
+fn interval_data(x: (u32, u32, u32, u32, u8)) -> Option<Vec<MetricData>> {
+    let (e1, e2, t, lat, kind) = x;
+    if kind == 0 {
+        return None;
+    }
+    let t = f64::from(t) + f64::from(e1.max(e2));
+    let l = 50.0 + f64::from(lat);
+    Some(vec![
+        MetricData::new(
+            "errors",
+            Series::total(f64::from(e1), t),
+            Series::total(f64::from(e2), t),
+        ),
+        MetricData::new(
+            "latency",
+            Series::samples([l, l + 1.0, l + 3.0, l * 1.1, l]),
+            Series::samples([l, l + 2.0, l * 1.2 + f64::from(e2), l, l]),
+        ),
+    ])
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn identical_arms_never_roll_back(
+        share in prop::option::of(Just(0.5)),
+        steps in prop::collection::vec((0u32..10_000, 0u32..1_000_000, 1.0f64..1e4), 1..40),
+    ) {
+        // The same counts and the same latencies in both arms (with the fixed share at one
+        // half, or the observed split): no e-value ever reaches K/alpha.
+        let rule = SequentialRule { canary_share: share, ..SequentialRule::default() };
+        let policy = sequential(rule, vec![errors_policy(), latency_policy()], 50);
+        let mut a = ProgressiveAnalysis::new(policy).unwrap();
+        for (e, extra, lat) in steps {
+            let t = f64::from(e) + f64::from(extra);
+            let d = vec![
+                MetricData::new("errors", Series::total(f64::from(e), t), Series::total(f64::from(e), t)),
+                MetricData::new("latency", Series::samples([lat, 2.0 * lat]), Series::samples([lat, 2.0 * lat])),
+            ];
+            prop_assert_ne!(a.update(&d).unwrap(), Decision::Rollback);
+            for ev in a.evidence() {
+                prop_assert!(ev.e_value <= 1.0 + 1e-9, "{}", ev);
+            }
+        }
+    }
+
+    #[test]
+    fn resumed_analysis_decides_as_uninterrupted(
+        rule in any_rule(),
+        seq in prop::collection::vec((0u32..40, 0u32..40, 100u32..2000, 0u32..300, 0u8..6), 1..25),
+        cut in 0usize..25,
+        warmup in 0u64..3,
+    ) {
+        let canary = CanaryPolicy::new(vec![errors_policy(), latency_policy()]);
+        let policy = ProgressivePolicy::new(canary, rule).lifetime(20).warmup(warmup);
+        let mut whole = ProgressiveAnalysis::new(policy.clone()).unwrap();
+        let mut part = ProgressiveAnalysis::new(policy).unwrap();
+        for (i, x) in seq.iter().enumerate() {
+            if i == cut {
+                let saved = serde_json::to_string(&part).unwrap();
+                part = serde_json::from_str(&saved).unwrap();
+                prop_assert_eq!(serde_json::to_string(&part).unwrap(), serde_json::to_string(&whole).unwrap());
+            }
+            let step = |a: &mut ProgressiveAnalysis| match interval_data(*x) {
+                Some(d) => a.update(&d),
+                None => a.record_error("fetch failed"),
+            };
+            let (d1, d2) = (step(&mut whole), step(&mut part));
+            prop_assert_eq!(d1, d2);
+        }
+        prop_assert_eq!(
+            serde_json::to_string(whole.history()).unwrap(),
+            serde_json::to_string(part.history()).unwrap()
+        );
+    }
+}
+
+#[test]
+fn sim_judged_rules_inflate_false_rollbacks_across_looks() {
+    // The same identical arms through Argo's default rule (the first failed measurement
+    // fails the run), each interval judged alone by the default judge (alpha 0.01): the
+    // per-look error compounds over 20 looks. Kayenta's growing window is printed beside it.
+    let runs = 400;
+    let canary = CanaryPolicy::new(vec![errors_policy()]);
+    let argo = ProgressivePolicy::new(canary.clone(), ProgressiveRule::Argo(ArgoRule::default()));
+    let kayenta = ProgressivePolicy::new(canary, ProgressiveRule::Kayenta(KayentaRule::default()));
+    let mut rng = Rng(31);
+    let (mut argo_rb, mut kayenta_rb) = (0, 0);
+    for _ in 0..runs {
+        argo_rb += usize::from(
+            run(&argo, &mut rng, |r, _| {
+                vec![errors(r, 10_000.0, 0.001, 0.001)]
+            })
+            .0 == Decision::Rollback,
+        );
+        kayenta_rb += usize::from(
+            run(&kayenta, &mut rng, |r, _| {
+                vec![errors(r, 10_000.0, 0.001, 0.001)]
+            })
+            .0 == Decision::Rollback,
+        );
+    }
+    let (a, k) = (
+        argo_rb as f64 / runs as f64,
+        kayenta_rb as f64 / runs as f64,
+    );
+    println!("judged rules, identical arms, 20 looks: argo (failure_limit 0) {a}, kayenta (growing window) {k} (judge alpha 0.01, seed 31)");
+    // One look of the judge errs with probability at most 0.01; twenty looks add up.
+    assert!(a > 0.03, "{a}");
+}
