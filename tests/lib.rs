@@ -15,3 +15,4 @@ mod reference_rank;
 mod reference_signed_rank;
 mod sequential;
 mod simulation;
+mod tail;
