@@ -37,6 +37,7 @@ mod signed_rank;
 mod sorted;
 mod srm;
 mod summary;
+mod tails;
 mod verdict;
 
 pub use crate::anderson_darling::{
@@ -87,4 +88,5 @@ pub use crate::signed_rank::{
 };
 pub use crate::srm::{srm_binomial, srm_chi_squared, SrmTest};
 pub use crate::summary::Summary;
+pub use crate::tails::{TailAspect, TailResult};
 pub use crate::verdict::{Judgment, Reason, Severity, Verdict};

@@ -16,3 +16,4 @@ mod reference_signed_rank;
 mod sequential;
 mod simulation;
 mod tail;
+mod tail_engine;
