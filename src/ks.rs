@@ -49,7 +49,7 @@ use statrs::function::gamma::ln_gamma;
 pub const KS_EXACT_BELOW: f64 = 10_000.0;
 
 /// The largest `m·n` for which [`Method::Exact`] is computed (O(m·n) work, about a second).
-const KS_EXACT_CAP: f64 = 2e8;
+pub(crate) const KS_EXACT_CAP: f64 = 2e8;
 
 /// Result of a two-sample Kolmogorov-Smirnov test (canary against baseline).
 #[derive(Debug, Clone, PartialEq)]
@@ -241,7 +241,13 @@ fn tie_ends(canary: &[f64], baseline: &[f64]) -> Vec<bool> {
 /// `u` canary and `v` baseline points among the first `k` pooled, a path survives step `k` (at
 /// the end of a tie group) while its difference stays below R's `q = (0.5 + floor(d·m·n -
 /// 1e-7)) / (m·n)`.
-fn exact_below(d: f64, m: usize, n: usize, alternative: Alternative, ends: &[bool]) -> f64 {
+pub(crate) fn exact_below(
+    d: f64,
+    m: usize,
+    n: usize,
+    alternative: Alternative,
+    ends: &[bool],
+) -> f64 {
     let (mf, nf) = (m as f64, n as f64);
     let mn = mf * nf;
     // On the integer scale i·n - j·m, the cut is at q·m·n = 0.5 + floor(d·m·n - 1e-7).
@@ -297,7 +303,7 @@ fn exact_below(d: f64, m: usize, n: usize, alternative: Alternative, ends: &[boo
 
 /// `P(statistic ≥ d)` by the limiting laws, with `en = m·n/(m + n)`, as R's `psmirnov(exact =
 /// FALSE, lower.tail = FALSE)`.
-fn asymptotic_sf(d: f64, en: f64, alternative: Alternative) -> f64 {
+pub(crate) fn asymptotic_sf(d: f64, en: f64, alternative: Alternative) -> f64 {
     match alternative {
         Alternative::TwoSided => {
             if d < f64::EPSILON {

@@ -215,7 +215,7 @@ pub(crate) fn check_config(config: &QuantileCompareConfig) -> Result<()> {
 
 /// Tail probabilities allowed below and above in each arm: (lower end, upper end), with zero
 /// for an end that the alternative does not need.
-fn tails(conf_level: f64, alternative: Alternative) -> (f64, f64, f64) {
+pub(crate) fn tails(conf_level: f64, alternative: Alternative) -> (f64, f64, f64) {
     let gamma = conf_level.sqrt();
     let a = 1.0 - gamma;
     match alternative {
@@ -225,7 +225,7 @@ fn tails(conf_level: f64, alternative: Alternative) -> (f64, f64, f64) {
 }
 
 /// The lower rank `l` (1-based): the largest with `P(B ≤ l - 1) ≤ a`, or `None`.
-fn lower_rank(n: usize, p: f64, a: f64) -> Option<usize> {
+pub(crate) fn lower_rank(n: usize, p: f64, a: f64) -> Option<usize> {
     let d = Binomial { n: n as u64, p };
     // cdf(x) is increasing in x; the largest x in [0, n - 1] with cdf(x) ≤ a.
     if d.cdf(0) > a {
@@ -244,7 +244,7 @@ fn lower_rank(n: usize, p: f64, a: f64) -> Option<usize> {
 }
 
 /// The upper rank `u` (1-based): the smallest with `P(B ≥ u) ≤ a`, or `None`.
-fn upper_rank(n: usize, p: f64, a: f64) -> Option<usize> {
+pub(crate) fn upper_rank(n: usize, p: f64, a: f64) -> Option<usize> {
     let d = Binomial { n: n as u64, p };
     if d.sf_ge(n as i128) > a {
         return None;

@@ -409,3 +409,133 @@ proptest! {
         prop_assert_eq!(t.p_value <= 0.05, clears, "p = {}, lower = {}", t.p_value, t.difference_interval.lower);
     }
 }
+
+/// Bins a sample into per-bucket counts over `bounds` (last bound +inf).
+fn bin(sample: &[f64], bounds: &[f64]) -> Vec<u64> {
+    let mut counts = vec![0u64; bounds.len()];
+    for &v in sample {
+        let i = bounds.partition_point(|&b| b < v);
+        counts[i.min(bounds.len() - 1)] += 1;
+    }
+    counts
+}
+
+#[test]
+fn histogram_ks_is_ks_on_bucketed_values() {
+    let bounds = vec![50.0, 80.0, 100.0, 130.0, 200.0, 400.0, f64::INFINITY];
+    let mut rng = Rng(0xb0c4e7);
+    for (m, n, spread) in [(20, 30, 0.3), (60, 70, 0.5), (300, 400, 0.6)] {
+        let b: Vec<f64> = (0..n).map(|_| 100.0 * (0.3 * rng.normal()).exp()).collect();
+        let c: Vec<f64> = (0..m)
+            .map(|_| 100.0 * (spread * rng.normal()).exp())
+            .collect();
+        let hb = Histogram::from_buckets(0.0, bounds.clone(), bin(&b, &bounds)).unwrap();
+        let hc = Histogram::from_buckets(0.0, bounds.clone(), bin(&c, &bounds)).unwrap();
+        // The same data with every point replaced by its bucket's index (ties per bucket).
+        let idx = |s: &[f64]| -> Vec<f64> {
+            s.iter()
+                .map(|&v| bounds.partition_point(|&x| x < v) as f64)
+                .collect()
+        };
+        for alt in [
+            Alternative::TwoSided,
+            Alternative::Greater,
+            Alternative::Less,
+        ] {
+            let h = histogram_ks(&hc, &hb, alt, Method::Auto).unwrap();
+            let s = ks_2samp(&idx(&c), &idx(&b), alt, Method::Auto).unwrap();
+            assert_eq!(h.statistic, s.statistic, "{m}/{n} {alt}");
+            assert!(
+                (h.p_value - s.p_value).abs() < 1e-12,
+                "{m}/{n} {alt}: {} vs {}",
+                h.p_value,
+                s.p_value
+            );
+            assert_eq!(h.method, s.method);
+        }
+    }
+    let other = Histogram::from_buckets(0.0, vec![1.0, 2.0], vec![1, 1]).unwrap();
+    let hb = Histogram::from_buckets(0.0, vec![1.0, 3.0], vec![1, 1]).unwrap();
+    assert!(histogram_ks(&other, &hb, Alternative::TwoSided, Method::Auto).is_err());
+}
+
+#[test]
+fn histogram_quantile_interval_contains_the_raw_one() {
+    let bounds: Vec<f64> = (1..=40)
+        .map(|i| 20.0 * 1.15f64.powi(i))
+        .chain([f64::INFINITY])
+        .collect();
+    let mut rng = Rng(0x4157);
+    for p in [0.5, 0.9, 0.99] {
+        let b: Vec<f64> = (0..2000)
+            .map(|_| 100.0 * (0.3 * rng.normal()).exp())
+            .collect();
+        let c: Vec<f64> = (0..2000)
+            .map(|_| 100.0 * (0.6 * rng.normal()).exp())
+            .collect();
+        let cfg = QuantileCompareConfig {
+            p,
+            ..Default::default()
+        };
+        let raw = quantile_compare(&c, &b, &cfg).unwrap();
+        let hb = Histogram::from_buckets(0.0, bounds.clone(), bin(&b, &bounds)).unwrap();
+        let hc = Histogram::from_buckets(0.0, bounds.clone(), bin(&c, &bounds)).unwrap();
+        let h = histogram_quantile_compare(&hc, &hb, &cfg).unwrap();
+        assert_eq!(h.canary.lower_rank, raw.canary.lower_rank);
+        assert_eq!(h.baseline.upper_rank, raw.baseline.upper_rank);
+        assert!(
+            h.difference_interval.lower <= raw.difference_interval.lower,
+            "p = {p}"
+        );
+        assert!(
+            h.difference_interval.upper >= raw.difference_interval.upper,
+            "p = {p}"
+        );
+        // Bucketing never makes the test more significant.
+        assert!(
+            h.p_value >= raw.p_value - 1e-12,
+            "p = {p}: {} < {}",
+            h.p_value,
+            raw.p_value
+        );
+        for alt in [Alternative::Greater, Alternative::Less] {
+            let cfg = QuantileCompareConfig {
+                p,
+                alternative: alt,
+                ..Default::default()
+            };
+            let r = quantile_compare(&c, &b, &cfg).unwrap();
+            let hh = histogram_quantile_compare(&hc, &hb, &cfg).unwrap();
+            assert!(
+                hh.p_value >= r.p_value - 1e-12,
+                "p = {p} {alt}: {} < {}",
+                hh.p_value,
+                r.p_value
+            );
+        }
+    }
+}
+
+#[test]
+fn histogram_inputs_are_checked() {
+    assert!(matches!(
+        Histogram::from_cumulative(0.0, vec![1.0, 2.0], vec![5, 3]),
+        Err(Error::InvalidCounts {
+            field: "cumulative",
+            ..
+        })
+    ));
+    assert!(Histogram::from_buckets(0.0, vec![1.0, 1.0], vec![1, 1]).is_err());
+    assert!(Histogram::from_buckets(0.0, vec![f64::INFINITY, 2.0], vec![1, 1]).is_err());
+    assert!(Histogram::from_buckets(0.0, vec![1.0], vec![0]).is_err());
+    assert!(Histogram::from_buckets(0.0, vec![1.0, f64::NAN], vec![1, 1]).is_err());
+    let h =
+        Histogram::from_cumulative(0.0, vec![0.1, 0.5, f64::INFINITY], vec![10, 90, 100]).unwrap();
+    assert_eq!(h.counts, vec![10, 80, 10]);
+    // In the +inf bucket the estimate is the last finite bound, as Prometheus.
+    assert_eq!(h.quantile(0.99), 0.5);
+    let text = serde_json::to_string(&h).unwrap();
+    assert!(text.contains("\"inf\"") || text.contains("Inf"), "{text}");
+    let back: Histogram = serde_json::from_str(&text).unwrap();
+    assert_eq!(back, h);
+}
