@@ -132,10 +132,24 @@ pub(crate) fn ad_sorted(samples: &[&[f64]]) -> Result<AndersonDarling> {
     let total: usize = sizes.iter().sum();
     let nf = total as f64;
     let mut pooled: Vec<f64> = Vec::with_capacity(total);
-    for s in samples {
-        pooled.extend_from_slice(s);
+    if let [a, b] = samples {
+        // Two sorted arms: merge instead of sorting again.
+        let (mut i, mut j) = (0, 0);
+        while i < a.len() || j < b.len() {
+            if j == b.len() || (i < a.len() && a[i] <= b[j]) {
+                pooled.push(a[i]);
+                i += 1;
+            } else {
+                pooled.push(b[j]);
+                j += 1;
+            }
+        }
+    } else {
+        for s in samples {
+            pooled.extend_from_slice(s);
+        }
+        crate::sorted::sort_finite(&mut pooled);
     }
-    crate::sorted::sort_finite(&mut pooled);
     if total < 4 {
         return Err(Error::Degenerate {
             what: "the Anderson-Darling k-sample statistic",

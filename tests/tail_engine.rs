@@ -130,6 +130,7 @@ fn reason_names_the_regressed_aspect() {
     let j = judge(&policy(true), &data).expect("valid");
     assert_eq!(j.verdict, Verdict::Rollback);
     let m = &j.metrics[0];
+    eprintln!("{}", m.reason);
     assert_eq!(m.classification, Classification::High);
     assert!(
         m.reason.starts_with("tail regressed: p99 +"),
