@@ -1,27 +1,4 @@
-//! Anderson-Darling k-sample test (Scholz & Stephens 1987), midrank version for data with ties,
-//! as SciPy's `anderson_ksamp(samples, midrank=True)` (`variant="midrank"`), p-value included.
-//!
-//! With `N` pooled points, `Z*_1 < ... < Z*_L` the distinct values, `l_j` the multiplicity of
-//! `Z*_j`, `B_j = #{Z < Z*_j} + l_j/2` and `M_ij` the midrank count of sample `i` at `Z*_j`
-//! (points below plus half the points equal), Scholz & Stephens' equation (7) is
-//!
-//! `A²_akN = (N - 1)/N · Σ_i 1/n_i · Σ_j l_j/N · (N·M_ij - n_i·B_j)² / (B_j(N - B_j) - N·l_j/4)`.
-//!
-//! It is standardised by its exact null mean `k - 1` and variance `σ²_N` (their eq. 4), and the
-//! p-value interpolates `ln(significance)` quadratically in the table of critical values
-//! `b0 + b1/√(k-1) + b2/(k-1)` at the levels 0.25, 0.1, 0.05, 0.025, 0.01, 0.005, 0.001 (their
-//! Table 2), least-squares over the seven points, as SciPy. **The p-value is capped to
-//! [0.001, 0.25]**: outside the table SciPy returns the end (and warns); so does this module,
-//! and [`AndersonDarling::p_capped`] says so.
-//!
-//! The statistic equals `kSamples::ad.test(...)$ad[2, 1]` ("version 2", midranks) in R; its
-//! asymptotic p-value differs from SciPy's interpolation, and this module follows SciPy.
-//!
-//! The test is omnibus (no direction): it weighs differences in the tails more than
-//! Kolmogorov-Smirnov does, but says nothing about which arm is larger.
-//!
-//! Reference: F. W. Scholz and M. A. Stephens (1987), "K-Sample Anderson-Darling Tests",
-//! *Journal of the American Statistical Association* 82(399), 918-924.
+//! Anderson-Darling k-sample test (see [`anderson_ksamp`]).
 
 use std::fmt;
 
@@ -103,6 +80,33 @@ pub fn anderson_darling(canary: &[f64], baseline: &[f64]) -> Result<AndersonDarl
 
 /// Anderson-Darling k-sample test of whether `samples` come from one distribution, as SciPy's
 /// `anderson_ksamp(samples, variant='midrank')`.
+///
+/// # Method
+///
+/// Anderson-Darling k-sample test (Scholz & Stephens 1987), midrank version for data with ties,
+/// as SciPy's `anderson_ksamp(samples, midrank=True)` (`variant="midrank"`), p-value included.
+///
+/// With `N` pooled points, `Z*_1 < ... < Z*_L` the distinct values, `l_j` the multiplicity of
+/// `Z*_j`, `B_j = #{Z < Z*_j} + l_j/2` and `M_ij` the midrank count of sample `i` at `Z*_j`
+/// (points below plus half the points equal), Scholz & Stephens' equation (7) is
+///
+/// `A²_akN = (N - 1)/N · Σ_i 1/n_i · Σ_j l_j/N · (N·M_ij - n_i·B_j)² / (B_j(N - B_j) - N·l_j/4)`.
+///
+/// It is standardised by its exact null mean `k - 1` and variance `σ²_N` (their eq. 4), and the
+/// p-value interpolates `ln(significance)` quadratically in the table of critical values
+/// `b0 + b1/√(k-1) + b2/(k-1)` at the levels 0.25, 0.1, 0.05, 0.025, 0.01, 0.005, 0.001 (their
+/// Table 2), least-squares over the seven points, as SciPy. **The p-value is capped to
+/// [0.001, 0.25]**: outside the table SciPy returns the end (and warns); so does this module,
+/// and [`AndersonDarling::p_capped`] says so.
+///
+/// The statistic equals `kSamples::ad.test(...)$ad[2, 1]` ("version 2", midranks) in R; its
+/// asymptotic p-value differs from SciPy's interpolation, and this module follows SciPy.
+///
+/// The test is omnibus (no direction): it weighs differences in the tails more than
+/// Kolmogorov-Smirnov does, but says nothing about which arm is larger.
+///
+/// Reference: F. W. Scholz and M. A. Stephens (1987), "K-Sample Anderson-Darling Tests",
+/// *Journal of the American Statistical Association* 82(399), 918-924.
 ///
 /// # Errors
 /// [`Error::InvalidParameter`] (`samples`) for fewer than two samples; [`Error::EmptyInput`] /
@@ -276,10 +280,11 @@ fn quadratic_fit(x: &[f64; 7], y: &[f64; 7]) -> [f64; 3] {
             .max_by(|&a, &b| mat[a][col].abs().total_cmp(&mat[b][col].abs()))
             .unwrap_or(col);
         mat.swap(col, piv);
-        for row in col + 1..3 {
-            let f = mat[row][col] / mat[col][col];
-            for c in col..4 {
-                mat[row][c] -= f * mat[col][c];
+        let pivot_row = mat[col];
+        for row in mat.iter_mut().skip(col + 1) {
+            let f = row[col] / pivot_row[col];
+            for (x, p) in row.iter_mut().zip(pivot_row.iter()).skip(col) {
+                *x -= f * p;
             }
         }
     }

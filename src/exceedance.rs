@@ -1,27 +1,4 @@
-//! Exceedance test: is the share of canary observations above a baseline quantile larger than it
-//! should be?
-//!
-//! Two forms, both exact:
-//!
-//! - **One-sample binomial** (the baseline quantile treated as known): with `t = Q_b(q)` the
-//!   baseline's `q`-quantile (R's `quantile(baseline, q)`, type 7) and `x = #{canary > t}` out of
-//!   `n_c`, test `x ~ Binomial(n_c, 1 - q)`, as R's `binom.test(x, n_c, 1 - q, alternative)`.
-//!   It reads "6.1% of canary requests are slower than the old p95, against 5% expected", but it
-//!   ignores the baseline quantile's own sampling error, so its size exceeds the nominal level
-//!   when the baseline is small (with `n_b = 200` and `q = 0.99`, `t` falls on the second-largest
-//!   point and the canary's expected share above it is not 1% but about 1.5%).
-//! - **Conditional two-sample form** (what the judge uses): with `t = Q(q)` the `q`-quantile of
-//!   the *pooled* sample, the 2x2 table of points above `t` in each arm is tested with Fisher's
-//!   exact test (one-sided: the canary's share is larger). Because `t` is a symmetric function of
-//!   the pooled data, under the null hypothesis (both arms from one distribution) every labelling
-//!   of the pooled points is equally likely given the pooled values, so the canary's count above
-//!   `t` given the total above is exactly hypergeometric: the test has its nominal size whatever
-//!   the sample sizes and the distribution (Mood's two-sample quantile test). Using the baseline's
-//!   own quantile as the cut would not be symmetric, and the hypergeometric law would not hold.
-//!
-//! The test sees a tail that got heavier beyond the chosen quantile (a new slow path hit by a few
-//! percent of requests) even when the median does not move; it does not see changes inside the
-//! body of the distribution or beyond `t` that keep the share (the slow requests getting slower).
+//! Exceedance test of the canary against a baseline quantile (see [`exceedance_test`]).
 
 use std::fmt;
 
@@ -90,13 +67,40 @@ impl fmt::Display for Exceedance {
 }
 
 /// Exceedance test of the canary against the baseline's `q`-quantile, both forms (see the
-/// [module docs](self)).
+/// `# Method` section).
 ///
 /// `alternative` is about the canary's share above the threshold: `Greater` (the usual one for
 /// latency) tests whether more canary points exceed it than expected.
 ///
+/// # Method
+///
+/// Exceedance test: is the share of canary observations above a baseline quantile larger than it
+/// should be?
+///
+/// Two forms, both exact:
+///
+/// - **One-sample binomial** (the baseline quantile treated as known): with `t = Q_b(q)` the
+///   baseline's `q`-quantile (R's `quantile(baseline, q)`, type 7) and `x = #{canary > t}` out of
+///   `n_c`, test `x ~ Binomial(n_c, 1 - q)`, as R's `binom.test(x, n_c, 1 - q, alternative)`.
+///   It reads "6.1% of canary requests are slower than the old p95, against 5% expected", but it
+///   ignores the baseline quantile's own sampling error, so its size exceeds the nominal level
+///   when the baseline is small (with `n_b = 200` and `q = 0.99`, `t` falls on the second-largest
+///   point and the canary's expected share above it is not 1% but about 1.5%).
+/// - **Conditional two-sample form** (what the judge uses): with `t = Q(q)` the `q`-quantile of
+///   the *pooled* sample, the 2x2 table of points above `t` in each arm is tested with Fisher's
+///   exact test (one-sided: the canary's share is larger). Because `t` is a symmetric function of
+///   the pooled data, under the null hypothesis (both arms from one distribution) every labelling
+///   of the pooled points is equally likely given the pooled values, so the canary's count above
+///   `t` given the total above is exactly hypergeometric: the test has its nominal size whatever
+///   the sample sizes and the distribution (Mood's two-sample quantile test). Using the baseline's
+///   own quantile as the cut would not be symmetric, and the hypergeometric law would not hold.
+///
+/// The test sees a tail that got heavier beyond the chosen quantile (a new slow path hit by a few
+/// percent of requests) even when the median does not move; it does not see changes inside the
+/// body of the distribution or beyond `t` that keep the share (the slow requests getting slower).
+///
 /// # Errors
-/// [`Error::EmptySample`] / [`Error::NonFinite`] naming the arm; [`Error::InvalidParameter`]
+/// [`Error::EmptySample`](crate::Error::EmptySample) / [`Error::NonFinite`](crate::Error::NonFinite) naming the arm; [`Error::InvalidParameter`](crate::Error::InvalidParameter)
 /// naming `q` (strictly inside (0, 1)) or `conf_level`.
 ///
 /// # Example

@@ -1,33 +1,4 @@
-//! Histogram input for the tail and distribution tests: bucket bounds and counts per arm, as
-//! Prometheus and OpenTelemetry export latency.
-//!
-//! A [`Histogram`] holds buckets `(lowest, b_1], (b_1, b_2], ..., (b_{k-1}, b_k]` with counts; the
-//! last bound may be `+inf` (Prometheus' `le="+Inf"`). Build it from per-bucket counts
-//! ([`Histogram::from_buckets`]) or from Prometheus' cumulative `le` counts
-//! ([`Histogram::from_cumulative`]).
-//!
-//! What bucketing does to the answers:
-//!
-//! - **Quantile intervals** ([`histogram_quantile_compare`]): the ranks `l`, `u` of the
-//!   order-statistic interval depend only on the count, so they are those of the raw data; each
-//!   order statistic is only known to lie in its bucket, so the arm's interval is widened to the
-//!   lower bound of the bucket holding `X_(l)` and the upper bound of the bucket holding `X_(u)`.
-//!   Coverage stays at least the level (the widened interval contains the raw one), but it cannot
-//!   be narrower than a bucket: with Prometheus' default buckets (…, 0.25, 0.5, 1, 2.5 s) a p99
-//!   between 0.5 s and 1 s is known only to that factor of two, and a change inside one bucket
-//!   is invisible. An upper bucket of `+inf` leaves the interval open above. The point estimate
-//!   interpolates linearly inside the bucket, as Prometheus' `histogram_quantile`; it is a guess,
-//!   and the interval, not the estimate, carries the guarantee. The p-value certifies
-//!   `X_c(l) > r·X_b(u)` only from the bucket bounds (lower bound of the canary's bucket at least
-//!   `r` times the upper bound of the baseline's), so it is conservative.
-//! - **Kolmogorov-Smirnov** ([`histogram_ks`]): both arms must share the bounds. The CDFs are
-//!   compared at the bucket bounds only, and the p-value is the tie-conditional one of
-//!   [`ks_2samp`](crate::ks_2samp) with every bucket a group of ties: it is the exact test of the
-//!   bucketed data (valid: bucketing is a fixed map applied to both arms), and less powerful
-//!   than the test on raw data, since a difference inside a bucket cannot be seen.
-//!
-//! Not provided from histograms: the exceedance test (its thresholds would have to be bucket
-//! bounds) and Anderson-Darling.
+//! Histogram input for the tail and distribution tests (see [`Histogram`]).
 
 use std::fmt;
 
@@ -42,6 +13,39 @@ use crate::quantile_compare::{
 
 /// A histogram: buckets `(lowest, upper_bounds[0]]`, `(upper_bounds[i-1], upper_bounds[i]]`
 /// with their counts.
+/// # Method
+///
+/// Histogram input for the tail and distribution tests: bucket bounds and counts per arm, as
+/// Prometheus and OpenTelemetry export latency.
+///
+/// A [`Histogram`] holds buckets `(lowest, b_1], (b_1, b_2], ..., (b_{k-1}, b_k]` with counts; the
+/// last bound may be `+inf` (Prometheus' `le="+Inf"`). Build it from per-bucket counts
+/// ([`Histogram::from_buckets`]) or from Prometheus' cumulative `le` counts
+/// ([`Histogram::from_cumulative`]).
+///
+/// What bucketing does to the answers:
+///
+/// - **Quantile intervals** ([`histogram_quantile_compare`]): the ranks `l`, `u` of the
+///   order-statistic interval depend only on the count, so they are those of the raw data; each
+///   order statistic is only known to lie in its bucket, so the arm's interval is widened to the
+///   lower bound of the bucket holding `X_(l)` and the upper bound of the bucket holding `X_(u)`.
+///   Coverage stays at least the level (the widened interval contains the raw one), but it cannot
+///   be narrower than a bucket: with Prometheus' default buckets (…, 0.25, 0.5, 1, 2.5 s) a p99
+///   between 0.5 s and 1 s is known only to that factor of two, and a change inside one bucket
+///   is invisible. An upper bucket of `+inf` leaves the interval open above. The point estimate
+///   interpolates linearly inside the bucket, as Prometheus' `histogram_quantile`; it is a guess,
+///   and the interval, not the estimate, carries the guarantee. The p-value certifies
+///   `X_c(l) > r·X_b(u)` only from the bucket bounds (lower bound of the canary's bucket at least
+///   `r` times the upper bound of the baseline's), so it is conservative.
+/// - **Kolmogorov-Smirnov** ([`histogram_ks`]): both arms must share the bounds. The CDFs are
+///   compared at the bucket bounds only, and the p-value is the tie-conditional one of
+///   [`ks_2samp`](crate::ks_2samp) with every bucket a group of ties: it is the exact test of the
+///   bucketed data (valid: bucketing is a fixed map applied to both arms), and less powerful
+///   than the test on raw data, since a difference inside a bucket cannot be seen.
+///
+/// Not provided from histograms: the exceedance test (its thresholds would have to be bucket
+/// bounds) and Anderson-Darling.
+///
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Histogram {
@@ -234,7 +238,7 @@ fn arm(h: &Histogram, config: &QuantileCompareConfig, need_lo: bool, need_hi: bo
 }
 
 /// [`quantile_compare`](crate::quantile_compare) on histograms: the same ranks, each arm's
-/// interval widened to its buckets' bounds (see the [module docs](self)).
+/// interval widened to its buckets' bounds (see the `# Method` section).
 ///
 /// The p-value is one-sided for `Greater` and `Less` and twice the smaller for `TwoSided`; it
 /// certifies a rank pair only from the bucket bounds, so it is conservative.
@@ -380,7 +384,7 @@ fn p_cells(canary: &Histogram, baseline: &Histogram, p: f64, r: f64, less: bool)
 
 /// Two-sample Kolmogorov-Smirnov test on histograms with the same bounds: the CDFs compared at
 /// the bucket bounds, the p-value conditional on the buckets as ties (see the
-/// [module docs](self)). `alternative` and `method` as [`ks_2samp`](crate::ks_2samp).
+/// `# Method` section). `alternative` and `method` as [`ks_2samp`](crate::ks_2samp).
 ///
 /// # Errors
 /// [`Error::InvalidCounts`] naming `upper_bounds` when the arms' bounds differ;

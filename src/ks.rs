@@ -1,42 +1,4 @@
-//! Two-sample Kolmogorov-Smirnov test, as R's `ks.test(canary, baseline)` (R 4.2.2 as installed
-//! with Debian's patches, which carry R 4.3's `psmirnov`) and SciPy's `ks_2samp`.
-//!
-//! The statistic compares the empirical distribution functions `F_c` (canary) and `F_b`
-//! (baseline) at every pooled observation:
-//!
-//! - `D = max |F_c - F_b|` (two-sided),
-//! - `D_larger = max (F_b - F_c)`: large when the canary is stochastically **larger** (its CDF lies
-//!   below the baseline's), R's `alternative = "less"`, SciPy's `alternative = "less"`,
-//! - `D_smaller = max (F_c - F_b)`: large when the canary is stochastically smaller, R's and
-//!   SciPy's `"greater"`.
-//!
-//! The crate's [`Alternative::Greater`] (the canary is larger) therefore tests `D_larger`.
-//!
-//! **Exact p-value.** `P(D ≥ d)` is counted over the `C(m + n, m)` equally likely arrangements of
-//! the pooled sample, a lattice walk over antidiagonals as R's `psmirnov` (`exact = TRUE`): a
-//! path is cut where its running difference reaches `d`, checked only at the end of each group
-//! of tied values, so the p-value is exact *conditional on the ties* (Schröer & Trenkler 1995).
-//! The walk runs in O(m·n) time and O(min(m, n)) memory, with the counts rescaled as they grow
-//! so that it does not overflow beyond R's `m·n < 10000`. Each one-sided statistic is counted
-//! with its own sign. R 4.2.2's `alternative = "less"` counts paths with the sign of `"greater"`,
-//! which gives the same law without ties (by symmetry) but not always with them; the reference
-//! vectors therefore call R's `"greater"` with the arms in the needed order
-//! (`ks.test(baseline, canary, "greater")` for the crate's `Greater`).
-//!
-//! **Asymptotic p-value.** Two-sided: `1 - K(√(mn/(m+n))·D)` with Kolmogorov's series
-//! `K(x) = 1 - 2 Σ (-1)^(k-1) exp(-2k²x²)` summed as R's `C_pKS2` (tolerance 1e-6). One-sided:
-//! `exp(-2·mn/(m+n)·D²)` (Smirnov). These are R's formulas; SciPy's `method = "asymp"` uses
-//! other approximations (the one-sample `kstwo` law at `round(mn/(m+n))`, and Hodges' correction
-//! one-sided), which differ in the second or third digit.
-//!
-//! [`Method::Auto`] follows R: exact when `m·n < 10000`, asymptotic otherwise. SciPy's `"auto"`
-//! is exact up to 10000 points per arm and, with ties, ignores them (it uses the untied law);
-//! its exact p-values match this module's where there are no ties.
-//!
-//! References: N. Smirnov (1939); G. Schröer and D. Trenkler (1995), "Exact and randomization
-//! distributions of Kolmogorov-Smirnov tests two or three samples", *Computational Statistics &
-//! Data Analysis* 20, 185-202; J. Durbin (1973), *Distribution Theory for Tests Based on the
-//! Sample Distribution Function*, SIAM.
+//! Two-sample Kolmogorov-Smirnov test (see [`ks_2samp`]).
 
 use std::fmt;
 
@@ -93,8 +55,50 @@ impl fmt::Display for KolmogorovSmirnov {
 /// `alternative`: `Greater` tests whether the canary is stochastically larger (R:
 /// `ks.test(canary, baseline, alternative = "less")`), `Less` whether it is smaller, `TwoSided`
 /// any difference (R: `ks.test(baseline, canary, alternative = "greater")` computes the same
-/// one-sided p-value with ties too). See the [module docs](self) for the statistic and both
+/// one-sided p-value with ties too). See the `# Method` section for the statistic and both
 /// p-values.
+///
+/// # Method
+///
+/// Two-sample Kolmogorov-Smirnov test, as R's `ks.test(canary, baseline)` (R 4.2.2 as installed
+/// with Debian's patches, which carry R 4.3's `psmirnov`) and SciPy's `ks_2samp`.
+///
+/// The statistic compares the empirical distribution functions `F_c` (canary) and `F_b`
+/// (baseline) at every pooled observation:
+///
+/// - `D = max |F_c - F_b|` (two-sided),
+/// - `D_larger = max (F_b - F_c)`: large when the canary is stochastically **larger** (its CDF lies
+///   below the baseline's), R's `alternative = "less"`, SciPy's `alternative = "less"`,
+/// - `D_smaller = max (F_c - F_b)`: large when the canary is stochastically smaller, R's and
+///   SciPy's `"greater"`.
+///
+/// The crate's [`Alternative::Greater`] (the canary is larger) therefore tests `D_larger`.
+///
+/// **Exact p-value.** `P(D ≥ d)` is counted over the `C(m + n, m)` equally likely arrangements of
+/// the pooled sample, a lattice walk over antidiagonals as R's `psmirnov` (`exact = TRUE`): a
+/// path is cut where its running difference reaches `d`, checked only at the end of each group
+/// of tied values, so the p-value is exact *conditional on the ties* (Schröer & Trenkler 1995).
+/// The walk runs in O(m·n) time and O(min(m, n)) memory, with the counts rescaled as they grow
+/// so that it does not overflow beyond R's `m·n < 10000`. Each one-sided statistic is counted
+/// with its own sign. R 4.2.2's `alternative = "less"` counts paths with the sign of `"greater"`,
+/// which gives the same law without ties (by symmetry) but not always with them; the reference
+/// vectors therefore call R's `"greater"` with the arms in the needed order
+/// (`ks.test(baseline, canary, "greater")` for the crate's `Greater`).
+///
+/// **Asymptotic p-value.** Two-sided: `1 - K(√(mn/(m+n))·D)` with Kolmogorov's series
+/// `K(x) = 1 - 2 Σ (-1)^(k-1) exp(-2k²x²)` summed as R's `C_pKS2` (tolerance 1e-6). One-sided:
+/// `exp(-2·mn/(m+n)·D²)` (Smirnov). These are R's formulas; SciPy's `method = "asymp"` uses
+/// other approximations (the one-sample `kstwo` law at `round(mn/(m+n))`, and Hodges' correction
+/// one-sided), which differ in the second or third digit.
+///
+/// [`Method::Auto`] follows R: exact when `m·n < 10000`, asymptotic otherwise. SciPy's `"auto"`
+/// is exact up to 10000 points per arm and, with ties, ignores them (it uses the untied law);
+/// its exact p-values match this module's where there are no ties.
+///
+/// References: N. Smirnov (1939); G. Schröer and D. Trenkler (1995), "Exact and randomization
+/// distributions of Kolmogorov-Smirnov tests two or three samples", *Computational Statistics &
+/// Data Analysis* 20, 185-202; J. Durbin (1973), *Distribution Theory for Tests Based on the
+/// Sample Distribution Function*, SIAM.
 ///
 /// # Errors
 /// [`Error::EmptySample`] / [`Error::NonFinite`] naming the arm; [`Error::ExactTooLarge`] when
@@ -257,19 +261,19 @@ pub(crate) fn exact_below(
     let mut diag = vec![0.0f64; m + 1];
     diag[0] = 1.0;
     let mut ln_scale = 0.0f64;
-    for k in 1..=total {
+    for (k, &end) in ends.iter().enumerate().take(total + 1).skip(1) {
         let u_lo = k.saturating_sub(n);
         let u_hi = k.min(m);
         // Update in place from high u to low u: new[u] = old[u] (a baseline step) + old[u - 1].
         for u in (u_lo..=u_hi).rev() {
-            let from_v = if u <= k - 1 && k - 1 - u <= n {
+            let from_v = if u < k && k - 1 - u <= n {
                 diag[u]
             } else {
                 0.0
             };
             let from_u = if u >= 1 { diag[u - 1] } else { 0.0 };
             let mut val = from_v + from_u;
-            if ends[k] {
+            if end {
                 let v = (k - u) as f64;
                 let diff = u as f64 * nf - v * mf;
                 let stat = match alternative {

@@ -1,41 +1,4 @@
-//! Quantile comparison: the difference and ratio of one quantile (p50 ... p99.9) between canary
-//! and baseline, with a distribution-free confidence interval from order statistics.
-//!
-//! **Per-arm interval.** For a sample of `n` points and `B ~ Binomial(n, p)`, the order
-//! statistics `[X_(l), X_(u)]` cover the population `p`-quantile `ξ_p` with probability at least
-//! `P(l ≤ B ≤ u - 1)`, for every distribution (continuous or not; Hahn & Meeker 1991, §5.2).
-//! The ranks are the tightest with `P(B ≤ l - 1) ≤ a` and `P(B ≥ u) ≤ a`, computed with the exact
-//! binomial tails. When even `X_(1)` or `X_(n)` cannot reach the level (`(1 - p)^n > a` or
-//! `p^n > a`), that end is infinite and the arm would need more points (see
-//! [`QuantileComparison::needed_baseline`]).
-//!
-//! **Combined interval.** The arms are independent, so if each arm's interval has level
-//! `γ = √(conf_level)` both hold at once with probability at least `γ² = conf_level`, and then
-//! `ξ_c - ξ_b ∈ [L_c - U_b, U_c - L_b]` and, for positive data, `ξ_c / ξ_b ∈ [L_c/U_b, U_c/L_b]`.
-//! Coverage guarantee: **at least `conf_level`** for any distributions, and
-//! [`QuantileComparison::difference_interval`]`.level` reports the product of the two arms'
-//! attained binomial levels, which is the bound actually guaranteed. The interval is
-//! conservative by construction (the rectangle of the two arm intervals is wider than an interval
-//! for the difference needs to be): the seeded simulation in `tests/tail.rs` measures coverage.
-//! Two-sided intervals put `a = (1 - γ)/2` in each tail of each arm; one-sided ones (`Greater`:
-//! the canary's quantile is larger) use `a = 1 - γ` for the canary's lower and the baseline's
-//! upper end only.
-//!
-//! **P-value.** `H0: ξ_c ≤ r·ξ_b` (`Greater`, `r = null_ratio > 0`) is rejected at level `α`
-//! when the one-sided interval at level `1 - α` lies above it, `X_c(l) > r·X_b(u)`. The p-value is
-//! the smallest such `α`: over every baseline rank `u`, with `l` the smallest canary rank above
-//! `r·X_b(u)`, `1 - (1 - max(P(B_c ≤ l - 1), P(B_b ≥ u)))²`. It is valid (`P(p ≤ α) ≤ α` under
-//! `H0`) because every level-`α` decision is an interval test. `Less` negates both samples; the
-//! two-sided p-value is twice the smaller one-sided one, capped at 1.
-//!
-//! The point estimates are R's `quantile(x, p)` (type 7 by default).
-//!
-//! What it sees: a change in the chosen quantile however the rest of the distribution moves (a
-//! p99 that doubled with the median fixed). What it misses: changes at other quantiles; it also
-//! needs many points for far tails (p99 two-sided at 95%: 435 points per arm).
-//!
-//! Reference: G. J. Hahn and W. Q. Meeker (1991), *Statistical Intervals*, Wiley, ch. 5;
-//! H. A. David and H. N. Nagaraja (2003), *Order Statistics*, §7.1.
+//! Quantile comparison with order-statistic intervals (see [`quantile_compare`]).
 
 use std::fmt;
 
@@ -170,7 +133,48 @@ pub(crate) fn pct(r: f64) -> String {
     format!("{}{}%", if v >= 0.0 { "+" } else { "" }, fmt_g(v))
 }
 
-/// Compares one quantile of the canary with the baseline's (see the [module docs](self)).
+/// Compares one quantile of the canary with the baseline's (see the `# Method` section).
+///
+/// # Method
+///
+/// Quantile comparison: the difference and ratio of one quantile (p50 ... p99.9) between canary
+/// and baseline, with a distribution-free confidence interval from order statistics.
+///
+/// **Per-arm interval.** For a sample of `n` points and `B ~ Binomial(n, p)`, the order
+/// statistics `[X_(l), X_(u)]` cover the population `p`-quantile `ξ_p` with probability at least
+/// `P(l ≤ B ≤ u - 1)`, for every distribution (continuous or not; Hahn & Meeker 1991, §5.2).
+/// The ranks are the tightest with `P(B ≤ l - 1) ≤ a` and `P(B ≥ u) ≤ a`, computed with the exact
+/// binomial tails. When even `X_(1)` or `X_(n)` cannot reach the level (`(1 - p)^n > a` or
+/// `p^n > a`), that end is infinite and the arm would need more points (see
+/// [`QuantileComparison::needed_baseline`]).
+///
+/// **Combined interval.** The arms are independent, so if each arm's interval has level
+/// `γ = √(conf_level)` both hold at once with probability at least `γ² = conf_level`, and then
+/// `ξ_c - ξ_b ∈ [L_c - U_b, U_c - L_b]` and, for positive data, `ξ_c / ξ_b ∈ [L_c/U_b, U_c/L_b]`.
+/// Coverage guarantee: **at least `conf_level`** for any distributions, and
+/// [`QuantileComparison::difference_interval`]`.level` reports the product of the two arms'
+/// attained binomial levels, which is the bound actually guaranteed. The interval is
+/// conservative by construction (the rectangle of the two arm intervals is wider than an interval
+/// for the difference needs to be): the seeded simulation in `tests/tail.rs` measures coverage.
+/// Two-sided intervals put `a = (1 - γ)/2` in each tail of each arm; one-sided ones (`Greater`:
+/// the canary's quantile is larger) use `a = 1 - γ` for the canary's lower and the baseline's
+/// upper end only.
+///
+/// **P-value.** `H0: ξ_c ≤ r·ξ_b` (`Greater`, `r = null_ratio > 0`) is rejected at level `α`
+/// when the one-sided interval at level `1 - α` lies above it, `X_c(l) > r·X_b(u)`. The p-value is
+/// the smallest such `α`: over every baseline rank `u`, with `l` the smallest canary rank above
+/// `r·X_b(u)`, `1 - (1 - max(P(B_c ≤ l - 1), P(B_b ≥ u)))²`. It is valid (`P(p ≤ α) ≤ α` under
+/// `H0`) because every level-`α` decision is an interval test. `Less` negates both samples; the
+/// two-sided p-value is twice the smaller one-sided one, capped at 1.
+///
+/// The point estimates are R's `quantile(x, p)` (type 7 by default).
+///
+/// What it sees: a change in the chosen quantile however the rest of the distribution moves (a
+/// p99 that doubled with the median fixed). What it misses: changes at other quantiles; it also
+/// needs many points for far tails (p99 two-sided at 95%: 435 points per arm).
+///
+/// Reference: G. J. Hahn and W. Q. Meeker (1991), *Statistical Intervals*, Wiley, ch. 5;
+/// H. A. David and H. N. Nagaraja (2003), *Order Statistics*, §7.1.
 ///
 /// # Errors
 /// [`Error::EmptySample`] / [`Error::NonFinite`] naming the arm; [`Error::InvalidParameter`]
@@ -400,7 +404,7 @@ fn ratio_bounds(
     })
 }
 
-/// One-sided p-value of `ξ_c ≤ r·ξ_b` (see the module docs).
+/// One-sided p-value of `ξ_c ≤ r·ξ_b` (see `quantile_compare`'s `# Method` section).
 ///
 /// With `f(u) = P(B_b ≥ u)` (decreasing in `u`) and `g(u) = P(B_c ≤ l(u) - 1)` (non-decreasing,
 /// 1 when no canary point lies above `r·X_b(u)`), the minimum over `u` of `max(f, g)` sits where

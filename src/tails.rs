@@ -1,27 +1,4 @@
-//! Tail and shape aspects of a metric's judgment: which tests a policy asks for beyond the
-//! location test, and their outcomes.
-//!
-//! Each aspect is one more test in the canary's multiple-testing family (its p-value is adjusted
-//! with the location tests of every metric), one-sided in the direction of harm where the test
-//! has a direction:
-//!
-//! | aspect | test | direction |
-//! |---|---|---|
-//! | `quantile { p, tolerance }` | [`quantile_compare`](crate::quantile_compare), `H0: ξ_c ≤ (1 + tolerance)·ξ_b` | one-sided |
-//! | `exceedance { q }` | conditional form of [`exceedance_test`](crate::exceedance_test) (Fisher on the pooled `q`-quantile) | one-sided |
-//! | `kolmogorov_smirnov` | [`ks_2samp`](crate::ks_2samp) | one-sided |
-//! | `anderson_darling` | [`anderson_darling`](crate::anderson_darling) | omnibus; harmful when the canary's p95 is on the harmful side |
-//!
-//! For a metric whose harm is a `decrease`, the samples are negated, so `quantile { p: 0.99 }`
-//! looks at the p1 and `exceedance { q: 0.95 }` at the share below the baseline's p5; a
-//! decreasing quantile is tested as `ξ_c ≥ (1 - tolerance)·ξ_b`. For `either`, tests are
-//! two-sided (the quantile's at `r = 1 + tolerance`) and every significant aspect is harmful.
-//!
-//! A tail aspect that regresses makes the metric `High` (`Low` for a decrease) with a reason
-//! that names it; it is a failure of the metric, not a critical breach (a critical metric still
-//! rolls back). An aspect the arms are too small for (a p99 interval with fewer than a few
-//! hundred points) is reported as not judged with the number of points it needs, and does not
-//! enter the family.
+//! Tail and shape aspects of a metric's judgment (see [`TailAspect`]).
 
 use std::fmt;
 
@@ -38,6 +15,33 @@ use crate::quantile_compare::{
 };
 
 /// A tail or shape test a metric's policy asks for, in addition to the location test.
+/// # Method
+///
+/// Tail and shape aspects of a metric's judgment: which tests a policy asks for beyond the
+/// location test, and their outcomes.
+///
+/// Each aspect is one more test in the canary's multiple-testing family (its p-value is adjusted
+/// with the location tests of every metric), one-sided in the direction of harm where the test
+/// has a direction:
+///
+/// | aspect | test | direction |
+/// |---|---|---|
+/// | `quantile { p, tolerance }` | [`quantile_compare`](crate::quantile_compare), `H0: ξ_c ≤ (1 + tolerance)·ξ_b` | one-sided |
+/// | `exceedance { q }` | conditional form of [`exceedance_test`](crate::exceedance_test) (Fisher on the pooled `q`-quantile) | one-sided |
+/// | `kolmogorov_smirnov` | [`ks_2samp`](crate::ks_2samp) | one-sided |
+/// | `anderson_darling` | [`anderson_darling`](crate::anderson_darling) | omnibus; harmful when the canary's p95 is on the harmful side |
+///
+/// For a metric whose harm is a `decrease`, the samples are negated, so `quantile { p: 0.99 }`
+/// looks at the p1 and `exceedance { q: 0.95 }` at the share below the baseline's p5; a
+/// decreasing quantile is tested as `ξ_c ≥ (1 - tolerance)·ξ_b`. For `either`, tests are
+/// two-sided (the quantile's at `r = 1 + tolerance`) and every significant aspect is harmful.
+///
+/// A tail aspect that regresses makes the metric `High` (`Low` for a decrease) with a reason
+/// that names it; it is a failure of the metric, not a critical breach (a critical metric still
+/// rolls back). An aspect the arms are too small for (a p99 interval with fewer than a few
+/// hundred points) is reported as not judged with the number of points it needs, and does not
+/// enter the family.
+///
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -80,13 +84,11 @@ impl TailAspect {
                     ));
                 }
             }
-            TailAspect::Exceedance { q } => {
-                if !(q > 0.0 && q < 1.0) {
-                    return Err((
-                        "tails.exceedance.q",
-                        format!("{q} is not strictly between 0 and 1"),
-                    ));
-                }
+            TailAspect::Exceedance { q } if !(q > 0.0 && q < 1.0) => {
+                return Err((
+                    "tails.exceedance.q",
+                    format!("{q} is not strictly between 0 and 1"),
+                ));
             }
             _ => {}
         }
