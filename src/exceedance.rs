@@ -111,7 +111,7 @@ impl fmt::Display for Exceedance {
 /// let t = exceedance_test(&canary, &baseline, 0.9, Alternative::Greater, 0.95)?;
 /// assert_eq!(t.canary_above_baseline_threshold, 20); // baseline p90 = 90.1
 /// // R: binom.test(20, 100, 0.1, "greater")$p.value
-/// assert!((t.binomial.p_value - 0.001_978_104_1).abs() < 1e-9);
+/// assert!((t.binomial.p_value - 0.001_978_560_865_771_242_3).abs() < 1e-12);
 /// assert!(t.conditional.p_value < 0.05);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```

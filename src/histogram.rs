@@ -4,11 +4,10 @@ use std::fmt;
 
 use crate::discrete::Binomial;
 use crate::error::{Error, Result};
-use crate::hypothesis::{fmt_g, Alternative, ConfidenceInterval, Method, MethodUsed};
-use crate::ks::{asymptotic_sf, exact_below, KolmogorovSmirnov, KS_EXACT_BELOW, KS_EXACT_CAP};
+use crate::hypothesis::{fmt_g, Alternative, Method};
+use crate::ks::{ks_p_value, method_used, KolmogorovSmirnov};
 use crate::quantile_compare::{
-    check_config, lower_rank, quantile_min_samples, tails, upper_rank, ArmQuantile,
-    QuantileCompareConfig, QuantileComparison,
+    arm_interval, assemble, check_config, needs, QuantileCompareConfig, QuantileComparison,
 };
 
 /// A histogram: buckets `(lowest, upper_bounds[0]]`, `(upper_bounds[i-1], upper_bounds[i]]`
@@ -203,40 +202,6 @@ impl Histogram {
     }
 }
 
-fn arm(h: &Histogram, config: &QuantileCompareConfig, need_lo: bool, need_hi: bool) -> ArmQuantile {
-    let n = h.total() as usize;
-    let p = config.p;
-    let (a_lo, a_hi, _) = tails(config.conf_level, config.alternative);
-    let l = need_lo.then(|| lower_rank(n, p, a_lo)).flatten();
-    let u = need_hi.then(|| upper_rank(n, p, a_hi)).flatten();
-    let d = Binomial { n: n as u64, p };
-    let miss_lo = if need_lo {
-        l.map_or(1.0, |l| d.cdf(l as i128 - 1))
-    } else {
-        0.0
-    };
-    let miss_hi = if need_hi {
-        u.map_or(1.0, |u| d.sf_ge(u as i128))
-    } else {
-        0.0
-    };
-    ArmQuantile {
-        estimate: h.quantile(p),
-        interval: ConfidenceInterval {
-            lower: l.map_or(f64::NEG_INFINITY, |l| {
-                h.lower_edge(h.bucket_of_rank(l as u64))
-            }),
-            upper: u.map_or(f64::INFINITY, |u| {
-                h.upper_bounds[h.bucket_of_rank(u as u64)]
-            }),
-            level: (1.0 - miss_lo - miss_hi).max(0.0),
-        },
-        lower_rank: l,
-        upper_rank: u,
-        n,
-    }
-}
-
 /// [`quantile_compare`](crate::quantile_compare) on histograms: the same ranks, each arm's
 /// interval widened to its buckets' bounds (see the `# Method` section).
 ///
@@ -263,54 +228,30 @@ pub fn histogram_quantile_compare(
     config: &QuantileCompareConfig,
 ) -> Result<QuantileComparison> {
     check_config(config)?;
-    let alt = config.alternative;
-    let (c_lo, c_hi, b_lo, b_hi) = match alt {
-        Alternative::TwoSided => (true, true, true, true),
-        Alternative::Greater => (true, false, false, true),
-        Alternative::Less => (false, true, true, false),
+    let arm = |h: &Histogram, need: (bool, bool)| {
+        arm_interval(
+            h.total() as usize,
+            config,
+            need,
+            h.quantile(config.p),
+            |l| h.lower_edge(h.bucket_of_rank(l as u64)),
+            |u| h.upper_bounds[h.bucket_of_rank(u as u64)],
+        )
     };
-    let c = arm(canary, config, c_lo, c_hi);
-    let b = arm(baseline, config, b_lo, b_hi);
-    let level = c.interval.level * b.interval.level;
-    let difference_interval = ConfidenceInterval {
-        lower: c.interval.lower - b.interval.upper,
-        upper: c.interval.upper - b.interval.lower,
-        level,
-    };
-    let ratio = (b.estimate > 0.0).then(|| c.estimate / b.estimate);
-    let ratio_interval = ratio.and_then(|_| {
-        (c.interval.lower >= 0.0 && b.interval.upper > 0.0).then(|| ConfidenceInterval {
-            lower: c.interval.lower / b.interval.upper,
-            upper: if b.interval.lower > 0.0 {
-                c.interval.upper / b.interval.lower
-            } else {
-                f64::INFINITY
-            },
-            level,
-        })
-    });
+    let (need_c, need_b) = needs(config.alternative);
     let greater = || p_cells(canary, baseline, config.p, config.null_ratio, false);
     let less = || p_cells(canary, baseline, config.p, config.null_ratio, true);
-    let p_value = match alt {
+    let p_value = match config.alternative {
         Alternative::Greater => greater(),
         Alternative::Less => less(),
         Alternative::TwoSided => (2.0 * greater().min(less())).min(1.0),
     };
-    let (nb, nc) = quantile_min_samples(config.p, config.conf_level, alt);
-    Ok(QuantileComparison {
-        p: config.p,
-        alternative: alt,
-        baseline: b,
-        canary: c,
-        difference: c.estimate - b.estimate,
-        difference_interval,
-        ratio,
-        ratio_interval,
+    Ok(assemble(
+        arm(canary, need_c),
+        arm(baseline, need_b),
+        config,
         p_value,
-        null_ratio: config.null_ratio,
-        needed_baseline: (b.n < nb).then_some(nb),
-        needed_canary: (c.n < nc).then_some(nc),
-    })
+    ))
 }
 
 /// One-sided p-value from bucket bounds. `less = false`: `H0: ξ_c ≤ r·ξ_b`, a rank pair
@@ -417,37 +358,25 @@ pub fn histogram_ks(
         Alternative::Greater => d_larger,
         Alternative::Less => d_smaller,
     };
-    let mn = mf * nf;
-    let exact = match method {
-        Method::Exact => {
-            if mn > KS_EXACT_CAP {
-                return Err(Error::ExactTooLarge {
-                    what: "Kolmogorov-Smirnov distribution",
-                    n_baseline: n as usize,
-                    n_canary: m as usize,
-                    cap: "m·n ≤ 2e8",
-                });
+    let (p_value, exact) = ks_p_value(
+        statistic,
+        m as usize,
+        n as usize,
+        alternative,
+        method,
+        || {
+            // A group of ties ends at each non-empty bucket's last pooled point.
+            let mut ends = vec![false; (m + n) as usize + 1];
+            let mut k = 0usize;
+            for (a, b) in canary.counts.iter().zip(&baseline.counts) {
+                k += (a + b) as usize;
+                if a + b > 0 {
+                    ends[k] = true;
+                }
             }
-            true
-        }
-        Method::Asymptotic => false,
-        _ => mn < KS_EXACT_BELOW,
-    };
-    let p = if exact {
-        // A group of ties ends at each non-empty bucket's last pooled point.
-        let total = (m + n) as usize;
-        let mut ends = vec![false; total + 1];
-        let mut k = 0usize;
-        for (a, b) in canary.counts.iter().zip(&baseline.counts) {
-            k += (a + b) as usize;
-            if a + b > 0 {
-                ends[k] = true;
-            }
-        }
-        1.0 - exact_below(statistic, m as usize, n as usize, alternative, &ends).min(1.0)
-    } else {
-        asymptotic_sf(statistic, mn / (mf + nf), alternative)
-    };
+            ends
+        },
+    )?;
     let ties = canary
         .counts
         .iter()
@@ -458,12 +387,8 @@ pub fn histogram_ks(
         statistic,
         d_larger,
         d_smaller,
-        p_value: p.clamp(0.0, 1.0),
-        method: match (exact, ties) {
-            (false, _) => MethodUsed::Asymptotic,
-            (true, false) => MethodUsed::Exact,
-            (true, true) => MethodUsed::ExactConditional,
-        },
+        p_value,
+        method: method_used(exact, ties),
         n_baseline: n as usize,
         n_canary: m as usize,
     })

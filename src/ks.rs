@@ -11,7 +11,7 @@ use statrs::function::gamma::ln_gamma;
 pub const KS_EXACT_BELOW: f64 = 10_000.0;
 
 /// The largest `m·n` for which [`Method::Exact`] is computed (O(m·n) work, about a second).
-pub(crate) const KS_EXACT_CAP: f64 = 2e8;
+const KS_EXACT_CAP: f64 = 2e8;
 
 /// Result of a two-sample Kolmogorov-Smirnov test (canary against baseline).
 #[derive(Debug, Clone, PartialEq)]
@@ -142,6 +142,31 @@ pub(crate) fn ks_sorted(
         Alternative::Greater => walk.d_larger,
         Alternative::Less => walk.d_smaller,
     };
+    let (p_value, exact) = ks_p_value(statistic, m, n, alternative, method, || {
+        tie_ends(canary, baseline)
+    })?;
+    Ok(KolmogorovSmirnov {
+        alternative,
+        statistic,
+        d_larger: walk.d_larger,
+        d_smaller: walk.d_smaller,
+        p_value,
+        method: method_used(exact, walk.ties),
+        n_baseline: n,
+        n_canary: m,
+    })
+}
+
+/// The p-value of a statistic: R's rule for [`Method::Auto`], the exact walk over the tie
+/// groups that `ends` gives, or the asymptotic laws; returns it with whether it was exact.
+pub(crate) fn ks_p_value(
+    statistic: f64,
+    m: usize,
+    n: usize,
+    alternative: Alternative,
+    method: Method,
+    ends: impl FnOnce() -> Vec<bool>,
+) -> Result<(f64, bool)> {
     let mn = m as f64 * n as f64;
     let exact = match method {
         Method::Exact => {
@@ -159,25 +184,20 @@ pub(crate) fn ks_sorted(
         _ => mn < KS_EXACT_BELOW,
     };
     let p = if exact {
-        let ends = tie_ends(canary, baseline);
-        1.0 - exact_below(statistic, m, n, alternative, &ends).min(1.0)
+        1.0 - exact_below(statistic, m, n, alternative, &ends()).min(1.0)
     } else {
         asymptotic_sf(statistic, mn / (m as f64 + n as f64), alternative)
     };
-    Ok(KolmogorovSmirnov {
-        alternative,
-        statistic,
-        d_larger: walk.d_larger,
-        d_smaller: walk.d_smaller,
-        p_value: p.clamp(0.0, 1.0),
-        method: match (exact, walk.ties) {
-            (false, _) => MethodUsed::Asymptotic,
-            (true, false) => MethodUsed::Exact,
-            (true, true) => MethodUsed::ExactConditional,
-        },
-        n_baseline: n,
-        n_canary: m,
-    })
+    Ok((p.clamp(0.0, 1.0), exact))
+}
+
+/// How a p-value was computed, from whether it was exact and whether there were ties.
+pub(crate) fn method_used(exact: bool, ties: bool) -> MethodUsed {
+    match (exact, ties) {
+        (false, _) => MethodUsed::Asymptotic,
+        (true, false) => MethodUsed::Exact,
+        (true, true) => MethodUsed::ExactConditional,
+    }
 }
 
 struct Walk {
@@ -245,13 +265,7 @@ fn tie_ends(canary: &[f64], baseline: &[f64]) -> Vec<bool> {
 /// `u` canary and `v` baseline points among the first `k` pooled, a path survives step `k` (at
 /// the end of a tie group) while its difference stays below R's `q = (0.5 + floor(d·m·n -
 /// 1e-7)) / (m·n)`.
-pub(crate) fn exact_below(
-    d: f64,
-    m: usize,
-    n: usize,
-    alternative: Alternative,
-    ends: &[bool],
-) -> f64 {
+fn exact_below(d: f64, m: usize, n: usize, alternative: Alternative, ends: &[bool]) -> f64 {
     let (mf, nf) = (m as f64, n as f64);
     let mn = mf * nf;
     // On the integer scale i·n - j·m, the cut is at q·m·n = 0.5 + floor(d·m·n - 1e-7).
@@ -307,7 +321,7 @@ pub(crate) fn exact_below(
 
 /// `P(statistic ≥ d)` by the limiting laws, with `en = m·n/(m + n)`, as R's `psmirnov(exact =
 /// FALSE, lower.tail = FALSE)`.
-pub(crate) fn asymptotic_sf(d: f64, en: f64, alternative: Alternative) -> f64 {
+fn asymptotic_sf(d: f64, en: f64, alternative: Alternative) -> f64 {
     match alternative {
         Alternative::TwoSided => {
             if d < f64::EPSILON {
