@@ -155,7 +155,8 @@ pub(crate) fn pct(r: f64) -> String {
 /// [`QuantileComparison::difference_interval`]`.level` reports the product of the two arms'
 /// attained binomial levels, which is the bound actually guaranteed. The interval is
 /// conservative by construction (the rectangle of the two arm intervals is wider than an interval
-/// for the difference needs to be): the seeded simulation in `tests/tail.rs` measures coverage.
+/// for the difference needs to be): in the seeded simulation of `tests/tail.rs` a nominal 90%
+/// interval covered in about 99% of runs.
 /// Two-sided intervals put `a = (1 - γ)/2` in each tail of each arm; one-sided ones (`Greater`:
 /// the canary's quantile is larger) use `a = 1 - γ` for the canary's lower and the baseline's
 /// upper end only.

@@ -308,6 +308,7 @@ fn quantile_difference_interval_covers_at_least_its_level() {
             covered += usize::from(t.difference_interval.contains(truth));
         }
         let rate = covered as f64 / runs as f64;
+        eprintln!("quantile-difference coverage, p = {p}, n = {n}, {runs} runs: {rate}");
         // Nominal 90%; the binomial sd of the rate at 400 runs is 1.5%, so 86% is ~2.7 sd below.
         assert!(rate >= 0.86, "p = {p}, n = {n}: coverage {rate}");
     }
