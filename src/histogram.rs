@@ -70,6 +70,10 @@ impl fmt::Display for Histogram {
     }
 }
 
+/// The largest total a histogram may hold: the binomial tails behind the quantile intervals sum
+/// O(√n) terms, about a second's work at this size.
+const MAX_TOTAL: u64 = 1_000_000_000_000;
+
 fn bad(field: &'static str, reason: String) -> Error {
     Error::InvalidCounts { field, reason }
 }
@@ -79,7 +83,7 @@ impl Histogram {
     ///
     /// # Errors
     /// [`Error::InvalidCounts`] naming `upper_bounds` (empty, NaN, not strictly increasing, not
-    /// above `lowest`, `+inf` before the last) or `counts` (length differs, total 0 or above 2^53).
+    /// above `lowest`, `+inf` before the last) or `counts` (length differs, total 0 or above 10^12).
     ///
     /// # Example
     /// ```
@@ -120,8 +124,13 @@ impl Histogram {
         }
         let total = counts.iter().try_fold(0u64, |a, &c| a.checked_add(c));
         match total {
-            Some(t) if t > 0 && t <= 1 << 53 => {}
-            _ => return Err(bad("counts", "the total must be between 1 and 2^53".into())),
+            Some(t) if t > 0 && t <= MAX_TOTAL => {}
+            _ => {
+                return Err(bad(
+                    "counts",
+                    format!("the total must be between 1 and {MAX_TOTAL}"),
+                ))
+            }
         }
         Ok(Histogram {
             lowest,
@@ -329,7 +338,7 @@ fn p_cells(canary: &Histogram, baseline: &Histogram, p: f64, r: f64, less: bool)
 ///
 /// # Errors
 /// [`Error::InvalidCounts`] naming `upper_bounds` when the arms' bounds differ;
-/// [`Error::ExactTooLarge`] for [`Method::Exact`] past `m·n = 2e8`.
+/// [`Error::ExactTooLarge`] for [`Method::Exact`] past `m·n = 2e8` or 10^7 pooled points.
 pub fn histogram_ks(
     canary: &Histogram,
     baseline: &Histogram,
@@ -358,6 +367,16 @@ pub fn histogram_ks(
         Alternative::Greater => d_larger,
         Alternative::Less => d_smaller,
     };
+    // The exact walk keeps one flag per pooled point: bounded here, since a histogram's counts
+    // can be far larger than its size.
+    if method == Method::Exact && m + n > 10_000_000 {
+        return Err(Error::ExactTooLarge {
+            what: "Kolmogorov-Smirnov distribution on histograms",
+            n_baseline: n as usize,
+            n_canary: m as usize,
+            cap: "10^7 pooled points",
+        });
+    }
     let (p_value, exact) = ks_p_value(
         statistic,
         m as usize,

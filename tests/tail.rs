@@ -540,3 +540,34 @@ fn histogram_inputs_are_checked() {
     let back: Histogram = serde_json::from_str(&text).unwrap();
     assert_eq!(back, h);
 }
+
+#[test]
+fn huge_histograms_are_refused_or_answered_quickly() {
+    let bounds = vec![10.0, 100.0, f64::INFINITY];
+    assert!(
+        Histogram::from_buckets(0.0, bounds.clone(), vec![u64::MAX / 2, u64::MAX / 2, 5]).is_err()
+    );
+    let big = Histogram::from_buckets(
+        0.0,
+        bounds.clone(),
+        vec![400_000_000_000, 500_000_000_000, 1_000_000],
+    )
+    .unwrap();
+    let t = histogram_quantile_compare(
+        &big,
+        &big,
+        &QuantileCompareConfig {
+            p: 0.5,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert!(t.is_judgeable());
+    assert_eq!(t.difference_interval.lower, 10.0 - 100.0);
+    assert!(matches!(
+        histogram_ks(&big, &big, Alternative::TwoSided, Method::Exact),
+        Err(Error::ExactTooLarge { .. })
+    ));
+    let ks = histogram_ks(&big, &big, Alternative::TwoSided, Method::Auto).unwrap();
+    assert_eq!(ks.p_value, 1.0);
+}
