@@ -7,6 +7,7 @@ use crate::compare::{statistic_of, Comparison, TestDetails};
 use crate::hypothesis::{fmt_g, ConfidenceInterval};
 use crate::policy::{Direction, EffectMeasure, MetricPolicy, Statistic};
 use crate::summary::Summary;
+use crate::tails::TailResult;
 
 /// The label of one metric.
 #[non_exhaustive]
@@ -104,6 +105,9 @@ pub struct MetricJudgment {
     pub canary: Option<Summary>,
     /// The test's full result.
     pub details: Option<TestDetails>,
+    /// The tail and shape aspects the policy asked for, in its order (empty by default).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub tails: Vec<TailResult>,
 }
 
 impl MetricJudgment {
@@ -127,6 +131,7 @@ impl MetricJudgment {
             baseline: None,
             canary: None,
             details: None,
+            tails: Vec::new(),
         }
     }
 

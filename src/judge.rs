@@ -9,11 +9,12 @@ use crate::compare::compare;
 use crate::error::{Error, Result};
 use crate::hypothesis::fmt_g;
 use crate::multiple_testing::p_adjust;
-use crate::policy::{CanaryPolicy, MetricKind, MetricPolicy, SrmAction};
+use crate::policy::{CanaryPolicy, Comparator, MetricKind, MetricPolicy, SrmAction};
 use crate::score::score;
 use crate::series::MetricData;
 use crate::sorted::sort_finite;
 use crate::srm::srm_binomial;
+use crate::tails::{apply as apply_tails, prepared as prepared_tails, run_tails, TailResult};
 use crate::verdict::{Judgment, Reason, Severity, Verdict};
 
 /// Judges a canary: every metric of the policy against its data, then the score and the verdict.
@@ -74,18 +75,26 @@ pub fn judge(policy: &CanaryPolicy, data: &[MetricData]) -> Result<Judgment> {
     for mp in &policy.metrics {
         staged.push(stage(mp, by_name.get(mp.name.as_str()).copied()));
     }
-    let tested: Vec<usize> = staged
-        .iter()
-        .enumerate()
-        .filter(|(i, s)| !policy.metrics[*i].muted && s.p_value().is_some())
-        .map(|(i, _)| i)
-        .collect();
-    let raw: Vec<f64> = tested
-        .iter()
-        .map(|&i| staged[i].p_value().unwrap_or(1.0))
-        .collect();
+    // Every test counts: the location test and each tail aspect of every unmuted metric.
+    // Key (metric, None) is the location test, (metric, Some(k)) the k-th tail aspect.
+    let mut tested: Vec<(usize, Option<usize>)> = Vec::new();
+    let mut raw: Vec<f64> = Vec::new();
+    for (i, s) in staged.iter().enumerate() {
+        if policy.metrics[i].muted {
+            continue;
+        }
+        if let Some(p) = s.p_value() {
+            tested.push((i, None));
+            raw.push(p);
+        }
+        for (k, p) in s.tail_p_values() {
+            tested.push((i, Some(k)));
+            raw.push(p);
+        }
+    }
     let adjusted = p_adjust(&raw, policy.adjustment)?;
-    let mut adjusted_of: BTreeMap<usize, f64> = tested.into_iter().zip(adjusted).collect();
+    let mut adjusted_of: BTreeMap<(usize, Option<usize>), f64> =
+        tested.into_iter().zip(adjusted).collect();
     let metrics: Vec<MetricJudgment> = staged
         .into_iter()
         .enumerate()
@@ -93,10 +102,23 @@ pub fn judge(policy: &CanaryPolicy, data: &[MetricData]) -> Result<Judgment> {
             let mp = &policy.metrics[i];
             match s {
                 Stage::Done(j) => *j,
-                Stage::Compared { cmp, sorted, sizes } => {
+                Stage::Compared {
+                    cmp,
+                    sorted,
+                    sizes,
+                    tails,
+                } => {
                     // A muted metric is adjusted as if alone: it is reported, never counted.
-                    let adj = adjusted_of.remove(&i).or(cmp.p_value);
-                    classify(mp, *cmp, adj, policy.alpha, (&sorted.0, &sorted.1), sizes)
+                    let adj = adjusted_of.remove(&(i, None)).or(cmp.p_value);
+                    let mut j =
+                        classify(mp, *cmp, adj, policy.alpha, (&sorted.0, &sorted.1), sizes);
+                    if !tails.is_empty() {
+                        let tail_adj: Vec<Option<f64>> = (0..tails.len())
+                            .map(|k| adjusted_of.remove(&(i, Some(k))).or(tails[k].p_value))
+                            .collect();
+                        apply_tails(&mut j, mp.direction, policy.alpha, tails, &tail_adj);
+                    }
+                    j
                 }
             }
         })
@@ -122,6 +144,7 @@ enum Stage {
         cmp: Box<crate::compare::Comparison>,
         sorted: (Vec<f64>, Vec<f64>),
         sizes: (usize, usize),
+        tails: Vec<TailResult>,
     },
 }
 
@@ -130,6 +153,18 @@ impl Stage {
         match self {
             Stage::Done(_) => None,
             Stage::Compared { cmp, .. } => cmp.p_value,
+        }
+    }
+
+    /// The tail aspects' p-values, by position, for those that were judged.
+    fn tail_p_values(&self) -> Vec<(usize, f64)> {
+        match self {
+            Stage::Done(_) => Vec::new(),
+            Stage::Compared { tails, .. } => tails
+                .iter()
+                .enumerate()
+                .filter_map(|(k, t)| t.p_value.map(|p| (k, p)))
+                .collect(),
         }
     }
 }
@@ -206,10 +241,21 @@ fn stage(mp: &MetricPolicy, data: Option<&MetricData>) -> Stage {
         }
         _ => (Vec::new(), Vec::new()),
     };
+    let tails = match &cleaned {
+        Cleaned::Unpaired { baseline, canary }
+        | Cleaned::Paired {
+            baseline, canary, ..
+        } if !mp.tails.is_empty() && mp.comparator != Comparator::ThresholdsOnly => {
+            let (b, c) = prepared_tails(mp.direction, baseline, canary);
+            run_tails(&mp.tails, mp.direction, mp.conf_level, &b, &c)
+        }
+        _ => Vec::new(),
+    };
     Stage::Compared {
         cmp: Box::new(cmp),
         sorted,
         sizes,
+        tails,
     }
 }
 

@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod anderson_darling;
 #[cfg(feature = "ndarray")]
 mod arrays;
 mod classify;
@@ -12,16 +13,20 @@ mod discrete;
 mod dist;
 mod effect_size;
 mod error;
+mod exceedance;
 mod fences;
+mod histogram;
 mod hodges_lehmann;
 mod hypothesis;
 mod judge;
 pub mod kayenta;
+mod ks;
 mod multiple_testing;
 mod pairwise;
 mod policy;
 mod progressive;
 mod quantile;
+mod quantile_compare;
 mod rank_sum;
 mod rank_sum_null;
 mod ranks;
@@ -34,8 +39,12 @@ mod signed_rank;
 mod sorted;
 mod srm;
 mod summary;
+mod tails;
 mod verdict;
 
+pub use crate::anderson_darling::{
+    anderson_darling, anderson_ksamp, AndersonDarling, AD_SIGNIFICANCE_LEVELS,
+};
 pub use crate::classify::{Classification, MetricJudgment};
 pub use crate::compare::TestDetails;
 pub use crate::counts::{
@@ -44,7 +53,9 @@ pub use crate::counts::{
 };
 pub use crate::effect_size::EffectSizes;
 pub use crate::error::{Arm, Error, Result};
+pub use crate::exceedance::{exceedance_test, Exceedance};
 pub use crate::fences::Fences;
+pub use crate::histogram::{histogram_ks, histogram_quantile_compare, Histogram};
 pub use crate::hodges_lehmann::{hodges_lehmann, HodgesLehmann, HodgesLehmannConfig};
 pub use crate::hypothesis::{Alternative, ConfidenceInterval, Method, MethodUsed};
 pub use crate::judge::judge;
@@ -56,6 +67,7 @@ pub use crate::kayenta::{
     KayentaScoreLabel, KayentaStats, KAYENTA_CONF_LEVEL, KAYENTA_JUDGE_NAME, KAYENTA_NODATA_SHARE,
     KAYENTA_TOLERANCE,
 };
+pub use crate::ks::{ks_2samp, KolmogorovSmirnov, KS_EXACT_BELOW};
 pub use crate::multiple_testing::{p_adjust, Adjustment};
 pub use crate::policy::{
     Bounds, CanaryPolicy, Comparator, Direction, EffectMeasure, MetricKind, MetricPolicy,
@@ -68,6 +80,9 @@ pub use crate::progressive::{
     Window,
 };
 pub use crate::quantile::{quantile, quantile_sorted, quantiles, sorted_sample, QuantileType};
+pub use crate::quantile_compare::{
+    quantile_compare, quantile_min_samples, ArmQuantile, QuantileCompareConfig, QuantileComparison,
+};
 pub use crate::rank_sum::{mann_whitney, MannWhitney, MannWhitneyConfig, TwoSample, EXACT_BELOW};
 pub use crate::score::GroupScore;
 pub use crate::sequential::{
@@ -81,4 +96,5 @@ pub use crate::signed_rank::{
 };
 pub use crate::srm::{srm_binomial, srm_chi_squared, SrmTest};
 pub use crate::summary::Summary;
+pub use crate::tails::{TailAspect, TailResult};
 pub use crate::verdict::{Judgment, Reason, Severity, Verdict};

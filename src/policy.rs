@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::error::{Error, Result};
 use crate::multiple_testing::Adjustment;
+pub use crate::tails::TailAspect;
 
 /// Which way a metric gets worse.
 #[non_exhaustive]
@@ -244,6 +245,9 @@ pub struct MetricPolicy {
     pub nan: NanPolicy,
     /// Outliers.
     pub outliers: OutlierPolicy,
+    /// Tail and shape tests run in addition to the location test (continuous metrics, not
+    /// `thresholds_only`); none by default. See [`TailAspect`].
+    pub tails: Vec<TailAspect>,
 }
 
 impl Default for MetricPolicy {
@@ -264,6 +268,7 @@ impl Default for MetricPolicy {
             min_samples: 5,
             nan: NanPolicy::Remove,
             outliers: OutlierPolicy::Keep,
+            tails: Vec::new(),
         }
     }
 }
@@ -495,6 +500,11 @@ impl CanaryPolicy {
                     "conf_level",
                     format!("{} is not strictly between 0 and 1", m.conf_level),
                 );
+            }
+            for aspect in &m.tails {
+                if let Err((field, problem)) = aspect.check() {
+                    return fail(name, field, problem);
+                }
             }
             let tol = m.tolerance;
             for (field, v) in [

@@ -98,3 +98,27 @@ pub(crate) mod option {
         d.deserialize_option(OptionVisitor)
     }
 }
+
+/// The same for a `Vec<f64>` field (histogram bounds end in `+inf`).
+pub(crate) mod vec {
+    use super::*;
+
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct Float(#[serde(with = "crate::serde_float")] f64);
+
+    /// Writes each value as [`serialize`](super::serialize) does.
+    pub(crate) fn serialize<S: Serializer>(v: &[f64], s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(v.len()))?;
+        for x in v {
+            seq.serialize_element(&Float(*x))?;
+        }
+        seq.end()
+    }
+
+    /// Reads numbers or the non-finite strings.
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
+        let v: Vec<Float> = serde::Deserialize::deserialize(d)?;
+        Ok(v.into_iter().map(|f| f.0).collect())
+    }
+}

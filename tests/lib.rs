@@ -16,3 +16,5 @@ mod reference_rank;
 mod reference_signed_rank;
 mod sequential;
 mod simulation;
+mod tail;
+mod tail_engine;
