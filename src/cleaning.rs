@@ -110,12 +110,19 @@ fn values(policy: &MetricPolicy, arm: Arm, series: &Series) -> Result<Vec<f64>> 
             ))
         }
     };
-    let mut out = Vec::with_capacity(raw.len());
-    for (i, v) in raw.into_iter().enumerate() {
-        if let Some(v) = nan_rule(policy, arm, i, v)? {
-            out.push(v);
+    // Finite values pass the NaN rule unchanged: all-finite data (the usual case) skip the
+    // per-value pass and its copy.
+    let mut out = if raw.iter().all(|v| v.is_finite()) {
+        raw
+    } else {
+        let mut out = Vec::with_capacity(raw.len());
+        for (i, v) in raw.into_iter().enumerate() {
+            if let Some(v) = nan_rule(policy, arm, i, v)? {
+                out.push(v);
+            }
         }
-    }
+        out
+    };
     if let Some(f) = fences(policy, &out)? {
         f.retain(&mut out);
     }

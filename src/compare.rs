@@ -181,7 +181,11 @@ pub(crate) fn compare(policy: &MetricPolicy, data: &Cleaned) -> Result<Compariso
             let mut sorted_base = baseline.clone();
             crate::sorted::sort_finite(&mut sorted_base);
             let median = quantile_sorted(&sorted_base, 0.5, QuantileType::Type7);
-            let base_summary = summary(baseline);
+            // Summaries from the sorted arms: each arm is sorted once.
+            let base_summary = summary_sorted(&sorted_base);
+            let mut sorted_canary = canary.clone();
+            crate::sorted::sort_finite(&mut sorted_canary);
+            let canary_summary = summary_sorted(&sorted_canary);
             let (estimate, interval, effect, effect_interval, shift) = match shift {
                 Ok(s) => {
                     let ci = s.interval;
@@ -192,7 +196,7 @@ pub(crate) fn compare(policy: &MetricPolicy, data: &Cleaned) -> Result<Compariso
                         ),
                         EffectMeasure::MeanRatio => {
                             let mb = base_summary.as_ref().map_or(0.0, |b| b.mean);
-                            let mc = summary(canary).map_or(0.0, |c| c.mean);
+                            let mc = canary_summary.as_ref().map_or(0.0, |c| c.mean);
                             ((mb != 0.0).then(|| mc / mb), None)
                         }
                         EffectMeasure::Cles => {
@@ -244,7 +248,7 @@ pub(crate) fn compare(policy: &MetricPolicy, data: &Cleaned) -> Result<Compariso
                 effect_interval,
                 measure,
                 baseline: base_summary,
-                canary: summary(canary),
+                canary: canary_summary,
                 details: Some(TestDetails::SignedRank {
                     test,
                     shift,

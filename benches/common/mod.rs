@@ -1,0 +1,58 @@
+//! The benches' data, shared with `examples/instructions.rs` so that instruction counts under
+//! callgrind measure exactly what the benches time.
+
+use canary_verdict::{CanaryPolicy, Direction, MetricData, MetricPolicy, Series};
+
+/// SplitMix64 uniforms in [0, 1): deterministic, no RNG dependency.
+fn uniforms(seed: u64) -> impl FnMut() -> f64 {
+    let mut s = seed;
+    move || {
+        s = s.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = s;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// Log-normal-ish latencies (Box-Muller) for the rank bench.
+pub fn latencies(n: usize, seed: u64, scale: f64) -> Vec<f64> {
+    let mut next = uniforms(seed);
+    (0..n)
+        .map(|_| {
+            let (u1, u2) = (next().max(1e-300), next());
+            let g = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
+            scale * (0.5 * g).exp()
+        })
+        .collect()
+}
+
+/// The judge bench's request: 50 continuous metrics × 10 000 points per arm.
+pub fn judge_request() -> (CanaryPolicy, Vec<MetricData>) {
+    let mut uniform = uniforms(7);
+    let mut metrics = Vec::new();
+    let mut data = Vec::new();
+    for i in 0..50 {
+        let name = format!("metric_{i:02}");
+        metrics.push(MetricPolicy::new(name.clone(), Direction::Increase));
+        let mut arm = |scale: f64| -> Vec<f64> {
+            (0..10_000)
+                .map(|_| scale * (-(uniform().max(1e-300)).ln()).sqrt())
+                .collect()
+        };
+        let (b, c) = (arm(100.0), arm(101.0));
+        data.push(MetricData::new(
+            name,
+            Series::samples(b),
+            Series::samples(c),
+        ));
+    }
+    (CanaryPolicy::new(metrics), data)
+}
+
+/// The sort floor: sorting a copy of `values` with the standard library's unstable sort.
+pub fn sort_floor(values: &[f64]) -> Vec<f64> {
+    let mut v = values.to_vec();
+    v.sort_unstable_by(f64::total_cmp);
+    v
+}
