@@ -728,8 +728,25 @@ pub fn poisson_rate_test(
                 canary.events, baseline.events
             ),
         })?;
+    // The tail sums cost O(standard deviation) terms: past 2^53 events they would not finish.
+    if total > MAX_COUNT {
+        return Err(Error::InvalidCounts {
+            field: "canary.events",
+            reason: format!(
+                "{} canary plus {} baseline events = {total} is above the supported maximum 2^53 = {MAX_COUNT}",
+                canary.events, baseline.events
+            ),
+        });
+    }
     let (tc, tb) = (canary.exposure, baseline.exposure);
     let rho = null_ratio * tc / (null_ratio * tc + tb);
+    if rho.is_nan() {
+        return Err(Error::InvalidParameter {
+            field: "null_ratio",
+            value: null_ratio,
+            expected: "a rate ratio whose null share r·T_c / (r·T_c + T_b) is a number",
+        });
+    }
     let b = binom_core(canary.events, total, rho, alternative, conf_level);
     let map = |p: f64| p / (1.0 - p) * tb / tc;
     let rate_ratio = (canary.events as f64 / tc) / (baseline.events as f64 / tb);
