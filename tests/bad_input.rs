@@ -310,7 +310,8 @@ fn bad_input_duplicate_metric_names() {
 #[test]
 fn bad_input_unknown_json_fields() {
     // Every level of a request rejects a misspelt field, naming it.
-    let cases: [(&str, fn(&str) -> Result<(), serde_json::Error>); 10] = [
+    type Parse = fn(&str) -> Result<(), serde_json::Error>;
+    let cases: [(&str, Parse); 10] = [
         (r#"{"metrics": [], "alpah": 0.05}"#, |s| {
             serde_json::from_str::<CanaryPolicy>(s).map(drop)
         }),
