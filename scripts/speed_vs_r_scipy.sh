@@ -44,7 +44,7 @@ for (n in as.integer(args[-1])) {
   b <- rd(sprintf("%s/baseline_%d.f64", d, n)); c <- rd(sprintf("%s/canary_%d.f64", d, n))
   reps <- if (n >= 100000) 3 else if (n >= 10000) 7 else 15
   t <- sapply(seq_len(reps), function(i) system.time(
-    w <- wilcox.test(c, b, conf.int = TRUE, conf.level = 0.98))[["elapsed"]])
+    w <<- wilcox.test(c, b, conf.int = TRUE, conf.level = 0.98))[["elapsed"]])
   cat(n, median(t), sprintf("p=%.6e hl=%.6f", w$p.value, w$estimate), "\n")
 }
 R
