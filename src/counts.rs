@@ -872,10 +872,15 @@ pub fn prop_test(
         _ => norm_quantile(conf_level),
     };
     let width = z * (ec * (1.0 - ec) / nc + eb * (1.0 - eb) / nb).sqrt() + yates * inv_sum;
+    // Clamped to [-1, 1] at both ends, as R clamps one: a one-sided level below 0.5 has a
+    // negative z, and R's lower end could otherwise pass 1 (an interval [4.1, 1]).
     let (lower, upper) = match alternative {
-        Alternative::TwoSided => ((delta - width).max(-1.0), (delta + width).min(1.0)),
-        Alternative::Greater => ((delta - width).max(-1.0), 1.0),
-        Alternative::Less => (-1.0, (delta + width).min(1.0)),
+        Alternative::TwoSided => (
+            (delta - width).clamp(-1.0, 1.0),
+            (delta + width).clamp(-1.0, 1.0),
+        ),
+        Alternative::Greater => ((delta - width).clamp(-1.0, 1.0), 1.0),
+        Alternative::Less => (-1.0, (delta + width).clamp(-1.0, 1.0)),
     };
     // R's sum over cbind(x, n - x) against cbind(n p, n (1 - p)), column by column.
     let cells = [
