@@ -138,6 +138,11 @@ struct FisherTable {
 /// Supports up to this many values are held whole, exactly as R does.
 const FISHER_FULL_SUPPORT: u64 = 1_000_000;
 
+/// The widest conditional support [`fisher_exact`] accepts: past it the tilted window (about
+/// ±38 standard deviations, the standard deviation growing as the square root of the support)
+/// would no longer be small.
+const FISHER_MAX_SUPPORT: u64 = 10_000_000;
+
 /// Tilted log weights more than this below their maximum are exactly 0 in R's `dnhyper` after
 /// `exp(d - max(d))` (exp(-745) is the smallest subnormal), so a window that drops them sums to
 /// the same numbers.
@@ -404,7 +409,9 @@ fn last_true(from: u64, to: u64, pred: impl Fn(u64) -> bool) -> Option<u64> {
 ///
 /// # Errors
 /// [`Error::InvalidCounts`] when events exceed trials in an arm or a count exceeds 2^53;
-/// [`Error::InvalidParameter`] when `conf_level` is not strictly between 0 and 1.
+/// [`Error::InvalidParameter`] when `conf_level` is not strictly between 0 and 1;
+/// [`Error::ExactTooLarge`] when the conditional support (the smallest of the events, the
+/// non-events and the two arms' trials, roughly) holds more than 1e7 values.
 ///
 /// # Example
 /// ```
@@ -434,6 +441,17 @@ pub fn fisher_exact(
         k: a + b,
     };
     let (lo, hi) = (hyper.lo(), hyper.hi());
+    // Every probability evaluation of the conditional MLE and the interval walks (and holds) the
+    // tilted weights over up to the whole support: bounded here so that time and memory stay
+    // bounded whatever the counts (found by the fuzzer: 1.6e14 events both ways ran for hours).
+    if hi - lo > FISHER_MAX_SUPPORT {
+        return Err(Error::ExactTooLarge {
+            what: "Fisher's exact test",
+            n_baseline: usize::try_from(baseline.trials).unwrap_or(usize::MAX),
+            n_canary: usize::try_from(canary.trials).unwrap_or(usize::MAX),
+            cap: "a conditional support of at most 1e7 values (min of events, non-events and trials); use prop_test",
+        });
+    }
     let logdc =
         (hi - lo <= FISHER_FULL_SUPPORT).then(|| (lo..=hi).map(|i| hyper.ln_pmf(i)).collect());
     let table = FisherTable { hyper, x: a, logdc };
@@ -728,8 +746,25 @@ pub fn poisson_rate_test(
                 canary.events, baseline.events
             ),
         })?;
+    // The tail sums cost O(standard deviation) terms: past 2^53 events they would not finish.
+    if total > MAX_COUNT {
+        return Err(Error::InvalidCounts {
+            field: "canary.events",
+            reason: format!(
+                "{} canary plus {} baseline events = {total} is above the supported maximum 2^53 = {MAX_COUNT}",
+                canary.events, baseline.events
+            ),
+        });
+    }
     let (tc, tb) = (canary.exposure, baseline.exposure);
     let rho = null_ratio * tc / (null_ratio * tc + tb);
+    if rho.is_nan() {
+        return Err(Error::InvalidParameter {
+            field: "null_ratio",
+            value: null_ratio,
+            expected: "a rate ratio whose null share r·T_c / (r·T_c + T_b) is a number",
+        });
+    }
     let b = binom_core(canary.events, total, rho, alternative, conf_level);
     let map = |p: f64| p / (1.0 - p) * tb / tc;
     let rate_ratio = (canary.events as f64 / tc) / (baseline.events as f64 / tb);
@@ -855,10 +890,15 @@ pub fn prop_test(
         _ => norm_quantile(conf_level),
     };
     let width = z * (ec * (1.0 - ec) / nc + eb * (1.0 - eb) / nb).sqrt() + yates * inv_sum;
+    // Clamped to [-1, 1] at both ends, as R clamps one: a one-sided level below 0.5 has a
+    // negative z, and R's lower end could otherwise pass 1 (an interval [4.1, 1]).
     let (lower, upper) = match alternative {
-        Alternative::TwoSided => ((delta - width).max(-1.0), (delta + width).min(1.0)),
-        Alternative::Greater => ((delta - width).max(-1.0), 1.0),
-        Alternative::Less => (-1.0, (delta + width).min(1.0)),
+        Alternative::TwoSided => (
+            (delta - width).clamp(-1.0, 1.0),
+            (delta + width).clamp(-1.0, 1.0),
+        ),
+        Alternative::Greater => ((delta - width).clamp(-1.0, 1.0), 1.0),
+        Alternative::Less => (-1.0, (delta + width).clamp(-1.0, 1.0)),
     };
     // R's sum over cbind(x, n - x) against cbind(n p, n (1 - p)), column by column.
     let cells = [

@@ -1,7 +1,7 @@
 //! The judge: policy and data in, judgment out. Data flow one way: cleaning → comparison →
 //! multiple-testing adjustment → classification → scoring → verdict.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::classify::{classify, Classification, MetricJudgment};
 use crate::cleaning::{clean, Cleaned};
@@ -62,8 +62,9 @@ pub fn judge(policy: &CanaryPolicy, data: &[MetricData]) -> Result<Judgment> {
             });
         }
     }
+    let listed: BTreeSet<&str> = policy.metrics.iter().map(|m| m.name.as_str()).collect();
     for d in data {
-        if !policy.metrics.iter().any(|m| m.name == d.name) {
+        if !listed.contains(d.name.as_str()) {
             return Err(Error::DataMismatch {
                 metric: d.name.clone(),
                 problem: "data are given for a metric the policy does not list".into(),
@@ -124,7 +125,7 @@ pub fn judge(policy: &CanaryPolicy, data: &[MetricData]) -> Result<Judgment> {
         })
         .collect();
     let (groups, total) = score(policy, &metrics);
-    let srm = srm_check(policy, data);
+    let srm = srm_check(policy, &by_name);
     let (verdict, reasons) = decide(policy, &metrics, total, srm.as_ref());
     Ok(Judgment {
         verdict,
@@ -260,7 +261,7 @@ fn stage(mp: &MetricPolicy, data: Option<&MetricData>) -> Stage {
 }
 
 /// The SRM test on the largest trial count of each arm among the counter metrics.
-fn srm_check(policy: &CanaryPolicy, data: &[MetricData]) -> Option<SrmOutcome> {
+fn srm_check(policy: &CanaryPolicy, data: &BTreeMap<&str, &MetricData>) -> Option<SrmOutcome> {
     let srm = policy.srm?;
     let (mut b, mut c) = (0u64, 0u64);
     for mp in policy
@@ -268,7 +269,7 @@ fn srm_check(policy: &CanaryPolicy, data: &[MetricData]) -> Option<SrmOutcome> {
         .iter()
         .filter(|m| m.kind == MetricKind::Counter)
     {
-        let Some(d) = data.iter().find(|d| d.name == mp.name) else {
+        let Some(d) = data.get(mp.name.as_str()) else {
             continue;
         };
         if let Ok(Cleaned::Counts { baseline, canary }) = clean(mp, &d.baseline, &d.canary) {
@@ -281,10 +282,10 @@ fn srm_check(policy: &CanaryPolicy, data: &[MetricData]) -> Option<SrmOutcome> {
     }
     let test =
         crate::srm::srm_chi_squared(&[c, b], &[srm.canary_share, 1.0 - srm.canary_share]).ok()?;
-    let exact = srm_binomial(c, b, srm.canary_share).ok();
-    // Small totals: the exact binomial p-value decides; otherwise the chi-squared one.
+    // Small totals: the exact binomial p-value decides; otherwise the chi-squared one. The exact
+    // test is computed only when it decides: its interval costs tail sums of O(√trials) terms.
     let p = if b + c < 1000 {
-        exact.map_or(test.p_value, |e| e.p_value)
+        srm_binomial(c, b, srm.canary_share).map_or(test.p_value, |e| e.p_value)
     } else {
         test.p_value
     };

@@ -193,7 +193,10 @@ pub enum NanPolicy {
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[cfg_attr(
+    feature = "serde",
+    serde(rename_all = "snake_case", deny_unknown_fields)
+)]
 pub enum OutlierPolicy {
     /// Keep every point (rank tests are robust to outliers already).
     #[default]
@@ -552,8 +555,13 @@ impl CanaryPolicy {
                 }
             }
             if let Some(b) = m.bounds {
+                for (field, v) in [("bounds.min", b.min), ("bounds.max", b.max)] {
+                    if v.is_some_and(f64::is_nan) {
+                        return fail(name, field, "NaN is not a number".into());
+                    }
+                }
                 if let (Some(lo), Some(hi)) = (b.min, b.max) {
-                    if lo > hi || lo.is_nan() || hi.is_nan() {
+                    if lo > hi {
                         return fail(name, "bounds", format!("min ({lo}) is above max ({hi})"));
                     }
                 }

@@ -95,6 +95,14 @@ impl TwoSample {
     /// [`Error::InvalidParameter`] for a non-finite `mu`; [`Error::ExactTooLarge`] when
     /// [`Method::Exact`] is asked for past the caps.
     pub fn mann_whitney(&self, config: &MannWhitneyConfig) -> Result<MannWhitney> {
+        // Checked before ranking: a NaN shift would make every comparison false.
+        if !config.mu.is_finite() {
+            return Err(Error::InvalidParameter {
+                field: "mu",
+                value: config.mu,
+                expected: "a finite number",
+            });
+        }
         let sums = if config.mu == 0.0 {
             self.sums
         } else {
@@ -218,13 +226,6 @@ fn mann_whitney_sorted(
     sums: RankSums,
     config: &MannWhitneyConfig,
 ) -> Result<MannWhitney> {
-    if !config.mu.is_finite() {
-        return Err(Error::InvalidParameter {
-            field: "mu",
-            value: config.mu,
-            expected: "a finite number",
-        });
-    }
     let (n, m) = (canary.len(), baseline.len());
     let mn = n as f64 * m as f64;
     let statistic = sums.two_u as f64 / 2.0;

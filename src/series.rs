@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 /// One timestamped measurement.
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct Point {
     /// When the value was measured (the start of its interval).
     pub timestamp: DateTime<Utc>,
@@ -18,6 +19,7 @@ pub struct Point {
 /// gets an error that names it, instead of failing to parse.
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct CountPoint {
     /// When the interval started, if known.
     #[cfg_attr(feature = "serde", serde(default))]

@@ -42,6 +42,11 @@ pub(crate) fn chisq_sf(x: f64, df: u64) -> f64 {
     if x <= 0.0 {
         return 1.0;
     }
+    if x == f64::INFINITY {
+        // An infinite statistic (an expected count of ~1e-307 against an observed 47, found by
+        // the fuzzer) has no mass beyond it; the series below would give NaN.
+        return 0.0;
+    }
     if df == 0 {
         return 0.0;
     }
@@ -136,6 +141,17 @@ pub fn srm_chi_squared(observed: &[u64], shares: &[f64]) -> Result<SrmTest> {
         });
     }
     let expected: Vec<f64> = shares.iter().map(|w| n * w).collect();
+    // A subnormal share can give an expected count of 0 (found by the fuzzer: 0/0 made the
+    // statistic and the p-value NaN).
+    if let Some(i) = expected.iter().position(|&e| !(e > 0.0 && e.is_finite())) {
+        return Err(Error::InvalidCounts {
+            field: "shares",
+            reason: format!(
+                "shares[{i}] = {} gives an expected count of {} out of {n} units",
+                shares[i], expected[i]
+            ),
+        });
+    }
     let statistic: f64 = observed
         .iter()
         .zip(&expected)

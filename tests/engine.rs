@@ -537,4 +537,56 @@ fn public_types_are_send_and_sync() {
     check::<canary_verdict::Summary>();
     check::<canary_verdict::Fences>();
     check::<canary_verdict::TestDetails>();
+    // Configs, inputs, enums and the remaining results.
+    check::<canary_verdict::Arm>();
+    check::<canary_verdict::Classification>();
+    check::<canary_verdict::Verdict>();
+    check::<canary_verdict::Severity>();
+    check::<canary_verdict::Alternative>();
+    check::<canary_verdict::Method>();
+    check::<canary_verdict::MethodUsed>();
+    check::<canary_verdict::ConfidenceInterval>();
+    check::<canary_verdict::Adjustment>();
+    check::<canary_verdict::QuantileType>();
+    check::<canary_verdict::Point>();
+    check::<canary_verdict::CountPoint>();
+    check::<canary_verdict::Proportion>();
+    check::<canary_verdict::Exposure>();
+    check::<canary_verdict::MannWhitneyConfig>();
+    check::<canary_verdict::HodgesLehmannConfig>();
+    check::<canary_verdict::SignedRankConfig>();
+    check::<canary_verdict::PairedShiftConfig>();
+    check::<canary_verdict::Bounds>();
+    check::<canary_verdict::RelativeBounds>();
+    check::<canary_verdict::Comparator>();
+    check::<canary_verdict::Direction>();
+    check::<canary_verdict::EffectMeasure>();
+    check::<canary_verdict::MetricKind>();
+    check::<canary_verdict::NanPolicy>();
+    check::<canary_verdict::OutlierPolicy>();
+    check::<canary_verdict::ScoreThresholds>();
+    check::<canary_verdict::SrmAction>();
+    check::<canary_verdict::SrmPolicy>();
+    check::<canary_verdict::Statistic>();
+    check::<canary_verdict::Tolerance>();
+    // Sequential monitors and their configs.
+    check::<canary_verdict::CountEProcess>();
+    check::<canary_verdict::CountEProcessConfig>();
+    check::<canary_verdict::MeanShiftEProcess>();
+    check::<canary_verdict::MeanShiftEProcessConfig>();
+    check::<canary_verdict::SrmEProcess>();
+    check::<canary_verdict::SrmEProcessConfig>();
+    check::<canary_verdict::VaryingSplitEProcess>();
+    check::<canary_verdict::VaryingSplitEProcessConfig>();
+    // Kayenta mode.
+    check::<canary_verdict::KayentaResult>();
+    check::<canary_verdict::KayentaMetricResult>();
+    check::<canary_verdict::KayentaGroupScore>();
+    check::<canary_verdict::KayentaScore>();
+    check::<canary_verdict::KayentaScoreLabel>();
+    check::<canary_verdict::KayentaLabel>();
+    check::<canary_verdict::KayentaDetails>();
+    check::<canary_verdict::KayentaStats>();
+    check::<canary_verdict::KayentaMetadata>();
+    check::<canary_verdict::KayentaResultMetadata>();
 }

@@ -3,9 +3,14 @@
 
 #![allow(dead_code)]
 
+mod bad_input;
+mod bounds;
 mod common;
 mod descriptive;
+mod determinism;
 mod engine;
+mod fuzz_harness;
+mod fuzz_regressions;
 mod kayenta;
 mod progressive;
 mod properties_rank;

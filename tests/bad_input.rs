@@ -1,0 +1,479 @@
+//! Every row of the README's "Bad input" table: what each bad input gets, through the judge and
+//! through the statistics entry points. The 10^7-point row is `tests/bounds.rs`.
+
+use canary_verdict::{
+    hodges_lehmann, judge, mann_whitney, prop_test, quantile, Alternative, Arm, Bounds,
+    CanaryPolicy, Classification, CountPoint, Direction, Error, HodgesLehmannConfig, Judgment,
+    MannWhitneyConfig, MetricData, MetricPolicy, NanPolicy, Point, Proportion, QuantileType,
+    Series, Verdict,
+};
+
+fn latency() -> MetricPolicy {
+    MetricPolicy::new("latency_ms", Direction::Increase)
+}
+
+fn errors() -> MetricPolicy {
+    MetricPolicy::counter("errors", Direction::Increase)
+}
+
+fn judge_one(mp: MetricPolicy, baseline: Series, canary: Series) -> Judgment {
+    let name = mp.name.clone();
+    judge(
+        &CanaryPolicy::new(vec![mp]),
+        &[MetricData::new(name, baseline, canary)],
+    )
+    .unwrap()
+}
+
+fn healthy() -> Vec<f64> {
+    (0..40).map(|i| 100.0 + f64::from(i % 9)).collect()
+}
+
+fn policy_error(policy: CanaryPolicy) -> Error {
+    let err = policy.validate().unwrap_err();
+    assert!(matches!(err, Error::InvalidPolicy { .. }), "{err:?}");
+    // The judge refuses the same policy with the same error.
+    assert_eq!(judge(&policy, &[]).unwrap_err(), err);
+    err
+}
+
+#[test]
+fn bad_input_empty_series() {
+    let j = judge_one(
+        latency(),
+        Series::samples(healthy()),
+        Series::samples(Vec::new()),
+    );
+    let m = &j.metrics[0];
+    assert_eq!(m.classification, Classification::NoData);
+    assert_eq!(m.reason, "the canary has no points after cleaning");
+    assert_eq!(j.verdict, Verdict::Inconclusive);
+    // must_have_data turns the same input into a failure.
+    let strict = MetricPolicy {
+        must_have_data: true,
+        critical: true,
+        ..latency()
+    };
+    let j = judge_one(
+        strict,
+        Series::samples(Vec::new()),
+        Series::samples(healthy()),
+    );
+    assert_eq!(j.metrics[0].classification, Classification::NoDataFail);
+    assert_eq!(j.verdict, Verdict::Rollback);
+    // The statistics name the empty arm.
+    let cfg = MannWhitneyConfig::default();
+    assert_eq!(
+        mann_whitney(&[], &healthy(), &cfg).unwrap_err(),
+        Error::EmptySample { arm: Arm::Baseline }
+    );
+    assert_eq!(
+        quantile(&[], 0.5, QuantileType::Type7).unwrap_err(),
+        Error::EmptyInput
+    );
+}
+
+#[test]
+fn bad_input_one_point() {
+    let j = judge_one(latency(), Series::samples([1.0]), Series::samples([2.0]));
+    let m = &j.metrics[0];
+    assert_eq!(m.classification, Classification::Inconclusive);
+    assert_eq!(
+        m.reason,
+        "needs at least 5 points per arm, has 1 baseline and 1 canary"
+    );
+    assert_eq!(j.verdict, Verdict::Inconclusive);
+    // The test itself is defined for one point each, as R: wilcox.test(2, 1) gives p = 1.
+    let t = mann_whitney(&[1.0], &[2.0], &MannWhitneyConfig::default()).unwrap();
+    assert_eq!(t.p_value, 1.0);
+    assert_eq!(quantile(&[3.5], 0.9, QuantileType::Type7).unwrap(), 3.5);
+}
+
+#[test]
+fn bad_input_all_nan() {
+    let nan = vec![f64::NAN; 20];
+    // Default: NaN marks a missing point and is removed, leaving no data.
+    let j = judge_one(
+        latency(),
+        Series::samples(healthy()),
+        Series::samples(nan.clone()),
+    );
+    assert_eq!(j.metrics[0].classification, Classification::NoData);
+    assert_eq!(
+        j.metrics[0].reason,
+        "the canary has no points after cleaning"
+    );
+    // nan: reject makes it an error naming the metric, the arm and the field.
+    let reject = MetricPolicy {
+        nan: NanPolicy::Reject,
+        ..latency()
+    };
+    let j = judge_one(
+        reject,
+        Series::samples(nan.clone()),
+        Series::samples(healthy()),
+    );
+    assert_eq!(j.metrics[0].classification, Classification::Error);
+    assert_eq!(
+        j.metrics[0].reason,
+        "metric latency_ms: baseline value: NaN at index 0 (nan policy: reject)"
+    );
+    // Counters: NaN events or trials are missing intervals too.
+    let j = judge_one(
+        errors(),
+        Series::counts([(f64::NAN, f64::NAN)]),
+        Series::total(1.0, 100.0),
+    );
+    assert_eq!(j.metrics[0].classification, Classification::NoData);
+    // The statistics reject NaN with the arm and the index.
+    let err = mann_whitney(&healthy(), &nan, &MannWhitneyConfig::default()).unwrap_err();
+    assert!(matches!(
+        err,
+        Error::NonFinite {
+            arm: Arm::Canary,
+            index: 0,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn bad_input_infinities() {
+    let mut canary = healthy();
+    canary[3] = f64::INFINITY;
+    let j = judge_one(
+        latency(),
+        Series::samples(healthy()),
+        Series::samples(canary.clone()),
+    );
+    let m = &j.metrics[0];
+    assert_eq!(m.classification, Classification::Error);
+    assert_eq!(
+        m.reason,
+        "metric latency_ms: canary value: inf at index 3 is not finite"
+    );
+    // An Error metric counts as a failure: alone, it scores 0 and rolls back.
+    assert_eq!(j.verdict, Verdict::Rollback);
+    let j = judge_one(
+        errors(),
+        Series::total(1.0, f64::INFINITY),
+        Series::total(1.0, 100.0),
+    );
+    assert_eq!(j.metrics[0].classification, Classification::Error);
+    assert_eq!(
+        j.metrics[0].reason,
+        "metric errors: baseline trials: inf at index 0 is not a whole number of at least 0"
+    );
+    let err = hodges_lehmann(&canary, &healthy(), &HodgesLehmannConfig::default()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the baseline sample holds a non-finite value (inf) at index 3"
+    );
+}
+
+#[test]
+fn bad_input_constant_data() {
+    // Both arms one and the same constant: no change, p = 1 (R returns NaN).
+    let j = judge_one(
+        latency(),
+        Series::samples(vec![5.0; 30]),
+        Series::samples(vec![5.0; 30]),
+    );
+    let m = &j.metrics[0];
+    assert_eq!(m.classification, Classification::Pass);
+    assert_eq!(m.p_value, Some(1.0));
+    assert_eq!(m.estimate, Some(0.0));
+    assert_eq!(j.verdict, Verdict::Promote);
+    // Each arm constant, the canary higher: a clear regression with the exact shift.
+    let j = judge_one(
+        latency(),
+        Series::samples(vec![5.0; 30]),
+        Series::samples(vec![6.0; 30]),
+    );
+    let m = &j.metrics[0];
+    assert_eq!(m.classification, Classification::High);
+    assert_eq!(m.estimate, Some(1.0));
+    assert!(m.p_value.unwrap() < 1e-10);
+    assert_eq!(j.verdict, Verdict::Rollback);
+}
+
+#[test]
+fn bad_input_negative_or_fractional_counts() {
+    for (events, trials, field) in [
+        (-1.0, 100.0, "events"),
+        (1.5, 100.0, "events"),
+        (1.0, -100.0, "trials"),
+        (1.0, 100.25, "trials"),
+    ] {
+        let j = judge_one(
+            errors(),
+            Series::total(events, trials),
+            Series::total(1.0, 100.0),
+        );
+        let m = &j.metrics[0];
+        assert_eq!(m.classification, Classification::Error, "{events}/{trials}");
+        let bad = if field == "events" { events } else { trials };
+        assert_eq!(
+            m.reason,
+            format!(
+                "metric errors: baseline {field}: {bad} at index 0 is not a whole number of at least 0"
+            )
+        );
+    }
+}
+
+#[test]
+fn bad_input_events_above_trials() {
+    let j = judge_one(
+        errors(),
+        Series::total(1.0, 100.0),
+        Series::counts([(1.0, 10.0), (12.0, 10.0)]),
+    );
+    let m = &j.metrics[0];
+    assert_eq!(m.classification, Classification::Error);
+    assert_eq!(
+        m.reason,
+        "metric errors: canary events: 12 events out of 10 trials at index 1"
+    );
+    let err = prop_test(
+        Proportion::new(12, 10),
+        Proportion::new(1, 100),
+        Alternative::Greater,
+        0.95,
+        true,
+    )
+    .unwrap_err();
+    assert_eq!(err.to_string(), "canary.events: 12 events out of 10 trials");
+}
+
+#[test]
+fn bad_input_zero_trials() {
+    let j = judge_one(errors(), Series::total(1.0, 100.0), Series::total(0.0, 0.0));
+    let m = &j.metrics[0];
+    assert_eq!(m.classification, Classification::NoData);
+    assert_eq!(m.reason, "the canary has no trials after cleaning");
+    assert_eq!(j.verdict, Verdict::Inconclusive);
+    let err = prop_test(
+        Proportion::new(0, 0),
+        Proportion::new(1, 100),
+        Alternative::Greater,
+        0.95,
+        true,
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "canary.trials: 0 trials: a proportion needs at least one trial"
+    );
+}
+
+#[test]
+fn bad_input_duplicate_metric_names() {
+    let err = policy_error(CanaryPolicy::new(vec![latency(), latency()]));
+    assert_eq!(
+        err.to_string(),
+        "policy: metric latency_ms: name: the name is listed twice"
+    );
+    let d = MetricData::new(
+        "latency_ms",
+        Series::samples(healthy()),
+        Series::samples(healthy()),
+    );
+    let err = judge(&CanaryPolicy::new(vec![latency()]), &[d.clone(), d]).unwrap_err();
+    assert_eq!(
+        err,
+        Error::DataMismatch {
+            metric: "latency_ms".into(),
+            problem: "data are given twice".into()
+        }
+    );
+    // Duplicate timestamps within one arm are an error too.
+    let t = chrono::DateTime::UNIX_EPOCH;
+    let points = Series::Points(vec![
+        Point {
+            timestamp: t,
+            value: 1.0,
+        },
+        Point {
+            timestamp: t,
+            value: 2.0,
+        },
+    ]);
+    let j = judge_one(latency(), points.clone(), points);
+    assert_eq!(j.metrics[0].classification, Classification::Error);
+    assert_eq!(
+        j.metrics[0].reason,
+        "metric latency_ms: baseline timestamp: 1970-01-01 00:00:00 UTC appears twice (second at index 1)"
+    );
+}
+
+#[test]
+fn bad_input_unknown_json_fields() {
+    // Every level of a request rejects a misspelt field, naming it.
+    type Parse = fn(&str) -> Result<(), serde_json::Error>;
+    let cases: [(&str, Parse); 10] = [
+        (r#"{"metrics": [], "alpah": 0.05}"#, |s| {
+            serde_json::from_str::<CanaryPolicy>(s).map(drop)
+        }),
+        (r#"{"name": "a", "directon": "increase"}"#, |s| {
+            serde_json::from_str::<MetricPolicy>(s).map(drop)
+        }),
+        (
+            r#"{"name": "a", "tolerance": {"allowed_increse": 1.1}}"#,
+            |s| serde_json::from_str::<MetricPolicy>(s).map(drop),
+        ),
+        (r#"{"name": "a", "bounds": {"maxx": 1}}"#, |s| {
+            serde_json::from_str::<MetricPolicy>(s).map(drop)
+        }),
+        (
+            r#"{"name": "a", "relative_bounds": {"max_increace": 1}}"#,
+            |s| serde_json::from_str::<MetricPolicy>(s).map(drop),
+        ),
+        (
+            r#"{"name": "a", "outliers": {"remove_iqr": {"factor": 1.5, "facter": 3}}}"#,
+            |s| serde_json::from_str::<MetricPolicy>(s).map(drop),
+        ),
+        (
+            r#"{"metrics": [], "thresholds": {"pass": 90, "marginl": 50}}"#,
+            |s| serde_json::from_str::<CanaryPolicy>(s).map(drop),
+        ),
+        (
+            r#"{"name": "a", "baseline": {"samples": []}, "canary": {"samples": []}, "canry": 1}"#,
+            |s| serde_json::from_str::<MetricData>(s).map(drop),
+        ),
+        (
+            r#"{"timestamp": "2026-11-26T12:00:00Z", "value": 1, "vaule": 2}"#,
+            |s| serde_json::from_str::<Point>(s).map(drop),
+        ),
+        (r#"{"events": 1, "trials": 10, "trails": 100}"#, |s| {
+            serde_json::from_str::<CountPoint>(s).map(drop)
+        }),
+    ];
+    for (json, parse) in cases {
+        let err = parse(json).unwrap_err().to_string();
+        assert!(err.starts_with("unknown field `"), "{json}: {err}");
+        let field = err.split('`').nth(1).unwrap();
+        assert!(json.contains(&format!("\"{field}\"")), "{json}: {err}");
+    }
+    // An unknown series kind or enum value is refused the same way.
+    let err = serde_json::from_str::<Series>(r#"{"sampels": [1]}"#)
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("unknown variant `sampels`"), "{err}");
+}
+
+#[test]
+fn bad_input_weights_that_do_not_add_up() {
+    let grouped = |name: &str, g: &str| MetricPolicy {
+        groups: vec![g.into()],
+        ..MetricPolicy::new(name, Direction::Increase)
+    };
+    let mut p = CanaryPolicy::new(vec![grouped("a", "latency"), grouped("b", "errors")]);
+    p.group_weights = [("latency".to_string(), 60.0), ("errors".to_string(), 30.0)].into();
+    assert_eq!(
+        policy_error(p.clone()).to_string(),
+        "policy: group_weights: the weights add up to 90, not 100 (or 1)"
+    );
+    p.group_weights = [
+        ("latency".to_string(), 130.0),
+        ("errors".to_string(), -30.0),
+    ]
+    .into();
+    assert_eq!(
+        policy_error(p.clone()).to_string(),
+        "policy: metric errors: group_weights: weight -30 must be finite and > 0"
+    );
+    p.group_weights = [("latency".to_string(), 100.0)].into();
+    assert_eq!(
+        policy_error(p.clone()).to_string(),
+        "policy: metric errors: group_weights: the group has metrics but no weight"
+    );
+    // Either scale is accepted.
+    p.group_weights = [("latency".to_string(), 0.75), ("errors".to_string(), 0.25)].into();
+    assert!(p.validate().is_ok());
+}
+
+#[test]
+fn bad_input_thresholds_out_of_order() {
+    let mut p = CanaryPolicy::new(vec![latency()]);
+    p.thresholds.pass = 70.0;
+    p.thresholds.marginal = 80.0;
+    assert_eq!(
+        policy_error(p.clone()).to_string(),
+        "policy: thresholds: need 0 <= marginal (80) <= pass (70) <= 100"
+    );
+    p.thresholds.pass = f64::NAN;
+    assert_eq!(
+        policy_error(p.clone()).to_string(),
+        "policy: thresholds: need 0 <= marginal (80) <= pass (NaN) <= 100"
+    );
+    // Tolerances and bounds out of order are refused the same way, naming the metric.
+    let mut m = latency();
+    m.tolerance.allowed_increase = 1.3;
+    m.tolerance.critical_increase = 1.2;
+    assert_eq!(
+        policy_error(CanaryPolicy::new(vec![m])).to_string(),
+        "policy: metric latency_ms: tolerance: need neutral (1) <= allowed_increase (1.3) <= critical_increase (1.2)"
+    );
+    let m = MetricPolicy {
+        bounds: Some(Bounds {
+            min: Some(10.0),
+            max: Some(5.0),
+            ..Bounds::default()
+        }),
+        ..latency()
+    };
+    assert_eq!(
+        policy_error(CanaryPolicy::new(vec![m])).to_string(),
+        "policy: metric latency_ms: bounds: min (10) is above max (5)"
+    );
+    // A NaN bound would never be breached: refused, even without the other side.
+    let m = MetricPolicy {
+        bounds: Some(Bounds {
+            max: Some(f64::NAN),
+            ..Bounds::default()
+        }),
+        ..latency()
+    };
+    assert_eq!(
+        policy_error(CanaryPolicy::new(vec![m])).to_string(),
+        "policy: metric latency_ms: bounds.max: NaN is not a number"
+    );
+}
+
+#[test]
+fn bad_input_confidence_level_outside_unit_interval() {
+    for level in [0.0, 1.0, -0.5, 1.5, f64::NAN, f64::INFINITY] {
+        let m = MetricPolicy {
+            conf_level: level,
+            ..latency()
+        };
+        assert_eq!(
+            policy_error(CanaryPolicy::new(vec![m])).to_string(),
+            format!(
+                "policy: metric latency_ms: conf_level: {level} is not strictly between 0 and 1"
+            )
+        );
+        let mut p = CanaryPolicy::new(vec![latency()]);
+        p.alpha = level;
+        assert_eq!(
+            policy_error(p).to_string(),
+            format!("policy: alpha: {level} is not strictly between 0 and 1")
+        );
+        let cfg = HodgesLehmannConfig {
+            conf_level: level,
+            ..Default::default()
+        };
+        let err = hodges_lehmann(&healthy(), &healthy(), &cfg).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::InvalidParameter {
+                    field: "conf_level",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+    }
+}

@@ -1,0 +1,47 @@
+//! Bounds: a judgment of 10^7 points per arm finishes (the README's "Bad input" table quotes
+//! its time under the test profile), with the interval, the bounds and the summaries.
+
+use crate::common::Rng;
+use canary_verdict::{
+    judge, Bounds, CanaryPolicy, Classification, Direction, MetricData, MetricPolicy, Series,
+    Statistic, Verdict,
+};
+
+/// Latencies in milliseconds rounded to 0.1 ms, as exporters report them: many ties.
+fn latencies(rng: &mut Rng, n: usize, scale: f64) -> Vec<f64> {
+    (0..n)
+        .map(|_| (scale * 100.0 * (0.3 * rng.normal()).exp() * 10.0).round() / 10.0)
+        .collect()
+}
+
+#[test]
+fn ten_million_points_per_arm_are_judged() {
+    const N: usize = 10_000_000;
+    let mut rng = Rng(0x5eed_0001);
+    let baseline = latencies(&mut rng, N, 1.0);
+    let canary = latencies(&mut rng, N, 1.01);
+    let metric = MetricPolicy {
+        bounds: Some(Bounds {
+            statistic: Statistic::Quantile(0.99),
+            max: Some(1_000.0),
+            ..Bounds::default()
+        }),
+        ..MetricPolicy::new("latency_ms", Direction::Increase)
+    };
+    let policy = CanaryPolicy::new(vec![metric]);
+    let data = [MetricData::new(
+        "latency_ms",
+        Series::samples(baseline),
+        Series::samples(canary),
+    )];
+    let j = judge(&policy, &data).unwrap();
+    let m = &j.metrics[0];
+    assert_eq!((m.n_baseline, m.n_canary), (N, N));
+    // A 1% shift at 10^7 points is significant, and past the default tolerance (any increase).
+    assert_eq!(m.classification, Classification::High, "{j}");
+    let shift = m.estimate.unwrap();
+    assert!((0.5..1.5).contains(&shift), "shift {shift}");
+    let ci = m.interval.unwrap();
+    assert!(ci.lower <= shift && shift <= ci.upper);
+    assert_eq!(j.verdict, Verdict::Rollback);
+}
