@@ -7,7 +7,8 @@ use crate::error::{Error, Result};
 use crate::hypothesis::{fmt_g, Alternative, Method};
 use crate::ks::{ks_p_value, method_used, KolmogorovSmirnov};
 use crate::quantile_compare::{
-    arm_interval, assemble, check_config, needs, QuantileCompareConfig, QuantileComparison,
+    arm_interval, assemble, check_config, crossing_p_value, needs, QuantileCompareConfig,
+    QuantileComparison,
 };
 
 /// A histogram: buckets `(lowest, upper_bounds[0]]`, `(upper_bounds[i-1], upper_bounds[i]]`
@@ -313,23 +314,7 @@ fn p_cells(canary: &Histogram, baseline: &Histogram, p: f64, r: f64, less: bool)
             }
         }
     };
-    let (mut lo, mut hi) = (1u64, n + 1);
-    while lo < hi {
-        let mid = lo + (hi - lo) / 2;
-        if g(mid) >= f(mid) {
-            hi = mid;
-        } else {
-            lo = mid + 1;
-        }
-    }
-    let mut miss = 1.0f64;
-    if lo <= n {
-        miss = miss.min(g(lo).max(f(lo)));
-    }
-    if lo > 1 {
-        miss = miss.min(f(lo - 1).max(g(lo - 1)));
-    }
-    (1.0 - (1.0 - miss) * (1.0 - miss)).clamp(0.0, 1.0)
+    crossing_p_value(n, f, g)
 }
 
 /// Two-sample Kolmogorov-Smirnov test on histograms with the same bounds: the CDFs compared at

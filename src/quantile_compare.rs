@@ -458,7 +458,15 @@ fn p_greater(canary: &[f64], baseline: &[f64], config: &QuantileCompareConfig) -
             dc.cdf(count_le as i128)
         }
     };
-    let (mut lo, mut hi) = (1usize, n + 1);
+    crossing_p_value(n as u64, |u| f(u as usize), |u| g(u as usize))
+}
+
+/// `1 - (1 - min_u max(f(u), g(u)))²` over `u` in `1..=n`, for `f` non-increasing and `g`
+/// non-decreasing: the minimum sits where the two cross, found by bisection for the first `u`
+/// with `g ≥ f` (O(log n) evaluations). The square combines the two arms' independent misses.
+/// Shared by the raw-sample and histogram quantile comparisons.
+pub(crate) fn crossing_p_value(n: u64, f: impl Fn(u64) -> f64, g: impl Fn(u64) -> f64) -> f64 {
+    let (mut lo, mut hi) = (1u64, n + 1);
     while lo < hi {
         let mid = lo + (hi - lo) / 2;
         if g(mid) >= f(mid) {
@@ -467,6 +475,7 @@ fn p_greater(canary: &[f64], baseline: &[f64], config: &QuantileCompareConfig) -
             lo = mid + 1;
         }
     }
+    // At `lo`, g ≥ f so max = g; just below it, g < f so max = f.
     let mut miss = 1.0f64;
     if lo <= n {
         miss = miss.min(g(lo));
