@@ -86,7 +86,7 @@ pub use crate::quantile_compare::{
 pub use crate::rank_sum::{mann_whitney, MannWhitney, MannWhitneyConfig, TwoSample, EXACT_BELOW};
 pub use crate::score::GroupScore;
 pub use crate::sequential::{
-    rollback_threshold, CountEProcess, CountEProcessConfig, MeanShiftEProcess,
+    rollback_threshold, CountEProcess, CountEProcessConfig, EProcess, MeanShiftEProcess,
     MeanShiftEProcessConfig, SrmEProcess, SrmEProcessConfig, VaryingSplitEProcess,
     VaryingSplitEProcessConfig,
 };

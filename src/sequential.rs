@@ -56,15 +56,48 @@ pub fn rollback_threshold(alpha: f64, metrics: usize) -> Result<f64> {
     Ok(metrics as f64 / alpha)
 }
 
-/// `p_t = min_{s<=t} 1/E_s` from the running maximum of `ln E_s` (which starts at `ln E_0 = 0`).
-pub(crate) fn p_from_max_log(max_log_e: f64) -> f64 {
-    (-max_log_e.max(0.0)).exp()
-}
+/// What every e-process here reports: its evidence now, `ln E_t`, and the largest so far,
+/// `max_{s<=t} ln E_s`, from which the e-value, the anytime-valid p-value and the rollback
+/// check follow the same way for all of them.
+///
+/// # Example
+/// ```
+/// use canary_verdict::{CountEProcess, CountEProcessConfig, EProcess};
+/// let mut errors = CountEProcess::new(CountEProcessConfig::new(0.5))?; // an even split
+/// errors.update(30, 10)?;
+/// assert!(errors.e_value() > 1.0);
+/// assert!(errors.p_value() <= 1.0 / errors.e_value());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub trait EProcess {
+    /// `ln E_t`: the natural log of the current e-value (0 before any data).
+    fn log_e_value(&self) -> f64;
 
-/// Whether `ln E >= ln(1/α)`, after checking `alpha`.
-pub(crate) fn crosses(log_e: f64, alpha: f64) -> Result<bool> {
-    check_level("alpha", alpha)?;
-    Ok(log_e >= -alpha.ln())
+    /// `max_{s<=t} ln E_s`, with `ln E_0 = 0`: the largest evidence seen so far.
+    fn max_log_e_value(&self) -> f64;
+
+    /// The current e-value `E_t`: never negative, and saturated at `f64::MAX` when it
+    /// overflows (compare [`log_e_value`](Self::log_e_value) for e-values beyond 1e308).
+    fn e_value(&self) -> f64 {
+        self.log_e_value().exp().min(f64::MAX)
+    }
+
+    /// The anytime-valid p-value `p_t = min_{s<=t} 1/E_s` (1 before any evidence).
+    fn p_value(&self) -> f64 {
+        (-self.max_log_e_value().max(0.0)).exp()
+    }
+
+    /// Whether the e-value has reached `1/alpha` now (`ln E_t >= ln(1/alpha)`). Pass
+    /// `alpha / K` when watching `K` metrics (see [`rollback_threshold`]). Once the p-value is
+    /// at or below `alpha` the test has rejected for good: use `p_value() <= alpha` for "ever
+    /// crossed".
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] when `alpha` is not strictly between 0 and 1.
+    fn rejects(&self, alpha: f64) -> Result<bool> {
+        check_level("alpha", alpha)?;
+        Ok(self.log_e_value() >= -alpha.ln())
+    }
 }
 
 /// Checks a prior concentration: finite and > 0.

@@ -10,11 +10,11 @@ use canary_verdict::{
     binom_test, data_from_kayenta, fisher_exact, hodges_lehmann, judge, judge_kayenta,
     mann_whitney, p_adjust, poisson_rate_test, policy_from_kayenta, policy_from_kayenta_strict,
     prop_test, quantiles, rollback_threshold, srm_binomial, srm_chi_squared, Adjustment,
-    Alternative, CanaryPolicy, ConfidenceInterval, CountEProcess, CountEProcessConfig, Exposure,
-    Fences, HodgesLehmannConfig, MannWhitneyConfig, MeanShiftEProcess, MeanShiftEProcessConfig,
-    Method, MetricData, PairedSample, PairedShiftConfig, Proportion, QuantileType, ScoreThresholds,
-    SignedRankConfig, SrmEProcess, SrmEProcessConfig, Summary, TwoSample, VaryingSplitEProcess,
-    VaryingSplitEProcessConfig, Verdict,
+    Alternative, CanaryPolicy, ConfidenceInterval, CountEProcess, CountEProcessConfig, EProcess,
+    Exposure, Fences, HodgesLehmannConfig, MannWhitneyConfig, MeanShiftEProcess,
+    MeanShiftEProcessConfig, Method, MetricData, PairedSample, PairedShiftConfig, Proportion,
+    QuantileType, ScoreThresholds, SignedRankConfig, SrmEProcess, SrmEProcessConfig, Summary,
+    TwoSample, VaryingSplitEProcess, VaryingSplitEProcessConfig, Verdict,
 };
 use serde::Deserialize;
 

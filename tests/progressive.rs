@@ -10,7 +10,7 @@
 use crate::common::Rng;
 use canary_verdict::{
     Alternative, ArgoRule, CanaryPolicy, Comparator, CountEProcess, CountEProcessConfig, Decision,
-    Direction, Error, FlaggerRule, IntervalKind, KayentaRule, MeanShiftEProcess,
+    Direction, EProcess, Error, FlaggerRule, IntervalKind, KayentaRule, MeanShiftEProcess,
     MeanShiftEProcessConfig, Measurement, MetricData, MetricPolicy, ProgressiveAnalysis,
     ProgressivePolicy, ProgressiveRule, ScoreThresholds, SequentialRule, Series, SrmAction,
     SrmPolicy, Tolerance, VaryingSplitEProcess, VaryingSplitEProcessConfig, Window,

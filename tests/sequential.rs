@@ -4,9 +4,9 @@
 
 use crate::common::Rng;
 use canary_verdict::{
-    rollback_threshold, Alternative, CountEProcess, CountEProcessConfig, Error, MeanShiftEProcess,
-    MeanShiftEProcessConfig, SrmEProcess, SrmEProcessConfig, VaryingSplitEProcess,
-    VaryingSplitEProcessConfig,
+    rollback_threshold, Alternative, CountEProcess, CountEProcessConfig, EProcess, Error,
+    MeanShiftEProcess, MeanShiftEProcessConfig, SrmEProcess, SrmEProcessConfig,
+    VaryingSplitEProcess, VaryingSplitEProcessConfig,
 };
 use proptest::prelude::*;
 

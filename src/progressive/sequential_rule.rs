@@ -10,8 +10,8 @@ use crate::error::{Arm, Error, Result};
 use crate::hypothesis::{fmt_g, Alternative};
 use crate::policy::{CanaryPolicy, Direction, MetricKind, MetricPolicy, SrmAction};
 use crate::sequential::{
-    CountEProcess, CountEProcessConfig, MeanShiftEProcess, MeanShiftEProcessConfig, SrmEProcess,
-    SrmEProcessConfig, VaryingSplitEProcess, VaryingSplitEProcessConfig,
+    CountEProcess, CountEProcessConfig, EProcess, MeanShiftEProcess, MeanShiftEProcessConfig,
+    SrmEProcess, SrmEProcessConfig, VaryingSplitEProcess, VaryingSplitEProcessConfig,
 };
 use crate::series::MetricData;
 
@@ -199,20 +199,21 @@ enum Process {
 }
 
 impl Process {
-    fn p_value(&self) -> f64 {
+    /// The e-process inside, whichever kind it is.
+    fn inner(&self) -> &dyn EProcess {
         match self {
-            Process::Count(p) => p.p_value(),
-            Process::Split(p) => p.p_value(),
-            Process::Mean(p) => p.p_value(),
+            Process::Count(p) => p,
+            Process::Split(p) => p,
+            Process::Mean(p) => p,
         }
     }
 
+    fn p_value(&self) -> f64 {
+        self.inner().p_value()
+    }
+
     fn e_value(&self) -> f64 {
-        match self {
-            Process::Count(p) => p.e_value(),
-            Process::Split(p) => p.e_value(),
-            Process::Mean(p) => p.e_value(),
-        }
+        self.inner().e_value()
     }
 
     fn add_counts(&mut self, canary: Totals, baseline: Totals) -> Result<()> {

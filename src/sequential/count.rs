@@ -4,7 +4,7 @@
 use std::fmt;
 
 use super::special::{ln_beta, ln_beta_reg};
-use super::{check_concentration, crosses, p_from_max_log};
+use super::{check_concentration, EProcess};
 use crate::counts::{check_count, MAX_COUNT};
 use crate::error::{check_level, Error, Result};
 use crate::hypothesis::{fmt_g, Alternative, ConfidenceInterval};
@@ -156,7 +156,7 @@ impl CountEProcessConfig {
 ///
 /// # Example
 /// ```
-/// use canary_verdict::{CountEProcess, CountEProcessConfig};
+/// use canary_verdict::{CountEProcess, CountEProcessConfig, EProcess};
 /// // A canary taking 10% of the traffic; errors per one-minute interval.
 /// let mut errors = CountEProcess::new(CountEProcessConfig::new(0.1))?;
 /// errors.update(1, 9)?; // canary, baseline
@@ -259,32 +259,6 @@ impl CountEProcess {
         self.intervals
     }
 
-    /// The current e-value `E_t`: never negative, and saturated at `f64::MAX` when it
-    /// overflows (compare [`log_e_value`](Self::log_e_value) for e-values beyond 1e308).
-    pub fn e_value(&self) -> f64 {
-        self.log_e.exp().min(f64::MAX)
-    }
-
-    /// `ln E_t`.
-    pub fn log_e_value(&self) -> f64 {
-        self.log_e
-    }
-
-    /// The anytime-valid p-value `min_{s<=t} 1/E_s` (1 before any evidence).
-    pub fn p_value(&self) -> f64 {
-        p_from_max_log(self.max_log_e)
-    }
-
-    /// Whether the e-value has reached `1/alpha` now. Pass `alpha / K` when watching `K`
-    /// metrics (see [`rollback_threshold`](crate::rollback_threshold)). Once the p-value is
-    /// below `alpha` the test has rejected for good: use `p_value() <= alpha` for "ever crossed".
-    ///
-    /// # Errors
-    /// [`Error::InvalidParameter`] when `alpha` is not strictly between 0 and 1.
-    pub fn rejects(&self, alpha: f64) -> Result<bool> {
-        crosses(self.log_e, alpha)
-    }
-
     /// The MLE `C/(C+B)` of the canary's share of events (NaN before any event).
     pub fn share_estimate(&self) -> f64 {
         let n = self.canary_events as f64 + self.baseline_events as f64;
@@ -333,6 +307,16 @@ impl CountEProcess {
             });
         }
         Ok(self.rate_ratio_confidence_sequence().upper < 1.0 + margin)
+    }
+}
+
+impl EProcess for CountEProcess {
+    fn log_e_value(&self) -> f64 {
+        self.log_e
+    }
+
+    fn max_log_e_value(&self) -> f64 {
+        self.max_log_e
     }
 }
 

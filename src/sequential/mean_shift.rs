@@ -4,7 +4,7 @@
 use std::fmt;
 
 use super::special::half_sq_plus_ln_norm_cdf;
-use super::{crosses, p_from_max_log};
+use super::EProcess;
 use crate::error::{check_level, Error, Result};
 use crate::hypothesis::{fmt_g, Alternative, ConfidenceInterval};
 
@@ -155,7 +155,7 @@ impl MeanShiftEProcessConfig {
 ///
 /// # Example
 /// ```
-/// use canary_verdict::{MeanShiftEProcess, MeanShiftEProcessConfig};
+/// use canary_verdict::{MeanShiftEProcess, MeanShiftEProcessConfig, EProcess};
 /// // Mean latency per minute; the difference canary - baseline has a known sd of 2 ms.
 /// let config = MeanShiftEProcessConfig::new().variance(4.0);
 /// let mut latency = MeanShiftEProcess::new(config)?;
@@ -309,30 +309,6 @@ impl MeanShiftEProcess {
         }
     }
 
-    /// The current e-value `M_t`: never negative, and saturated at `f64::MAX` when it
-    /// overflows (compare [`log_e_value`](Self::log_e_value) for e-values beyond 1e308).
-    pub fn e_value(&self) -> f64 {
-        self.log_e.exp().min(f64::MAX)
-    }
-
-    /// `ln M_t`.
-    pub fn log_e_value(&self) -> f64 {
-        self.log_e
-    }
-
-    /// The anytime-valid p-value `min_{s<=t} 1/M_s`.
-    pub fn p_value(&self) -> f64 {
-        p_from_max_log(self.max_log_e)
-    }
-
-    /// Whether the e-value has reached `1/alpha` now.
-    ///
-    /// # Errors
-    /// [`Error::InvalidParameter`] when `alpha` is not strictly between 0 and 1.
-    pub fn rejects(&self, alpha: f64) -> Result<bool> {
-        crosses(self.log_e, alpha)
-    }
-
     /// The running confidence sequence for the mean difference `canary - baseline` per
     /// interval, at level `1 - alpha` of the configuration (the whole line before the variance
     /// is available).
@@ -342,6 +318,16 @@ impl MeanShiftEProcess {
             upper: self.cs_upper,
             level: 1.0 - self.config.alpha,
         }
+    }
+}
+
+impl EProcess for MeanShiftEProcess {
+    fn log_e_value(&self) -> f64 {
+        self.log_e
+    }
+
+    fn max_log_e_value(&self) -> f64 {
+        self.max_log_e
     }
 }
 

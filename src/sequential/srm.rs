@@ -5,7 +5,7 @@ use std::fmt;
 
 use statrs::function::gamma::ln_gamma;
 
-use super::{check_concentration, crosses, p_from_max_log};
+use super::{check_concentration, EProcess};
 use crate::counts::MAX_COUNT;
 use crate::error::{Error, Result};
 use crate::hypothesis::fmt_g;
@@ -90,7 +90,7 @@ impl SrmEProcessConfig {
 ///
 /// # Example
 /// ```
-/// use canary_verdict::{SrmEProcess, SrmEProcessConfig};
+/// use canary_verdict::{SrmEProcess, SrmEProcessConfig, EProcess};
 /// let mut srm = SrmEProcess::new(SrmEProcessConfig::new(vec![0.9, 0.1]))?;
 /// srm.update(&[9_020, 980])?; // baseline, canary requests in the first minute
 /// assert!(!srm.rejects(0.001)?);
@@ -200,29 +200,15 @@ impl SrmEProcess {
         let n: f64 = self.counts.iter().map(|&c| c as f64).sum();
         self.counts.iter().map(|&c| c as f64 / n).collect()
     }
+}
 
-    /// The current e-value `E_t`: never negative, and saturated at `f64::MAX` when it
-    /// overflows (compare [`log_e_value`](Self::log_e_value) for e-values beyond 1e308).
-    pub fn e_value(&self) -> f64 {
-        self.log_e.exp().min(f64::MAX)
-    }
-
-    /// `ln E_t`.
-    pub fn log_e_value(&self) -> f64 {
+impl EProcess for SrmEProcess {
+    fn log_e_value(&self) -> f64 {
         self.log_e
     }
 
-    /// The anytime-valid p-value `min_{s<=t} 1/E_s`.
-    pub fn p_value(&self) -> f64 {
-        p_from_max_log(self.max_log_e)
-    }
-
-    /// Whether the e-value has reached `1/alpha` now.
-    ///
-    /// # Errors
-    /// [`Error::InvalidParameter`] when `alpha` is not strictly between 0 and 1.
-    pub fn rejects(&self, alpha: f64) -> Result<bool> {
-        crosses(self.log_e, alpha)
+    fn max_log_e_value(&self) -> f64 {
+        self.max_log_e
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use super::{crosses, p_from_max_log};
+use super::EProcess;
 use crate::counts::check_count;
 use crate::error::{Error, Result};
 use crate::hypothesis::{fmt_g, Alternative};
@@ -140,7 +140,7 @@ impl VaryingSplitEProcessConfig {
 ///
 /// # Example
 /// ```
-/// use canary_verdict::{VaryingSplitEProcess, VaryingSplitEProcessConfig};
+/// use canary_verdict::{VaryingSplitEProcess, VaryingSplitEProcessConfig, EProcess};
 /// let mut errors = VaryingSplitEProcess::new(VaryingSplitEProcessConfig::new())?;
 /// // (canary errors, baseline errors, canary requests, baseline requests) as the ramp proceeds.
 /// // The baseline errs on 0.05% of requests, the canary on 0.15%.
@@ -281,30 +281,6 @@ impl VaryingSplitEProcess {
         }
         self.config.null_rate_ratio * best.1.exp()
     }
-
-    /// The current e-value `E_t`: never negative, and saturated at `f64::MAX` when it
-    /// overflows (compare [`log_e_value`](Self::log_e_value) for e-values beyond 1e308).
-    pub fn e_value(&self) -> f64 {
-        self.log_e.exp().min(f64::MAX)
-    }
-
-    /// `ln E_t`.
-    pub fn log_e_value(&self) -> f64 {
-        self.log_e
-    }
-
-    /// The anytime-valid p-value `min_{s<=t} 1/E_s`.
-    pub fn p_value(&self) -> f64 {
-        p_from_max_log(self.max_log_e)
-    }
-
-    /// Whether the e-value has reached `1/alpha` now.
-    ///
-    /// # Errors
-    /// [`Error::InvalidParameter`] when `alpha` is not strictly between 0 and 1.
-    pub fn rejects(&self, alpha: f64) -> Result<bool> {
-        crosses(self.log_e, alpha)
-    }
 }
 
 /// `ln((1/G) Σ_g e^{l_g})`, by log-sum-exp.
@@ -315,6 +291,16 @@ fn log_mean_exp(values: &[f64]) -> f64 {
     }
     let sum: f64 = values.iter().map(|l| (l - max).exp()).sum();
     max + sum.ln() - (values.len() as f64).ln()
+}
+
+impl EProcess for VaryingSplitEProcess {
+    fn log_e_value(&self) -> f64 {
+        self.log_e
+    }
+
+    fn max_log_e_value(&self) -> f64 {
+        self.max_log_e
+    }
 }
 
 impl fmt::Display for VaryingSplitEProcess {
