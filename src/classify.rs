@@ -93,6 +93,10 @@ pub struct MetricJudgment {
     /// The effect on the tolerance's scale.
     #[cfg_attr(feature = "serde", serde(with = "crate::serde_float::option", default))]
     pub effect: Option<f64>,
+    /// The interval mapped onto the effect's scale (the shift over the baseline median, the rate
+    /// ratio, or the shift itself), when the measure has one: the mean ratio and CLES do not.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub effect_interval: Option<ConfidenceInterval>,
     /// The scale of `effect`.
     pub measure: EffectMeasure,
     /// Baseline size after cleaning (points, or trials for counters).
@@ -125,6 +129,7 @@ impl MetricJudgment {
             estimate: None,
             interval: None,
             effect: None,
+            effect_interval: None,
             measure: policy.tolerance.measure,
             n_baseline: 0,
             n_canary: 0,
@@ -183,6 +188,14 @@ pub(crate) fn classify(
     j.estimate = cmp.estimate;
     j.interval = cmp.interval;
     j.effect = cmp.effect;
+    j.effect_interval = cmp
+        .effect_interval
+        .zip(cmp.interval)
+        .map(|((lower, upper), ci)| ConfidenceInterval {
+            lower,
+            upper,
+            level: ci.level,
+        });
     j.measure = cmp.measure;
     j.n_baseline = sizes.0;
     j.n_canary = sizes.1;

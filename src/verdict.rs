@@ -131,9 +131,16 @@ impl fmt::Display for Judgment {
                     label = format!("({label})");
                 }
                 let effect = m.effect.map_or("-".into(), |e| fmt_effect(m.measure, e));
-                let interval = m.interval.map_or("-".into(), |i| {
-                    format!("[{}, {}]", fmt_g(i.lower), fmt_g(i.upper))
-                });
+                // On the effect's scale when it has one, so the column reads like `effect`.
+                let interval = match (m.effect_interval, m.interval) {
+                    (Some(e), _) => format!(
+                        "[{}, {}]",
+                        fmt_effect(m.measure, e.lower),
+                        fmt_effect(m.measure, e.upper)
+                    ),
+                    (None, Some(i)) => format!("[{}, {}]", fmt_g(i.lower), fmt_g(i.upper)),
+                    (None, None) => "-".into(),
+                };
                 let opt = |v: Option<f64>| v.map_or("-".to_string(), fmt_g);
                 [
                     m.name.clone(),

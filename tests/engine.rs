@@ -35,7 +35,7 @@ fn every_fixture_canary_gets_its_expected_verdict() {
 /// trips, and returns how many it judged.
 fn judge_every_request_in(dir: &str) -> usize {
     let dir = fixture_path(dir);
-    let mut seen = 0;
+    let (mut seen, mut effect_intervals) = (0, 0);
     let mut entries: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().collect();
     entries.sort_by_key(|e| e.path());
     for entry in entries {
@@ -47,6 +47,19 @@ fn judge_every_request_in(dir: &str) -> usize {
         let j = judge(&policy, &metrics).unwrap();
         let want = verdict_of(doc["expect"].as_str().unwrap());
         assert_eq!(j.verdict, want, "{}:\n{j}", path.display());
+        // The interval on the effect's scale holds the effect, and the table shows it.
+        for m in &j.metrics {
+            if let (Some(e), Some(ci)) = (m.effect, m.effect_interval) {
+                assert!(
+                    ci.lower <= e && e <= ci.upper,
+                    "{}: {}: {ci:?}",
+                    path.display(),
+                    m.name
+                );
+                assert_eq!(Some(ci.level), m.interval.map(|i| i.level), "{}", m.name);
+                effect_intervals += 1;
+            }
+        }
         // Serde round trip: the judgment reads back into the same judgment (compared as JSON,
         // since NaN is not equal to itself).
         let text = serde_json::to_string(&j).unwrap();
@@ -57,6 +70,10 @@ fn judge_every_request_in(dir: &str) -> usize {
         assert_eq!(pback, policy);
         seen += 1;
     }
+    assert!(
+        effect_intervals > seen,
+        "{effect_intervals} effect intervals in {seen} requests"
+    );
     seen
 }
 
