@@ -102,12 +102,16 @@
 //! - **Default tolerances** roll back at ±10% where Kayenta imposes no margin at all (its
 //!   default limits are the neutral 1.0); imported policies keep Kayenta's limits.
 //!
-//! # Orchestration is out of scope
+//! # Orchestration
 //!
 //! Kayenta's orchestrator runs the judge per interval on growing windows, aborts when an
 //! interval's score is **≤** marginal (where the judge itself calls a score equal to marginal
-//! "Marginal"), and decides on the last interval only. Callers that replicate it apply those
-//! rules to successive [`KayentaResult`]s.
+//! "Marginal"), and decides on the last interval only. [`ProgressiveAnalysis`] with the
+//! [`KayentaRule`] and `kayenta_judge: true` applies those rules to successive
+//! [`KayentaResult`]s.
+//!
+//! [`ProgressiveAnalysis`]: crate::ProgressiveAnalysis
+//! [`KayentaRule`]: crate::KayentaRule
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -19,6 +19,7 @@ use self::judged::JudgedState;
 use self::sequential_rule::SequentialState;
 use crate::error::{Error, Result};
 use crate::hypothesis::fmt_g;
+use crate::kayenta::KayentaResult;
 use crate::policy::CanaryPolicy;
 use crate::series::MetricData;
 use crate::verdict::{Judgment, Verdict};
@@ -431,6 +432,15 @@ impl ProgressiveAnalysis {
     pub fn last_judgment(&self) -> Option<&Judgment> {
         match &self.state {
             RuleState::Judged(s) => s.last_judgment.as_ref(),
+            RuleState::Sequential(_) => None,
+        }
+    }
+
+    /// The last window's result under Kayenta's judge (the Kayenta rule with
+    /// `kayenta_judge`; `None` otherwise).
+    pub fn last_kayenta_result(&self) -> Option<&KayentaResult> {
+        match &self.state {
+            RuleState::Judged(s) => s.last_kayenta.as_deref(),
             RuleState::Sequential(_) => None,
         }
     }

@@ -7,13 +7,14 @@
 //! The figures quoted in the README are printed by
 //! `cargo test --all-features --test integration progressive::sim -- --nocapture`.
 
-use crate::common::Rng;
+use crate::common::{fixture_path, Rng};
 use canary_verdict::{
-    Alternative, ArgoRule, CanaryPolicy, Comparator, CountEProcess, CountEProcessConfig, Decision,
-    Direction, EProcess, Error, FlaggerRule, IntervalKind, KayentaRule, MeanShiftEProcess,
-    MeanShiftEProcessConfig, Measurement, MetricData, MetricPolicy, ProgressiveAnalysis,
-    ProgressivePolicy, ProgressiveRule, ScoreThresholds, SequentialRule, Series, SrmAction,
-    SrmPolicy, Tolerance, VaryingSplitEProcess, VaryingSplitEProcessConfig, Window,
+    data_from_kayenta, judge_kayenta, policy_from_kayenta, Alternative, ArgoRule, CanaryPolicy,
+    Comparator, CountEProcess, CountEProcessConfig, Decision, Direction, EProcess, Error,
+    FlaggerRule, IntervalKind, KayentaRule, MeanShiftEProcess, MeanShiftEProcessConfig,
+    Measurement, MetricData, MetricPolicy, ProgressiveAnalysis, ProgressivePolicy, ProgressiveRule,
+    ScoreThresholds, SequentialRule, Series, SrmAction, SrmPolicy, Tolerance, VaryingSplitEProcess,
+    VaryingSplitEProcessConfig, Window,
 };
 use proptest::prelude::*;
 
@@ -473,7 +474,12 @@ use Decision::{Continue as C, Inconclusive as I, Promote as P, Rollback as R};
 
 #[test]
 fn kayenta_rule_aborts_at_or_below_marginal_and_decides_from_the_last_interval() {
-    let kayenta = |window| ProgressiveRule::Kayenta(KayentaRule { window });
+    let kayenta = |window| {
+        ProgressiveRule::Kayenta(KayentaRule {
+            window,
+            ..KayentaRule::default()
+        })
+    };
     // Score 50 > marginal 40 keeps going; the last interval's score decides.
     let mut a =
         ProgressiveAnalysis::new(judged(kayenta(Window::Sliding { lookback: 1 }), 3)).unwrap();
@@ -498,12 +504,14 @@ fn kayenta_windows_grow_or_slide() {
     // (score 50, below pass at the end); the sliding window of one interval has forgotten it.
     let growing = ProgressiveRule::Kayenta(KayentaRule {
         window: Window::Growing,
+        ..KayentaRule::default()
     });
     let mut a = ProgressiveAnalysis::new(judged(growing.clone(), 2)).unwrap();
     assert_eq!(feed(&mut a, &[(100.0, 400.0), PASS]), [C, R]);
     assert_eq!(a.last_judgment().unwrap().metrics[1].n_canary, 16);
     let sliding = ProgressiveRule::Kayenta(KayentaRule {
         window: Window::Sliding { lookback: 1 },
+        ..KayentaRule::default()
     });
     let mut a = ProgressiveAnalysis::new(judged(sliding, 2)).unwrap();
     assert_eq!(feed(&mut a, &[(100.0, 400.0), PASS]), [C, P]);
@@ -511,6 +519,81 @@ fn kayenta_windows_grow_or_slide() {
     // No score at the end (too few points) is Inconclusive.
     let mut a = ProgressiveAnalysis::new(judged(growing, 1)).unwrap();
     assert_eq!(a.update(&at(100.0, 100.0, 1)).unwrap(), I);
+}
+
+#[test]
+fn kayenta_rule_can_judge_by_kayentas_rules() {
+    let read = |f: &str| std::fs::read_to_string(fixture_path(&format!("kayenta/{f}"))).unwrap();
+    let thresholds = ScoreThresholds {
+        pass: 75.0,
+        marginal: 50.0,
+    };
+    let policy = policy_from_kayenta(&read("config.json"), thresholds).unwrap();
+    let data = data_from_kayenta(&read("data.json")).unwrap();
+    let one = judge_kayenta(&policy, &data).unwrap();
+    let rule = |window| {
+        ProgressiveRule::Kayenta(KayentaRule {
+            window,
+            kayenta_judge: true,
+        })
+    };
+    // Each interval judged alone: every record carries Kayenta's score of that interval, and the
+    // decision follows the stage's rules from it.
+    let progressive = ProgressivePolicy::new(policy.clone(), rule(Window::Sliding { lookback: 1 }));
+    let mut a = ProgressiveAnalysis::new(progressive.lifetime(3)).unwrap();
+    let t = policy.thresholds;
+    let s = one.score.score;
+    let want: Vec<Decision> = if s <= t.marginal {
+        vec![R]
+    } else if s >= t.pass {
+        vec![C, C, P]
+    } else {
+        vec![C, C, R]
+    };
+    let got: Vec<Decision> = want.iter().map(|_| a.update(&data).unwrap()).collect();
+    assert_eq!(got, want, "score {s}");
+    assert!(a.history().iter().all(|r| r.score == Some(s)));
+    assert_eq!(a.last_kayenta_result(), Some(&one));
+    assert!(a.last_judgment().is_none());
+    // A growing window judges the intervals so far together, as one request of their data.
+    let progressive = ProgressivePolicy::new(policy.clone(), rule(Window::Growing));
+    let mut a = ProgressiveAnalysis::new(progressive.lifetime(5)).unwrap();
+    let second: Vec<MetricData> = data
+        .iter()
+        .map(|d| {
+            let scaled = |s: &Series| match s {
+                Series::Samples(v) => Series::samples(v.iter().map(|x| x * 1.5)),
+                other => other.clone(),
+            };
+            MetricData::new(d.name.clone(), d.baseline.clone(), scaled(&d.canary))
+        })
+        .collect();
+    a.update(&data).unwrap();
+    a.update(&second).unwrap();
+    let both: Vec<MetricData> = data
+        .iter()
+        .zip(&second)
+        .map(|(x, y)| {
+            let join = |p: &Series, q: &Series| match (p, q) {
+                (Series::Samples(u), Series::Samples(v)) => {
+                    Series::samples(u.iter().chain(v).copied())
+                }
+                _ => unreachable!("the fixture holds samples"),
+            };
+            MetricData::new(
+                x.name.clone(),
+                join(&x.baseline, &y.baseline),
+                join(&x.canary, &y.canary),
+            )
+        })
+        .collect();
+    let merged = judge_kayenta(&policy, &both).unwrap();
+    assert_eq!(a.last_kayenta_result(), Some(&merged));
+    assert_eq!(a.history()[1].score, Some(merged.score.score));
+    assert_ne!(
+        merged.score.score, s,
+        "the second interval should change the score"
+    );
 }
 
 fn argo(rule: ArgoRule, lifetime: u64) -> ProgressiveAnalysis {
@@ -773,6 +856,7 @@ fn bad_configs_name_the_field() {
             judged(
                 ProgressiveRule::Kayenta(KayentaRule {
                     window: Window::Sliding { lookback: 0 },
+                    ..KayentaRule::default()
                 }),
                 5,
             ),

@@ -9,6 +9,7 @@ use std::fmt;
 use super::{check_names, invalid, Decision, IntervalRecord, ProgressivePolicy, ProgressiveRule};
 use crate::error::{Arm, Error, Result};
 use crate::judge::judge;
+use crate::kayenta::{judge_kayenta, KayentaResult};
 use crate::policy::CanaryPolicy;
 use crate::series::{MetricData, Series};
 use crate::verdict::{Judgment, Verdict};
@@ -48,18 +49,27 @@ impl Window {
 /// labels a score equal to marginal "Marginal"); a critical metric's failure also rolls back;
 /// at the end of the lifetime the last interval's score alone decides: at or above `pass`
 /// promotes, below rolls back. No score (nothing could be judged) at the end is Inconclusive.
+///
+/// Each window is judged by [`judge`](crate::judge) by default, or, with `kayenta_judge`, by
+/// [`judge_kayenta`](crate::judge_kayenta) (NetflixACAJudge's rules: its score is 0 after a
+/// critical failure, which then aborts as any score at or below marginal does), so a stage
+/// ported from Kayenta decides as it did there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
 pub struct KayentaRule {
     /// The window judged each interval; default [`Window::Growing`].
     pub window: Window,
+    /// Judge each window by Kayenta's rules ([`judge_kayenta`](crate::judge_kayenta)) instead
+    /// of the default judge; default false.
+    pub kayenta_judge: bool,
 }
 
 impl Default for KayentaRule {
     fn default() -> KayentaRule {
         KayentaRule {
             window: Window::Growing,
+            kayenta_judge: false,
         }
     }
 }
@@ -225,6 +235,31 @@ pub(super) struct JudgedState {
     errors_in_a_row: u64,
     successes_in_a_row: u64,
     pub(super) last_judgment: Option<Judgment>,
+    /// The last window's result under Kayenta's judge (`KayentaRule::kayenta_judge`).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub(super) last_kayenta: Option<Box<KayentaResult>>,
+}
+
+/// One window's result, from whichever judge the rule uses.
+enum WindowResult {
+    Default(Judgment),
+    Kayenta(KayentaResult),
+}
+
+impl WindowResult {
+    fn verdict(&self) -> Verdict {
+        match self {
+            WindowResult::Default(j) => j.verdict,
+            WindowResult::Kayenta(k) => k.verdict(),
+        }
+    }
+
+    fn score(&self) -> Option<f64> {
+        match self {
+            WindowResult::Default(j) => j.score,
+            WindowResult::Kayenta(k) => Some(k.score.score),
+        }
+    }
 }
 
 impl JudgedState {
@@ -233,8 +268,9 @@ impl JudgedState {
         &mut self,
         policy: &CanaryPolicy,
         window: Window,
+        kayenta_judge: bool,
         data: &[MetricData],
-    ) -> Result<Judgment> {
+    ) -> Result<WindowResult> {
         check_names(policy, data)?;
         self.window.push_back(data.to_vec());
         let dropped = match window {
@@ -243,7 +279,13 @@ impl JudgedState {
             }
             _ => None,
         };
-        let result = merge(policy, &self.window).and_then(|merged| judge(policy, &merged));
+        let result = merge(policy, &self.window).and_then(|merged| {
+            if kayenta_judge {
+                judge_kayenta(policy, &merged).map(WindowResult::Kayenta)
+            } else {
+                judge(policy, &merged).map(WindowResult::Default)
+            }
+        });
         if result.is_err() {
             self.window.pop_back();
             if let Some(d) = dropped {
@@ -263,19 +305,19 @@ impl JudgedState {
         record: &mut IntervalRecord,
     ) -> Result<bool> {
         let canary = &policy.canary;
-        let window = match &policy.rule {
-            ProgressiveRule::Kayenta(r) => r.window,
-            ProgressiveRule::Argo(r) => r.window,
-            ProgressiveRule::Flagger(r) => r.window,
+        let (window, kayenta_judge) = match &policy.rule {
+            ProgressiveRule::Kayenta(r) => (r.window, r.kayenta_judge),
+            ProgressiveRule::Argo(r) => (r.window, false),
+            ProgressiveRule::Flagger(r) => (r.window, false),
             ProgressiveRule::Sequential(_) => return Err(super::mismatched_state()),
         };
         let judgment = match data {
-            Some(d) => Some(self.judge(canary, window, d)?),
+            Some(d) => Some(self.judge(canary, window, kayenta_judge, d)?),
             None => None,
         };
         if let Some(j) = &judgment {
-            record.verdict = Some(j.verdict);
-            record.score = j.score;
+            record.verdict = Some(j.verdict());
+            record.score = j.score();
         }
         let error_note = || format!("no data: {}", error.unwrap_or("fetch failed"));
         let counts = match &policy.rule {
@@ -285,12 +327,22 @@ impl JudgedState {
                 let (decision, note) = match &judgment {
                     None if last => (Decision::Inconclusive, error_note()),
                     None => (Decision::Continue, error_note()),
-                    Some(j) => match j.score {
+                    Some(j) => match j.score() {
                         Some(s) if s <= t.marginal => (
                             Decision::Rollback,
-                            format!("score {s:.2} <= marginal {}: abort", t.marginal),
+                            match j {
+                                WindowResult::Kayenta(k)
+                                    if !k.score.classification_reason.is_empty() =>
+                                {
+                                    format!(
+                                        "score {s:.2} <= marginal {}: abort ({})",
+                                        t.marginal, k.score.classification_reason
+                                    )
+                                }
+                                _ => format!("score {s:.2} <= marginal {}: abort", t.marginal),
+                            },
                         ),
-                        _ if j.verdict == Verdict::Rollback => {
+                        _ if j.verdict() == Verdict::Rollback => {
                             (Decision::Rollback, "a critical metric failed".into())
                         }
                         Some(s) if last && s >= t.pass => (
@@ -312,7 +364,7 @@ impl JudgedState {
             ProgressiveRule::Argo(r) => {
                 let m = match &judgment {
                     None => Measurement::Error,
-                    Some(j) => match j.verdict {
+                    Some(j) => match j.verdict() {
                         Verdict::Promote => Measurement::Successful,
                         Verdict::Rollback => Measurement::Failed,
                         _ => Measurement::Inconclusive,
@@ -334,7 +386,7 @@ impl JudgedState {
             ProgressiveRule::Flagger(r) => {
                 let passed = judgment
                     .as_ref()
-                    .is_some_and(|j| j.verdict == Verdict::Promote);
+                    .is_some_and(|j| j.verdict() == Verdict::Promote);
                 let m = if passed {
                     self.successful += 1;
                     Measurement::Successful
@@ -379,8 +431,10 @@ impl JudgedState {
             }
             ProgressiveRule::Sequential(_) => return Err(super::mismatched_state()),
         };
-        if judgment.is_some() {
-            self.last_judgment = judgment;
+        match judgment {
+            Some(WindowResult::Default(j)) => self.last_judgment = Some(j),
+            Some(WindowResult::Kayenta(k)) => self.last_kayenta = Some(Box::new(k)),
+            None => {}
         }
         Ok(counts)
     }
