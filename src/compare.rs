@@ -83,6 +83,27 @@ pub(crate) struct Comparison {
     pub details: Option<TestDetails>,
 }
 
+impl Comparison {
+    /// No test (`thresholds_only`): the arms' summaries for the bounds, nothing else.
+    pub(crate) fn summaries_only(
+        measure: EffectMeasure,
+        baseline: Option<Summary>,
+        canary: Option<Summary>,
+    ) -> Comparison {
+        Comparison {
+            p_value: None,
+            estimate: None,
+            interval: None,
+            effect: None,
+            effect_interval: None,
+            measure,
+            baseline,
+            canary,
+            details: None,
+        }
+    }
+}
+
 pub(crate) fn alternative(direction: Direction) -> Alternative {
     match direction {
         Direction::Increase => Alternative::Greater,

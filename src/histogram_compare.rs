@@ -415,17 +415,7 @@ pub(crate) fn compare(
     let (bs, cs) = (summary_of(baseline, &probs), summary_of(canary, &probs));
     let measure = policy.tolerance.measure;
     if policy.comparator == Comparator::ThresholdsOnly {
-        return Ok(Comparison {
-            p_value: None,
-            estimate: None,
-            interval: None,
-            effect: None,
-            effect_interval: None,
-            measure,
-            baseline: Some(bs),
-            canary: Some(cs),
-            details: None,
-        });
+        return Ok(Comparison::summaries_only(measure, Some(bs), Some(cs)));
     }
     let test = grouped(
         baseline,
