@@ -48,6 +48,7 @@ use crate::quantile_compare::{
 ///
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct Histogram {
     /// Lower edge of the first bucket (0 for latency, as Prometheus assumes).
     pub lowest: f64,
