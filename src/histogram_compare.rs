@@ -270,7 +270,8 @@ fn midpoint(h: &Histogram, k: usize) -> f64 {
     if hi.is_infinite() {
         lo
     } else {
-        lo + (hi - lo) / 2.0
+        // Halves first: no overflow for bounds near f64::MAX.
+        lo / 2.0 + hi / 2.0
     }
 }
 

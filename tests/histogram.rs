@@ -835,3 +835,63 @@ fn sim_bucketing_costs_power() {
     assert!(bucket <= raw, "bucketed {bucket} > raw {raw}");
     assert!(raw >= runs / 4, "raw {raw}");
 }
+
+fn any_bounds() -> impl Strategy<Value = (f64, Vec<f64>)> {
+    (
+        prop_oneof![Just(0.0), -1e300f64..1e300, -5.0f64..5.0],
+        prop::collection::vec(prop_oneof![1e-9f64..10.0, 1.0f64..1e300], 1..10),
+        any::<bool>(),
+    )
+        .prop_map(|(lowest, steps, inf)| {
+            let mut b = Vec::with_capacity(steps.len());
+            let mut prev = lowest;
+            for s in steps {
+                let next = prev + s;
+                if next.is_finite() && next > prev {
+                    b.push(next);
+                    prev = next;
+                }
+            }
+            if inf || b.is_empty() {
+                b.push(f64::INFINITY);
+            }
+            (lowest, b)
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(100))]
+
+    /// Any valid pair of histograms, any direction, measure and aspect: a judgment, no panic,
+    /// p-values in [0, 1].
+    #[test]
+    fn judge_never_panics_on_histograms(
+        (lowest, bounds) in any_bounds(),
+        seed in any::<u64>(),
+        big in any::<bool>(),
+        dir in prop_oneof![Just(Direction::Increase), Just(Direction::Decrease), Just(Direction::Either)],
+        measure in prop_oneof![
+            Just(EffectMeasure::RelativeShift),
+            Just(EffectMeasure::MeanRatio),
+            Just(EffectMeasure::Cles),
+            Just(EffectMeasure::Absolute)
+        ],
+    ) {
+        let mut rng = Rng(seed);
+        let top = if big { 1_000_000_000u64 } else { 30 };
+        let mut counts = |_| -> Vec<u64> {
+            bounds.iter().map(|_| rng.next_u64() % top).collect()
+        };
+        let (cb, cc) = (counts(0), counts(1));
+        let h = |c: Vec<u64>| Histogram { lowest, upper_bounds: bounds.clone(), counts: c };
+        let mut mp = MetricPolicy::new("m", dir);
+        mp.tolerance = canary_verdict::Tolerance::for_measure(measure);
+        mp.tails = vec![TailAspect::Quantile { p: 0.9, tolerance: 0.1 }, TailAspect::KolmogorovSmirnov];
+        mp.bounds = Some(Bounds { statistic: Statistic::Quantile(0.75), min: None, max: Some(1.0) });
+        let j = one_metric(mp, Series::histogram(h(cb)), Series::histogram(h(cc)));
+        let m = &j.metrics[0];
+        for p in m.p_value.into_iter().chain(m.tails.iter().filter_map(|t| t.p_value)) {
+            prop_assert!((0.0..=1.0).contains(&p), "{}", j);
+        }
+    }
+}
