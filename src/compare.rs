@@ -152,17 +152,11 @@ pub(crate) fn compare(policy: &MetricPolicy, data: &Cleaned) -> Result<Compariso
         Cleaned::Unpaired { baseline, canary }
         | Cleaned::Paired {
             baseline, canary, ..
-        } if policy.comparator == Comparator::ThresholdsOnly => Ok(Comparison {
-            p_value: None,
-            estimate: None,
-            interval: None,
-            effect: None,
-            effect_interval: None,
+        } if policy.comparator == Comparator::ThresholdsOnly => Ok(Comparison::summaries_only(
             measure,
-            baseline: summary(baseline),
-            canary: summary(canary),
-            details: None,
-        }),
+            summary(baseline),
+            summary(canary),
+        )),
         Cleaned::Unpaired { baseline, canary } => {
             let pair = TwoSample::new(baseline, canary)?;
             let test = pair.mann_whitney(&MannWhitneyConfig {
@@ -309,17 +303,11 @@ fn compare_counts(policy: &MetricPolicy, baseline: Totals, canary: Totals) -> Re
     };
     let summaries = (rate(baseline), rate(canary));
     if policy.comparator == Comparator::ThresholdsOnly {
-        return Ok(Comparison {
-            p_value: None,
-            estimate: None,
-            interval: None,
-            effect: None,
-            effect_interval: None,
-            measure: EffectMeasure::MeanRatio,
-            baseline: summaries.0,
-            canary: summaries.1,
-            details: None,
-        });
+        return Ok(Comparison::summaries_only(
+            EffectMeasure::MeanRatio,
+            summaries.0,
+            summaries.1,
+        ));
     }
     let test = poisson_rate_test(
         Exposure::new(canary.events, canary.trials as f64),

@@ -297,26 +297,35 @@ pub(crate) fn asymptotic_p(
     let big_n = (n + m) as f64;
     let var = mn / 12.0 * ((big_n + 1.0) - tie_term / (big_n * (big_n - 1.0)));
     let dz = statistic - mn / 2.0;
-    let correction = if config.correct {
-        match config.alternative {
-            Alternative::TwoSided => 0.5 * sign(dz),
-            Alternative::Greater => 0.5,
-            Alternative::Less => -0.5,
-        }
-    } else {
-        0.0
-    };
     if var > 0.0 {
-        let zz = (dz - correction) / var.sqrt();
-        let p = match config.alternative {
-            Alternative::Less => norm_cdf(zz),
-            Alternative::Greater => norm_sf(zz),
-            Alternative::TwoSided => (2.0 * norm_cdf(-zz.abs())).min(1.0),
-        };
-        (p, Some(zz))
+        let zz = (dz - continuity(config.correct, config.alternative, dz)) / var.sqrt();
+        (normal_p(zz, config.alternative), Some(zz))
     } else {
         // Every pooled value tied: U = nm/2 under every permutation.
         (1.0, None)
+    }
+}
+
+/// R's continuity correction of a normal approximation, for `dz` the statistic's distance from
+/// its null mean: `±½` toward the centre (two-sided), `+½` (greater), `−½` (less), 0 without.
+pub(crate) fn continuity(correct: bool, alternative: Alternative, dz: f64) -> f64 {
+    if !correct {
+        return 0.0;
+    }
+    match alternative {
+        Alternative::TwoSided => 0.5 * sign(dz),
+        Alternative::Greater => 0.5,
+        Alternative::Less => -0.5,
+    }
+}
+
+/// The normal p-value of `z` for the alternative; two-sided doubles the smaller tail (capped
+/// at 1).
+pub(crate) fn normal_p(z: f64, alternative: Alternative) -> f64 {
+    match alternative {
+        Alternative::Less => norm_cdf(z),
+        Alternative::Greater => norm_sf(z),
+        Alternative::TwoSided => (2.0 * norm_cdf(-z.abs())).min(1.0),
     }
 }
 
