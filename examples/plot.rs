@@ -61,7 +61,7 @@ fn values(series: &Series, metric: &str) -> Result<Vec<f64>, String> {
         Series::Samples(v) => Ok(v.clone()),
         Series::Points(p) => Ok(p.iter().map(|p| p.value).collect()),
         _ => Err(format!(
-            "metric {metric}: a counter has no distribution to draw"
+            "metric {metric}: only samples and points can be drawn (not counters or histograms)"
         )),
     }
 }
@@ -97,7 +97,7 @@ fn picture(input: Input, wanted: Option<&str>) -> Result<Picture, Box<dyn std::e
                 Some(name) => metrics.iter().find(|d| d.name == name),
                 None => metrics
                     .iter()
-                    .find(|d| !matches!(d.baseline, Series::Counts(_))),
+                    .find(|d| !matches!(d.baseline, Series::Counts(_) | Series::Histogram(_))),
             }
             .ok_or("no such continuous metric in the request")?;
             let m = judgment

@@ -328,8 +328,14 @@ fn fmt_pct(change: f64) -> String {
 
 fn statistic_value(sorted: &[f64], summary: &Summary, st: Statistic) -> f64 {
     if sorted.is_empty() {
-        // Counters: the rate stands for every statistic.
-        summary.mean
+        // Histograms: the summary holds the interpolated quantiles the bounds are stated on.
+        // Counters: no quantiles; the rate stands for every statistic.
+        let p = match st {
+            Statistic::Mean => None,
+            Statistic::Median => Some(0.5),
+            Statistic::Quantile(p) => Some(p),
+        };
+        p.and_then(|p| summary.quantile(p)).unwrap_or(summary.mean)
     } else {
         statistic_of(sorted, summary, st)
     }

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 
 use crate::error::{Arm, Error, Result};
 use crate::fences::Fences;
+use crate::histogram::Histogram;
 use crate::policy::{Comparator, MetricKind, MetricPolicy, NanPolicy, OutlierPolicy};
 use crate::series::{CountPoint, Series};
 
@@ -27,6 +28,11 @@ pub(crate) enum Cleaned {
     },
     /// Counter totals.
     Counts { baseline: Totals, canary: Totals },
+    /// Histograms with the same bounds, checked (see `histogram_compare::clean`).
+    Histograms {
+        baseline: Histogram,
+        canary: Histogram,
+    },
 }
 
 /// Events out of trials, totalled over the window.
@@ -47,6 +53,7 @@ impl Cleaned {
             Cleaned::Counts { baseline, canary } => {
                 (baseline.trials as usize, canary.trials as usize)
             }
+            Cleaned::Histograms { baseline, canary } => (baseline.points(), canary.points()),
         }
     }
 }
@@ -119,6 +126,15 @@ fn values(policy: &MetricPolicy, arm: Arm, series: &Series) -> Result<Vec<f64>> 
                 arm,
                 "series",
                 "counter data given for a continuous metric".into(),
+            ))
+        }
+        // Histograms are cleaned before this point (histogram_compare::clean).
+        Series::Histogram(_) => {
+            return Err(bad(
+                &policy.name,
+                arm,
+                "series",
+                "a histogram is judged by its buckets, not as values".into(),
             ))
         }
     }
@@ -232,6 +248,9 @@ fn totals(policy: &MetricPolicy, arm: Arm, series: &Series) -> Result<Totals> {
 /// # Errors
 /// [`Error::InvalidData`] naming the metric, the arm and the field.
 pub(crate) fn clean(policy: &MetricPolicy, baseline: &Series, canary: &Series) -> Result<Cleaned> {
+    if let Some(h) = crate::histogram_compare::clean(policy, baseline, canary)? {
+        return Ok(h);
+    }
     if policy.kind == MetricKind::Counter {
         return Ok(Cleaned::Counts {
             baseline: totals(policy, Arm::Baseline, baseline)?,

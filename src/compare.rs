@@ -8,6 +8,7 @@ use crate::hodges_lehmann::{HodgesLehmann, HodgesLehmannConfig};
 use crate::hypothesis::{Alternative, ConfidenceInterval, Method};
 use crate::policy::{Comparator, Direction, EffectMeasure, MetricPolicy, Statistic};
 use crate::quantile::{quantile_sorted, QuantileType};
+use crate::quantile_compare::QuantileComparison;
 use crate::rank_sum::{MannWhitney, MannWhitneyConfig, TwoSample};
 use crate::signed_rank::{
     PairedSample, PairedShift, PairedShiftConfig, SignedRank, SignedRankConfig,
@@ -48,6 +49,15 @@ pub enum TestDetails {
         /// Canary trials.
         canary_trials: u64,
     },
+    /// Histogram input: the rank-sum test on the buckets as tie groups, and the medians
+    /// compared by bucket-widened order-statistic intervals.
+    Histogram {
+        /// The grouped rank-sum test ([`histogram_mann_whitney`](crate::histogram_mann_whitney)).
+        test: MannWhitney,
+        /// The medians and their two-sided interval
+        /// ([`histogram_quantile_compare`](crate::histogram_quantile_compare) at p = 0.5).
+        median: Box<QuantileComparison>,
+    },
 }
 
 /// What comparing the two arms found, before tolerances are applied.
@@ -73,7 +83,28 @@ pub(crate) struct Comparison {
     pub details: Option<TestDetails>,
 }
 
-fn alternative(direction: Direction) -> Alternative {
+impl Comparison {
+    /// No test (`thresholds_only`): the arms' summaries for the bounds, nothing else.
+    pub(crate) fn summaries_only(
+        measure: EffectMeasure,
+        baseline: Option<Summary>,
+        canary: Option<Summary>,
+    ) -> Comparison {
+        Comparison {
+            p_value: None,
+            estimate: None,
+            interval: None,
+            effect: None,
+            effect_interval: None,
+            measure,
+            baseline,
+            canary,
+            details: None,
+        }
+    }
+}
+
+pub(crate) fn alternative(direction: Direction) -> Alternative {
     match direction {
         Direction::Increase => Alternative::Greater,
         Direction::Decrease => Alternative::Less,
@@ -104,7 +135,7 @@ fn summary_sorted(sorted: &[f64]) -> Option<Summary> {
 }
 
 /// Relative form of a shift: `1 + shift / baseline median` (1.1 is +10%).
-fn relative(shift: f64, median: f64) -> Option<f64> {
+pub(crate) fn relative(shift: f64, median: f64) -> Option<f64> {
     (median != 0.0).then(|| 1.0 + shift / median)
 }
 
@@ -115,20 +146,17 @@ pub(crate) fn compare(policy: &MetricPolicy, data: &Cleaned) -> Result<Compariso
     let measure = policy.tolerance.measure;
     match data {
         Cleaned::Counts { baseline, canary } => compare_counts(policy, *baseline, *canary),
+        Cleaned::Histograms { baseline, canary } => {
+            crate::histogram_compare::compare(policy, baseline, canary)
+        }
         Cleaned::Unpaired { baseline, canary }
         | Cleaned::Paired {
             baseline, canary, ..
-        } if policy.comparator == Comparator::ThresholdsOnly => Ok(Comparison {
-            p_value: None,
-            estimate: None,
-            interval: None,
-            effect: None,
-            effect_interval: None,
+        } if policy.comparator == Comparator::ThresholdsOnly => Ok(Comparison::summaries_only(
             measure,
-            baseline: summary(baseline),
-            canary: summary(canary),
-            details: None,
-        }),
+            summary(baseline),
+            summary(canary),
+        )),
         Cleaned::Unpaired { baseline, canary } => {
             let pair = TwoSample::new(baseline, canary)?;
             let test = pair.mann_whitney(&MannWhitneyConfig {
@@ -275,17 +303,11 @@ fn compare_counts(policy: &MetricPolicy, baseline: Totals, canary: Totals) -> Re
     };
     let summaries = (rate(baseline), rate(canary));
     if policy.comparator == Comparator::ThresholdsOnly {
-        return Ok(Comparison {
-            p_value: None,
-            estimate: None,
-            interval: None,
-            effect: None,
-            effect_interval: None,
-            measure: EffectMeasure::MeanRatio,
-            baseline: summaries.0,
-            canary: summaries.1,
-            details: None,
-        });
+        return Ok(Comparison::summaries_only(
+            EffectMeasure::MeanRatio,
+            summaries.0,
+            summaries.1,
+        ));
     }
     let test = poisson_rate_test(
         Exposure::new(canary.events, canary.trials as f64),

@@ -147,6 +147,17 @@ pub enum Error {
         /// The value itself.
         value: f64,
     },
+    /// A metric's policy asks for a test that its kind of data does not support (an exceedance
+    /// or Anderson-Darling aspect, or a paired comparison, on histogram input).
+    #[error("metric {metric}: {what} is not defined on {data}")]
+    Unsupported {
+        /// The metric.
+        metric: String,
+        /// The test or aspect asked for, as the policy names it.
+        what: String,
+        /// The kind of data it was asked of (`histograms`).
+        data: &'static str,
+    },
     /// A Kayenta canary config (or Kayenta metric-set-pair list) cannot be imported, or a policy
     /// cannot be judged in Kayenta's mode; names the JSON field (a path such as
     /// `metrics[2].analysisConfigurations.canary.critical`) or the policy field at fault.

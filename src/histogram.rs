@@ -48,6 +48,7 @@ use crate::quantile_compare::{
 ///
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct Histogram {
     /// Lower edge of the first bucket (0 for latency, as Prometheus assumes).
     pub lowest: f64,
@@ -100,39 +101,7 @@ impl Histogram {
         upper_bounds: Vec<f64>,
         counts: Vec<u64>,
     ) -> Result<Histogram> {
-        if upper_bounds.is_empty() {
-            return Err(bad("upper_bounds", "no bucket".into()));
-        }
-        if counts.len() != upper_bounds.len() {
-            return Err(bad(
-                "counts",
-                format!("{} counts for {} buckets", counts.len(), upper_bounds.len()),
-            ));
-        }
-        if !lowest.is_finite() {
-            return Err(bad("lowest", format!("{lowest} is not finite")));
-        }
-        let mut prev = lowest;
-        for (i, &b) in upper_bounds.iter().enumerate() {
-            let last = i + 1 == upper_bounds.len();
-            if b.is_nan() || (b.is_infinite() && !(last && b > 0.0)) || b <= prev {
-                return Err(bad(
-                    "upper_bounds",
-                    format!("bound {i} = {b} must be finite (or +inf last) and above {prev}"),
-                ));
-            }
-            prev = b;
-        }
-        let total = counts.iter().try_fold(0u64, |a, &c| a.checked_add(c));
-        match total {
-            Some(t) if t > 0 && t <= MAX_TOTAL => {}
-            _ => {
-                return Err(bad(
-                    "counts",
-                    format!("the total must be between 1 and {MAX_TOTAL}"),
-                ))
-            }
-        }
+        check_parts(lowest, &upper_bounds, &counts, false)?;
         Ok(Histogram {
             lowest,
             upper_bounds,
@@ -166,12 +135,31 @@ impl Histogram {
         Histogram::from_buckets(lowest, upper_bounds, counts)
     }
 
-    /// Total number of points.
+    /// Total number of points (saturating at `u64::MAX` for a histogram built by hand).
     pub fn total(&self) -> u64 {
-        self.counts.iter().sum()
+        self.counts.iter().fold(0u64, |a, &c| a.saturating_add(c))
     }
 
-    fn lower_edge(&self, bucket: usize) -> f64 {
+    /// The total as a `usize`, saturating.
+    pub(crate) fn points(&self) -> usize {
+        usize::try_from(self.total()).unwrap_or(usize::MAX)
+    }
+
+    /// Runs [`Histogram::from_buckets`]' checks again, for a histogram built by hand or
+    /// deserialized (the fields are public and serde does not check them).
+    ///
+    /// # Errors
+    /// As [`Histogram::from_buckets`].
+    pub fn validate(&self) -> Result<()> {
+        check_parts(self.lowest, &self.upper_bounds, &self.counts, false)
+    }
+
+    /// [`Histogram::validate`], optionally accepting a total of 0 (an arm without traffic).
+    pub(crate) fn check(&self, allow_empty: bool) -> Result<()> {
+        check_parts(self.lowest, &self.upper_bounds, &self.counts, allow_empty)
+    }
+
+    pub(crate) fn lower_edge(&self, bucket: usize) -> f64 {
         if bucket == 0 {
             self.lowest
         } else {
@@ -210,6 +198,44 @@ impl Histogram {
         }
         self.lower_edge(self.counts.len() - 1)
     }
+}
+
+/// The checks of [`Histogram::from_buckets`].
+fn check_parts(lowest: f64, upper_bounds: &[f64], counts: &[u64], allow_empty: bool) -> Result<()> {
+    if upper_bounds.is_empty() {
+        return Err(bad("upper_bounds", "no bucket".into()));
+    }
+    if counts.len() != upper_bounds.len() {
+        return Err(bad(
+            "counts",
+            format!("{} counts for {} buckets", counts.len(), upper_bounds.len()),
+        ));
+    }
+    if !lowest.is_finite() {
+        return Err(bad("lowest", format!("{lowest} is not finite")));
+    }
+    let mut prev = lowest;
+    for (i, &b) in upper_bounds.iter().enumerate() {
+        let last = i + 1 == upper_bounds.len();
+        if b.is_nan() || (b.is_infinite() && !(last && b > 0.0)) || b <= prev {
+            return Err(bad(
+                "upper_bounds",
+                format!("bound {i} = {b} must be finite (or +inf last) and above {prev}"),
+            ));
+        }
+        prev = b;
+    }
+    let total = counts.iter().try_fold(0u64, |a, &c| a.checked_add(c));
+    match total {
+        Some(t) if (t > 0 || allow_empty) && t <= MAX_TOTAL => {}
+        _ => {
+            return Err(bad(
+                "counts",
+                format!("the total must be between 1 and {MAX_TOTAL}"),
+            ))
+        }
+    }
+    Ok(())
 }
 
 /// [`quantile_compare`](crate::quantile_compare) on histograms: the same ranks, each arm's

@@ -250,6 +250,11 @@ fn stage(mp: &MetricPolicy, data: Option<&MetricData>) -> Stage {
             let (b, c) = prepared_tails(mp.direction, baseline, canary);
             run_tails(&mp.tails, mp.direction, mp.conf_level, &b, &c)
         }
+        Cleaned::Histograms { baseline, canary }
+            if !mp.tails.is_empty() && mp.comparator != Comparator::ThresholdsOnly =>
+        {
+            crate::histogram_compare::tails(mp, baseline, canary)
+        }
         _ => Vec::new(),
     };
     Stage::Compared {

@@ -214,7 +214,9 @@ impl MetricPolicy {
 /// `min_samples`, `bounds`, `alpha`, `adjustment` and `srm` are not used.
 ///
 /// Data are the metric's values ([`Series::Samples`] or the values of [`Series::Points`]; NaN
-/// marks a missing point). A metric without data is judged on empty arms.
+/// marks a missing point). A metric without data is judged on empty arms. Counter and
+/// histogram series have no Kayenta equivalent (Kayenta's judge takes raw values): such a metric
+/// gets [`KayentaLabel::Error`] with the reason; [`judge`](crate::judge) judges histograms.
 ///
 /// # Errors
 /// [`Error::KayentaConfig`] naming the field when a metric's name is empty or listed twice, when a
@@ -372,6 +374,9 @@ fn values_of(series: &Series) -> std::result::Result<Vec<f64>, &'static str> {
         Series::Counts(_) => {
             Err("counter series have no Kayenta equivalent; give the values (e.g. rates)")
         }
+        Series::Histogram(_) => Err(
+            "histogram series have no Kayenta equivalent (Kayenta's judge takes raw values); judge them with judge()",
+        ),
     }
 }
 

@@ -244,9 +244,9 @@ pub struct MetricPolicy {
     pub relative_bounds: Option<RelativeBounds>,
     /// Fewer points than this in either arm (after cleaning) makes the metric Inconclusive.
     pub min_samples: usize,
-    /// Missing points.
+    /// Missing points (not applied to histograms: they hold no values to drop).
     pub nan: NanPolicy,
-    /// Outliers.
+    /// Outliers (not applied to histograms: a bucket's points cannot be told apart).
     pub outliers: OutlierPolicy,
     /// Tail and shape tests run in addition to the location test (continuous metrics, not
     /// `thresholds_only`); none by default. See [`TailAspect`].

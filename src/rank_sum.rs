@@ -108,7 +108,10 @@ impl TwoSample {
         } else {
             rank_sums(&self.canary, self.baseline(), config.mu)
         };
-        mann_whitney_sorted(self.baseline(), &self.canary, sums, config)
+        let (canary, baseline) = (&self.canary, self.baseline());
+        mann_whitney_from_sums(canary.len(), baseline.len(), sums, config, || {
+            Ok(doubled_midrank_scores(canary, baseline, config.mu))
+        })
     }
 }
 
@@ -220,13 +223,16 @@ pub fn mann_whitney(
     TwoSample::new(baseline, canary)?.mann_whitney(config)
 }
 
-fn mann_whitney_sorted(
-    baseline: &[f64],
-    canary: &[f64],
+/// The test from the rank sums of `n` canary and `m` baseline points; `scores` gives the pooled
+/// doubled mid-rank scores when the exact conditional distribution needs them. Shared by raw
+/// samples and histograms (whose buckets are the tie groups).
+pub(crate) fn mann_whitney_from_sums(
+    n: usize,
+    m: usize,
     sums: RankSums,
     config: &MannWhitneyConfig,
+    scores: impl FnOnce() -> Result<Vec<u64>>,
 ) -> Result<MannWhitney> {
-    let (n, m) = (canary.len(), baseline.len());
     let mn = n as f64 * m as f64;
     let statistic = sums.two_u as f64 / 2.0;
     let exact = match config.method {
@@ -237,9 +243,8 @@ fn mann_whitney_sorted(
     let mut z = None;
     let (p_value, method) = if exact {
         let (null, used) = if sums.ties {
-            let scores = doubled_midrank_scores(canary, baseline, config.mu);
             (
-                RankSumNull::conditional(&scores, n)?,
+                RankSumNull::conditional(&scores()?, n)?,
                 MethodUsed::ExactConditional,
             )
         } else {
@@ -260,30 +265,8 @@ fn mann_whitney_sorted(
         };
         (p, used)
     } else {
-        let big_n = (n + m) as f64;
-        let var = mn / 12.0 * ((big_n + 1.0) - sums.tie_term / (big_n * (big_n - 1.0)));
-        let dz = statistic - mn / 2.0;
-        let correction = if config.correct {
-            match config.alternative {
-                Alternative::TwoSided => 0.5 * sign(dz),
-                Alternative::Greater => 0.5,
-                Alternative::Less => -0.5,
-            }
-        } else {
-            0.0
-        };
-        let p = if var > 0.0 {
-            let zz = (dz - correction) / var.sqrt();
-            z = Some(zz);
-            match config.alternative {
-                Alternative::Less => norm_cdf(zz),
-                Alternative::Greater => norm_sf(zz),
-                Alternative::TwoSided => (2.0 * norm_cdf(-zz.abs())).min(1.0),
-            }
-        } else {
-            // Every pooled value tied: U = nm/2 under every permutation.
-            1.0
-        };
+        let (p, zz) = asymptotic_p(n, m, statistic, sums.tie_term, config);
+        z = zz;
         (p, MethodUsed::Asymptotic)
     };
     Ok(MannWhitney {
@@ -298,6 +281,52 @@ fn mann_whitney_sorted(
         alternative: config.alternative,
         mu: config.mu,
     })
+}
+
+/// The normal approximation's p-value and `z` for the canary's `U = statistic` (n canary, m
+/// baseline points, `tie_term = Σ(t³−t)` over the pooled tie groups); see [`MannWhitney`].
+/// Shared by the test on samples and the grouped test on histograms, so both give the same bits.
+pub(crate) fn asymptotic_p(
+    n: usize,
+    m: usize,
+    statistic: f64,
+    tie_term: f64,
+    config: &MannWhitneyConfig,
+) -> (f64, Option<f64>) {
+    let mn = n as f64 * m as f64;
+    let big_n = (n + m) as f64;
+    let var = mn / 12.0 * ((big_n + 1.0) - tie_term / (big_n * (big_n - 1.0)));
+    let dz = statistic - mn / 2.0;
+    if var > 0.0 {
+        let zz = (dz - continuity(config.correct, config.alternative, dz)) / var.sqrt();
+        (normal_p(zz, config.alternative), Some(zz))
+    } else {
+        // Every pooled value tied: U = nm/2 under every permutation.
+        (1.0, None)
+    }
+}
+
+/// R's continuity correction of a normal approximation, for `dz` the statistic's distance from
+/// its null mean: `±½` toward the centre (two-sided), `+½` (greater), `−½` (less), 0 without.
+pub(crate) fn continuity(correct: bool, alternative: Alternative, dz: f64) -> f64 {
+    if !correct {
+        return 0.0;
+    }
+    match alternative {
+        Alternative::TwoSided => 0.5 * sign(dz),
+        Alternative::Greater => 0.5,
+        Alternative::Less => -0.5,
+    }
+}
+
+/// The normal p-value of `z` for the alternative; two-sided doubles the smaller tail (capped
+/// at 1).
+pub(crate) fn normal_p(z: f64, alternative: Alternative) -> f64 {
+    match alternative {
+        Alternative::Less => norm_cdf(z),
+        Alternative::Greater => norm_sf(z),
+        Alternative::TwoSided => (2.0 * norm_cdf(-z.abs())).min(1.0),
+    }
 }
 
 /// R's `sign`: −1, 0 or 1.

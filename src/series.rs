@@ -1,6 +1,9 @@
-//! Metric data as deploy tools hold it: raw samples, timestamped points, or counters.
+//! Metric data as deploy tools hold it: raw samples, timestamped points, counters, or
+//! histograms.
 
 use chrono::{DateTime, Utc};
+
+use crate::histogram::Histogram;
 
 /// One timestamped measurement.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -42,6 +45,13 @@ pub enum Series {
     Points(Vec<Point>),
     /// Counters: events out of trials, per interval or one total.
     Counts(Vec<CountPoint>),
+    /// A histogram of the window (Prometheus / OpenTelemetry buckets): JSON
+    /// `{"histogram": {"lowest": 0, "upper_bounds": [0.1, 0.5, "inf"], "counts": [80, 15, 5]}}`.
+    /// Judged by the grouped rank-sum test and the bucket-interpolated median (see
+    /// [`histogram_mann_whitney`](crate::histogram_mann_whitney)); both arms must be histograms
+    /// with the same bounds. Deserialized histograms skip [`Histogram::from_buckets`]' checks:
+    /// the judge re-checks them.
+    Histogram(Histogram),
 }
 
 impl Series {
@@ -90,12 +100,27 @@ impl Series {
         )
     }
 
-    /// Number of points (samples, timestamped points or counter intervals).
+    /// A histogram of the window (see [`Series::Histogram`]).
+    ///
+    /// # Example
+    /// ```
+    /// use canary_verdict::{Histogram, Series};
+    /// let h = Histogram::from_buckets(0.0, vec![0.1, 0.5, f64::INFINITY], vec![80, 15, 5])?;
+    /// assert_eq!(Series::histogram(h).len(), 100);
+    /// # Ok::<(), canary_verdict::Error>(())
+    /// ```
+    pub fn histogram(histogram: Histogram) -> Series {
+        Series::Histogram(histogram)
+    }
+
+    /// Number of points (samples, timestamped points, counter intervals, or a histogram's total,
+    /// saturating at `usize::MAX`).
     pub fn len(&self) -> usize {
         match self {
             Series::Samples(v) => v.len(),
             Series::Points(v) => v.len(),
             Series::Counts(v) => v.len(),
+            Series::Histogram(h) => h.points(),
         }
     }
 

@@ -7,11 +7,11 @@
 
 use std::fmt;
 
-use crate::dist::{norm_cdf, norm_quantile, norm_sf};
+use crate::dist::norm_quantile;
 use crate::error::{check_finite, check_level, Arm, Error, Result};
 use crate::hypothesis::{fmt_g, Alternative, ConfidenceInterval, Method, MethodUsed};
 use crate::pairwise::PairwiseDifferences;
-use crate::rank_sum::{sign, EXACT_BELOW};
+use crate::rank_sum::{continuity, normal_p, sign, EXACT_BELOW};
 use crate::rank_sum_null::CONDITIONAL_MAX_WORK;
 use crate::ranks::within_tie_term;
 use crate::sorted::sort_finite;
@@ -165,21 +165,8 @@ impl PairedSample {
         let tie_term = tie_term_of_scores(&scores);
         let sigma = (nf * (nf + 1.0) * (2.0 * nf + 1.0) / 24.0 - tie_term / 48.0).sqrt();
         let dz = statistic - center;
-        let correction = if config.correct {
-            match config.alternative {
-                Alternative::TwoSided => 0.5 * sign(dz),
-                Alternative::Greater => 0.5,
-                Alternative::Less => -0.5,
-            }
-        } else {
-            0.0
-        };
-        let z = (dz - correction) / sigma;
-        let p = match config.alternative {
-            Alternative::Less => norm_cdf(z),
-            Alternative::Greater => norm_sf(z),
-            Alternative::TwoSided => (2.0 * norm_cdf(-z.abs())).min(1.0),
-        };
+        let z = (dz - continuity(config.correct, config.alternative, dz)) / sigma;
+        let p = normal_p(z, config.alternative);
         Ok(SignedRank {
             statistic,
             p_value: p,

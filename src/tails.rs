@@ -7,7 +7,7 @@ use crate::classify::{Classification, MetricJudgment};
 use crate::error::Result;
 use crate::exceedance::exceedance_sorted;
 use crate::hypothesis::{fmt_g, Alternative, Method};
-use crate::ks::ks_sorted;
+use crate::ks::{ks_sorted, KolmogorovSmirnov};
 use crate::policy::Direction;
 use crate::quantile::{quantile_sorted, QuantileType};
 use crate::quantile_compare::{
@@ -159,16 +159,22 @@ pub(crate) fn run_tails(
     aspects
         .iter()
         .map(|&aspect| {
-            one(aspect, alt, flip, conf_level, baseline, canary).unwrap_or_else(|e| TailResult {
-                aspect,
-                p_value: None,
-                adjusted_p: None,
-                harmful: false,
-                regressed: false,
-                summary: format!("{aspect}: not judged: {e}"),
-            })
+            one(aspect, alt, flip, conf_level, baseline, canary)
+                .unwrap_or_else(|e| not_judged(aspect, e))
         })
         .collect()
+}
+
+/// An aspect that could not be run, with why.
+pub(crate) fn not_judged(aspect: TailAspect, why: impl fmt::Display) -> TailResult {
+    TailResult {
+        aspect,
+        p_value: None,
+        adjusted_p: None,
+        harmful: false,
+        regressed: false,
+        summary: format!("{aspect}: not judged: {why}"),
+    }
 }
 
 fn one(
@@ -210,31 +216,14 @@ fn one(
             } else {
                 format!("p{}", fmt_g(p * 100.0))
             };
-            if !test.is_judgeable() {
-                let need = test
-                    .needed_baseline
-                    .into_iter()
-                    .chain(test.needed_canary)
-                    .max()
-                    .unwrap_or(0);
-                return Ok(TailResult {
-                    aspect,
-                    p_value: None,
-                    adjusted_p: None,
-                    harmful: false,
-                    regressed: false,
-                    summary: format!(
-                        "{name}: not judged, needs at least {need} points per arm (has {} baseline, {} canary)",
-                        baseline.len(),
-                        canary.len()
-                    ),
-                });
-            }
-            (
-                test.p_value,
+            return Ok(quantile_outcome(
+                aspect,
+                &name,
+                (&test, &report),
                 test.difference > 0.0 || alt == Alternative::TwoSided,
-                quantile_line(&name, &report, flip),
-            )
+                flip,
+                (baseline.len(), canary.len()),
+            ));
         }
         TailAspect::Exceedance { q } => {
             let t = exceedance_sorted(canary, baseline, q, alt, conf_level)?;
@@ -257,12 +246,7 @@ fn one(
             (
                 t.p_value,
                 t.d_larger >= t.d_smaller || alt == Alternative::TwoSided,
-                format!(
-                    "Kolmogorov-Smirnov D = {} ({}), p = {}",
-                    fmt_g(t.statistic),
-                    t.method,
-                    fmt_g(t.p_value)
-                ),
+                ks_line(&t),
             )
         }
         TailAspect::AndersonDarling => {
@@ -297,6 +281,54 @@ fn one(
         regressed: false,
         summary,
     })
+}
+
+/// A quantile aspect's result from its test (the p-value at the tolerance) and its two-sided
+/// report; not judged, with the points it needs, when an arm is too small. `sizes` are
+/// (baseline, canary).
+pub(crate) fn quantile_outcome(
+    aspect: TailAspect,
+    name: &str,
+    (test, report): (&QuantileComparison, &QuantileComparison),
+    harmful: bool,
+    flip: bool,
+    sizes: (usize, usize),
+) -> TailResult {
+    let (p_value, summary) = if test.is_judgeable() {
+        (Some(test.p_value), quantile_line(name, report, flip))
+    } else {
+        let need = test
+            .needed_baseline
+            .into_iter()
+            .chain(test.needed_canary)
+            .max()
+            .unwrap_or(0);
+        (
+            None,
+            format!(
+                "{name}: not judged, needs at least {need} points per arm (has {} baseline, {} canary)",
+                sizes.0, sizes.1
+            ),
+        )
+    };
+    TailResult {
+        aspect,
+        p_value,
+        adjusted_p: None,
+        harmful: harmful && p_value.is_some(),
+        regressed: false,
+        summary,
+    }
+}
+
+/// "Kolmogorov-Smirnov D = 0.12 (exact), p = 0.003".
+pub(crate) fn ks_line(t: &KolmogorovSmirnov) -> String {
+    format!(
+        "Kolmogorov-Smirnov D = {} ({}), p = {}",
+        fmt_g(t.statistic),
+        t.method,
+        fmt_g(t.p_value)
+    )
 }
 
 /// "p99 +38% [+21%, +55%]" (ratio of the quantiles) or the absolute difference when a ratio is

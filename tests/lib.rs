@@ -11,6 +11,7 @@ mod determinism;
 mod engine;
 mod fuzz_harness;
 mod fuzz_regressions;
+mod histogram;
 mod kayenta;
 mod progressive;
 mod properties_rank;

@@ -551,12 +551,16 @@ fn append(acc: &mut Series, more: &Series, metric: &str, arm: Arm) -> Result<()>
         (Series::Samples(a), Series::Samples(b)) => a.extend_from_slice(b),
         (Series::Points(a), Series::Points(b)) => a.extend_from_slice(b),
         (Series::Counts(a), Series::Counts(b)) => a.extend_from_slice(b),
+        (Series::Histogram(a), Series::Histogram(b)) => {
+            crate::histogram_compare::merge_into(a, b, metric, arm)?
+        }
         _ => {
             return Err(Error::InvalidData {
                 metric: metric.to_string(),
                 arm,
                 field: "series",
-                problem: "intervals of the window mix samples, points and counts".into(),
+                problem: "intervals of the window mix samples, points, counts and histograms"
+                    .into(),
             })
         }
     }

@@ -7,6 +7,7 @@ use std::fmt;
 use super::{check_names, invalid, Decision, IntervalRecord};
 use crate::cleaning::{clean, Cleaned};
 use crate::error::{Arm, Error, Result};
+use crate::histogram_compare::midpoint_mean;
 use crate::hypothesis::{fmt_g, Alternative};
 use crate::policy::{CanaryPolicy, Direction, MetricKind, MetricPolicy, SrmAction};
 use crate::sequential::{
@@ -30,7 +31,11 @@ use crate::series::MetricData;
 ///   biased upwards by Jensen's inequality). Its assumptions: the `d`s are independent across
 ///   intervals and roughly Gaussian (true of means over many requests), and the plug-in
 ///   variance makes the guarantee asymptotic (see [`MeanShiftEProcess`]; a longer `burn_in`
-///   keeps the noisy early variance estimates out).
+///   keeps the noisy early variance estimates out). A metric given as one histogram per
+///   interval ([`Series::Histogram`](crate::Series::Histogram)) uses the histograms'
+///   bucket-midpoint means (the `+inf` bucket at its lower edge): bucketing is the same fixed
+///   map for both arms, so the symmetry of `d` under no change holds as it does for raw means;
+///   what `d` measures is the change of the bucketed mean, blind to moves inside a bucket.
 ///
 /// The harmful side comes from the metric's direction (`Increase`: larger is worse, one-sided;
 /// `Either`: two-sided). The canary rolls back as soon as any metric's e-value reaches
@@ -454,7 +459,7 @@ impl SequentialState {
             let Some(d) = data.iter().find(|d| d.name == policy.name) else {
                 continue;
             };
-            match clean(policy, &d.baseline, &d.canary)? {
+            let means = match clean(policy, &d.baseline, &d.canary)? {
                 Cleaned::Counts {
                     baseline,
                     canary: c,
@@ -481,6 +486,7 @@ impl SequentialState {
                         srm.update(&[b.trials, c.trials])?;
                         srm_fed = true;
                     }
+                    None
                 }
                 Cleaned::Unpaired {
                     baseline,
@@ -495,24 +501,36 @@ impl SequentialState {
                         continue;
                     }
                     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
-                    let (mb, mc) = (mean(&baseline), mean(&c));
-                    if !(mb > 0.0 && mb.is_finite() && mc > 0.0 && mc.is_finite()) {
-                        return Err(Error::InvalidData {
-                            metric: policy.name.clone(),
-                            arm: if mb > 0.0 { Arm::Canary } else { Arm::Baseline },
-                            field: "value",
-                            problem: format!(
-                                "the sequential rule compares ln(mean(canary)/mean(baseline)): needs finite positive means, got baseline {} and canary {}",
-                                fmt_g(mb),
-                                fmt_g(mc)
-                            ),
-                        });
+                    Some((mean(&baseline), mean(&c)))
+                }
+                // Histograms: the bucket-midpoint means of the interval (see `SequentialRule`).
+                Cleaned::Histograms {
+                    baseline,
+                    canary: c,
+                } => {
+                    if baseline.total() == 0 || c.total() == 0 {
+                        continue;
                     }
-                    let log_ratio = (mc / mb).ln();
-                    monitor.harm.add_log_ratio(log_ratio)?;
-                    for p in &mut monitor.safety {
-                        p.add_log_ratio(log_ratio)?;
-                    }
+                    Some((midpoint_mean(&baseline), midpoint_mean(&c)))
+                }
+            };
+            if let Some((mb, mc)) = means {
+                if !(mb > 0.0 && mb.is_finite() && mc > 0.0 && mc.is_finite()) {
+                    return Err(Error::InvalidData {
+                        metric: policy.name.clone(),
+                        arm: if mb > 0.0 { Arm::Canary } else { Arm::Baseline },
+                        field: "value",
+                        problem: format!(
+                            "the sequential rule compares ln(mean(canary)/mean(baseline)): needs finite positive means, got baseline {} and canary {}",
+                            fmt_g(mb),
+                            fmt_g(mc)
+                        ),
+                    });
+                }
+                let log_ratio = (mc / mb).ln();
+                monitor.harm.add_log_ratio(log_ratio)?;
+                for p in &mut monitor.safety {
+                    p.add_log_ratio(log_ratio)?;
                 }
             }
             monitor.intervals += 1;
