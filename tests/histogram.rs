@@ -674,6 +674,7 @@ fn progressive_windows_add_histogram_counts() {
         CanaryPolicy::new(vec![latency_policy()]),
         ProgressiveRule::Kayenta(KayentaRule {
             window: Window::Growing,
+            ..KayentaRule::default()
         }),
     )
     .lifetime(3);
