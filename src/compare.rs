@@ -3,6 +3,7 @@
 
 use crate::cleaning::{Cleaned, Totals};
 use crate::counts::{poisson_rate_test, Exposure, PoissonRateTest};
+use crate::effect_size::ratio_of_means;
 use crate::error::Result;
 use crate::hodges_lehmann::{HodgesLehmann, HodgesLehmannConfig};
 use crate::hypothesis::{Alternative, ConfidenceInterval, Method};
@@ -143,12 +144,23 @@ pub(crate) fn compare(policy: &MetricPolicy, data: &Cleaned) -> Result<Compariso
             })?;
             let median = quantile_sorted(pair.baseline(), 0.5, QuantileType::Type7);
             let ci = shift.interval;
+            // The summaries' means are the mean ratio's: computed once.
+            let (base_summary, canary_summary) = (
+                summary_sorted(pair.baseline()),
+                summary_sorted(pair.canary()),
+            );
             let (effect, effect_interval) = match measure {
                 EffectMeasure::RelativeShift => (
                     relative(shift.estimate, median),
                     relative(ci.lower, median).zip(relative(ci.upper, median)),
                 ),
-                EffectMeasure::MeanRatio => (pair.mean_ratio().ok(), None),
+                EffectMeasure::MeanRatio => (
+                    base_summary
+                        .as_ref()
+                        .zip(canary_summary.as_ref())
+                        .and_then(|(b, c)| ratio_of_means(b.mean, c.mean).ok()),
+                    None,
+                ),
                 EffectMeasure::Cles => (Some(pair.cles()), None),
                 EffectMeasure::Absolute => (Some(shift.estimate), Some((ci.lower, ci.upper))),
             };
@@ -159,8 +171,8 @@ pub(crate) fn compare(policy: &MetricPolicy, data: &Cleaned) -> Result<Compariso
                 effect,
                 effect_interval,
                 measure,
-                baseline: summary_sorted(pair.baseline()),
-                canary: summary_sorted(pair.canary()),
+                baseline: base_summary,
+                canary: canary_summary,
                 details: Some(TestDetails::RankSum { test, shift }),
             })
         }
@@ -197,7 +209,7 @@ pub(crate) fn compare(policy: &MetricPolicy, data: &Cleaned) -> Result<Compariso
                         EffectMeasure::MeanRatio => {
                             let mb = base_summary.as_ref().map_or(0.0, |b| b.mean);
                             let mc = canary_summary.as_ref().map_or(0.0, |c| c.mean);
-                            ((mb != 0.0).then(|| mc / mb), None)
+                            (ratio_of_means(mb, mc).ok(), None)
                         }
                         EffectMeasure::Cles => {
                             let wins = canary

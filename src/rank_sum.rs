@@ -55,8 +55,8 @@ impl TwoSample {
         // Checked above: sort once each, with room for the baseline's sentinel.
         let mut baseline = sorted_copy_of_checked(baseline, 1);
         let canary = sorted_copy_of_checked(canary, 0);
-        let sums = rank_sums(&canary, &baseline, 0.0);
         baseline.push(f64::INFINITY);
+        let sums = rank_sums(&canary, &baseline, 0.0);
         Ok(TwoSample {
             baseline,
             canary,
@@ -106,7 +106,7 @@ impl TwoSample {
         let sums = if config.mu == 0.0 {
             self.sums
         } else {
-            rank_sums(&self.canary, self.baseline(), config.mu)
+            rank_sums(&self.canary, &self.baseline, config.mu)
         };
         mann_whitney_sorted(self.baseline(), &self.canary, sums, config)
     }
