@@ -8,7 +8,7 @@ use crate::error::Result;
 use crate::hodges_lehmann::{HodgesLehmann, HodgesLehmannConfig};
 use crate::hypothesis::{Alternative, ConfidenceInterval, Method};
 use crate::policy::{Comparator, Direction, EffectMeasure, MetricPolicy, Statistic};
-use crate::quantile::{quantile_sorted, QuantileType};
+use crate::quantile::{quantile_sorted, sorted_copy, QuantileType};
 use crate::rank_sum::{MannWhitney, MannWhitneyConfig, TwoSample};
 use crate::signed_rank::{
     PairedSample, PairedShift, PairedShiftConfig, SignedRank, SignedRankConfig,
@@ -72,6 +72,9 @@ pub(crate) struct Comparison {
     pub canary: Option<Summary>,
     /// Test details.
     pub details: Option<TestDetails>,
+    /// The cleaned arms sorted ascending (baseline, canary), for bounds and tail aspects:
+    /// continuous metrics only.
+    pub sorted: Option<(Vec<f64>, Vec<f64>)>,
 }
 
 fn alternative(direction: Direction) -> Alternative {
@@ -88,14 +91,6 @@ pub(crate) fn statistic_of(sorted: &[f64], summary: &Summary, st: Statistic) -> 
         Statistic::Mean => summary.mean,
         Statistic::Median => quantile_sorted(sorted, 0.5, QuantileType::Type7),
         Statistic::Quantile(p) => quantile_sorted(sorted, p, QuantileType::Type7),
-    }
-}
-
-fn summary(values: &[f64]) -> Option<Summary> {
-    if values.is_empty() {
-        None
-    } else {
-        Summary::of(values, &SUMMARY_QUANTILES).ok()
     }
 }
 
@@ -119,17 +114,23 @@ pub(crate) fn compare(policy: &MetricPolicy, data: &Cleaned) -> Result<Compariso
         Cleaned::Unpaired { baseline, canary }
         | Cleaned::Paired {
             baseline, canary, ..
-        } if policy.comparator == Comparator::ThresholdsOnly => Ok(Comparison {
-            p_value: None,
-            estimate: None,
-            interval: None,
-            effect: None,
-            effect_interval: None,
-            measure,
-            baseline: summary(baseline),
-            canary: summary(canary),
-            details: None,
-        }),
+        } if policy.comparator == Comparator::ThresholdsOnly => {
+            // Sorted once: for the summaries here and for the bounds later.
+            let (b, c) = (sorted_copy(baseline).ok(), sorted_copy(canary).ok());
+            let summary = |s: &Option<Vec<f64>>| s.as_deref().and_then(summary_sorted);
+            Ok(Comparison {
+                p_value: None,
+                estimate: None,
+                interval: None,
+                effect: None,
+                effect_interval: None,
+                measure,
+                baseline: summary(&b),
+                canary: summary(&c),
+                details: None,
+                sorted: b.zip(c),
+            })
+        }
         Cleaned::Unpaired { baseline, canary } => {
             let pair = TwoSample::new(baseline, canary)?;
             let test = pair.mann_whitney(&MannWhitneyConfig {
@@ -174,6 +175,7 @@ pub(crate) fn compare(policy: &MetricPolicy, data: &Cleaned) -> Result<Compariso
                 baseline: base_summary,
                 canary: canary_summary,
                 details: Some(TestDetails::RankSum { test, shift }),
+                sorted: Some(pair.into_sorted()),
             })
         }
         Cleaned::Paired {
@@ -266,6 +268,7 @@ pub(crate) fn compare(policy: &MetricPolicy, data: &Cleaned) -> Result<Compariso
                     shift,
                     unpaired: *unpaired,
                 }),
+                sorted: Some((sorted_base, sorted_canary)),
             })
         }
     }
@@ -297,6 +300,7 @@ fn compare_counts(policy: &MetricPolicy, baseline: Totals, canary: Totals) -> Re
             baseline: summaries.0,
             canary: summaries.1,
             details: None,
+            sorted: None,
         });
     }
     let test = poisson_rate_test(
@@ -332,5 +336,6 @@ fn compare_counts(policy: &MetricPolicy, baseline: Totals, canary: Totals) -> Re
             baseline_trials: baseline.trials,
             canary_trials: canary.trials,
         }),
+        sorted: None,
     })
 }

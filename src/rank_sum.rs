@@ -79,6 +79,13 @@ impl TwoSample {
         self.sums
     }
 
+    /// Both arms, sorted ascending (baseline, canary), handed back without a copy.
+    pub(crate) fn into_sorted(self) -> (Vec<f64>, Vec<f64>) {
+        let mut baseline = self.baseline;
+        baseline.pop();
+        (baseline, self.canary)
+    }
+
     /// The canary, sorted ascending.
     pub fn canary(&self) -> &[f64] {
         &self.canary
