@@ -176,8 +176,10 @@ impl<'a> PairwiseDifferences<'a> {
         self.kth_many(&[k])[0].0
     }
 
-    /// The k-th smallest differences for several ranks (each clamped into [1, n·m]), each with
-    /// the (k+1)-th beside it (`None` past the end).
+    /// The k-th smallest differences for several ranks (each clamped into [1, n·m]). Beside the
+    /// lower middle rank n·m/2 of an even count, which a median needs, the (k+1)-th when it
+    /// comes at no extra walk; `None` beside the other ranks (their gathered bands are not
+    /// scanned for it).
     pub(crate) fn kth_many(&self, ks: &[u64]) -> Vec<(f64, Option<f64>)> {
         let total = self.len();
         let ks: Vec<u64> = ks.iter().map(|&k| k.clamp(1, total)).collect();
@@ -234,12 +236,13 @@ impl<'a> PairwiseDifferences<'a> {
             .enumerate()
             .map(|(idx, &k)| {
                 let first = (!shared.is_empty()).then_some(&mut shared[..]);
+                let want_next = total % 2 == 0 && k == total / 2;
                 if idx == last {
                     // No rank needs the shared band after this one.
-                    return self.finish(&mut band, k, &mut rng, &mut work, first);
+                    return self.finish(&mut band, k, want_next, &mut rng, &mut work, first);
                 }
                 rank_band.assign(&band);
-                self.finish(&mut rank_band, k, &mut rng, &mut work, first)
+                self.finish(&mut rank_band, k, want_next, &mut rng, &mut work, first)
             })
             .collect()
     }
@@ -274,11 +277,13 @@ impl<'a> PairwiseDifferences<'a> {
     }
 
     /// Narrows the band around rank k until it can be gathered; returns the k-th and, when it is
-    /// at hand, the (k+1)-th difference. `first_sample` is a sample of the initial band.
+    /// at hand and `want_next`, the (k+1)-th difference. `first_sample` is a sample of the
+    /// initial band.
     fn finish(
         &self,
         band: &mut Band,
         k: u64,
+        want_next: bool,
         rng: &mut WyRand,
         work: &mut Scratch,
         mut first_sample: Option<&mut [u64]>,
@@ -286,7 +291,7 @@ impl<'a> PairwiseDifferences<'a> {
         loop {
             if band.active() <= self.gather_limit() {
                 // The sample's buffer is free once the band is gathered.
-                return self.gather_select(band, k - band.c_lo, &mut work.sample);
+                return self.gather_select(band, k - band.c_lo, want_next, &mut work.sample);
             }
             let sample: &mut [u64] = match first_sample.take() {
                 Some(s) => s,
@@ -531,24 +536,34 @@ impl<'a> PairwiseDifferences<'a> {
         }
     }
 
-    /// Gathers the band and selects its `rank`-th (1-based) element and the next one, if the
-    /// band holds it.
-    fn gather_select(&self, band: &Band, rank: u64, buf: &mut Vec<u64>) -> (f64, Option<f64>) {
+    /// Gathers the band and selects its `rank`-th (1-based) element and, if `want_next`, the
+    /// next one, if the band holds it.
+    fn gather_select(
+        &self,
+        band: &Band,
+        rank: u64,
+        want_next: bool,
+        buf: &mut Vec<u64>,
+    ) -> (f64, Option<f64>) {
         // Select on order-preserving integer keys: cheaper to compare than floats.
-        // The band's size is known: reserve it once, then append row by row.
-        buf.clear();
-        buf.reserve(band.active() as usize);
+        // The band's size is known: reserve it once, then append row by row, to a vector
+        // taken out of the scratch (a local one's length stays in a register as it grows).
+        let mut keys = std::mem::take(buf);
+        keys.clear();
+        keys.reserve(band.active() as usize);
         // Near the end most rows' bands are empty or hold a few columns: skip the empty ones
         // with one test, and push the others' keys one by one (the capacity is reserved).
         for (r, (&h, &l)) in band.hi.iter().zip(&band.lo).enumerate() {
             if h < l {
                 let x = self.rows[r];
                 for &y in &self.cols[h as usize..l as usize] {
-                    buf.push(key(x - y));
+                    keys.push(key(x - y));
                 }
             }
         }
-        select_keys(buf, rank)
+        let selected = select_keys(&mut keys, rank, want_next);
+        *buf = keys;
+        selected
     }
 
     /// The smallest difference strictly greater than `v`, if any: one walk.
@@ -576,10 +591,15 @@ impl<'a> PairwiseDifferences<'a> {
     }
 }
 
-/// The `rank`-th (1-based) smallest of the keys and the next one, if any, as differences.
-fn select_keys(buf: &mut [u64], rank: u64) -> (f64, Option<f64>) {
+/// The `rank`-th (1-based) smallest of the keys and, if `want_next`, the next one, if any, as
+/// differences.
+fn select_keys(buf: &mut [u64], rank: u64, want_next: bool) -> (f64, Option<f64>) {
     let (_, &mut kth, above) = buf.select_nth_unstable((rank - 1) as usize);
-    let next = above.iter().copied().min();
+    let next = if want_next {
+        above.iter().copied().min()
+    } else {
+        None
+    };
     (unkey(kth), next.map(unkey))
 }
 
