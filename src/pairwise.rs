@@ -236,7 +236,7 @@ impl<'a> PairwiseDifferences<'a> {
             .enumerate()
             .map(|(idx, &k)| {
                 let first = (!shared.is_empty()).then_some(&mut shared[..]);
-                let want_next = total % 2 == 0 && k == total / 2;
+                let want_next = total.is_multiple_of(2) && k == total / 2;
                 if idx == last {
                     // No rank needs the shared band after this one.
                     return self.finish(&mut band, k, want_next, &mut rng, &mut work, first);
