@@ -493,7 +493,7 @@ impl<'a> PairwiseDifferences<'a> {
         let active = band.active();
         let size = (size as u64).min(active).max(1);
         // Plain loops over a sized buffer, state in locals: an iterator adapter's closure kept
-        // its captured state in memory, at three times the instructions per draw.
+        // its captured state in memory (61 instructions a draw against 48).
         out.clear();
         out.resize(size as usize, 0);
         if active == self.len() && !self.triangle {
