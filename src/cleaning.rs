@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use crate::error::{Arm, Error, Result};
+use crate::error::{all_finite, Arm, Error, Result};
 use crate::fences::Fences;
 use crate::histogram::Histogram;
 use crate::policy::{Comparator, MetricKind, MetricPolicy, NanPolicy, OutlierPolicy};
@@ -115,7 +115,12 @@ fn values(policy: &MetricPolicy, arm: Arm, series: &Series) -> Result<Vec<f64>> 
         Ok(())
     };
     match series {
+        // All finite (the common case): one check, then one copy; the NaN rule has nothing to do.
+        Series::Samples(v) if all_finite(v.iter().copied()) => out.extend_from_slice(v),
         Series::Samples(v) => v.iter().enumerate().try_for_each(|(i, &v)| keep(i, v))?,
+        Series::Points(p) if all_finite(p.iter().map(|p| p.value)) => {
+            out.extend(p.iter().map(|p| p.value))
+        }
         Series::Points(p) => p
             .iter()
             .enumerate()

@@ -3,11 +3,12 @@
 
 use crate::cleaning::{Cleaned, Totals};
 use crate::counts::{poisson_rate_test, Exposure, PoissonRateTest};
+use crate::effect_size::ratio_of_means;
 use crate::error::Result;
 use crate::hodges_lehmann::{HodgesLehmann, HodgesLehmannConfig};
 use crate::hypothesis::{Alternative, ConfidenceInterval, Method};
 use crate::policy::{Comparator, Direction, EffectMeasure, MetricPolicy, Statistic};
-use crate::quantile::{quantile_sorted, QuantileType};
+use crate::quantile::{quantile_sorted, sorted_copy, QuantileType};
 use crate::quantile_compare::QuantileComparison;
 use crate::rank_sum::{MannWhitney, MannWhitneyConfig, TwoSample};
 use crate::signed_rank::{
@@ -81,6 +82,9 @@ pub(crate) struct Comparison {
     pub canary: Option<Summary>,
     /// Test details.
     pub details: Option<TestDetails>,
+    /// The cleaned arms sorted ascending (baseline, canary), for bounds and tail aspects:
+    /// continuous metrics only.
+    pub sorted: Option<(Vec<f64>, Vec<f64>)>,
 }
 
 impl Comparison {
@@ -100,6 +104,7 @@ impl Comparison {
             baseline,
             canary,
             details: None,
+            sorted: None,
         }
     }
 }
@@ -118,14 +123,6 @@ pub(crate) fn statistic_of(sorted: &[f64], summary: &Summary, st: Statistic) -> 
         Statistic::Mean => summary.mean,
         Statistic::Median => quantile_sorted(sorted, 0.5, QuantileType::Type7),
         Statistic::Quantile(p) => quantile_sorted(sorted, p, QuantileType::Type7),
-    }
-}
-
-fn summary(values: &[f64]) -> Option<Summary> {
-    if values.is_empty() {
-        None
-    } else {
-        Summary::of(values, &SUMMARY_QUANTILES).ok()
     }
 }
 
@@ -152,11 +149,16 @@ pub(crate) fn compare(policy: &MetricPolicy, data: &Cleaned) -> Result<Compariso
         Cleaned::Unpaired { baseline, canary }
         | Cleaned::Paired {
             baseline, canary, ..
-        } if policy.comparator == Comparator::ThresholdsOnly => Ok(Comparison::summaries_only(
-            measure,
-            summary(baseline),
-            summary(canary),
-        )),
+        } if policy.comparator == Comparator::ThresholdsOnly => {
+            // Sorted once: for the summaries here and for the bounds later.
+            let (b, c) = (sorted_copy(baseline).ok(), sorted_copy(canary).ok());
+            let summary = |s: &Option<Vec<f64>>| s.as_deref().and_then(summary_sorted);
+            let (sb, sc) = (summary(&b), summary(&c));
+            Ok(Comparison {
+                sorted: b.zip(c),
+                ..Comparison::summaries_only(measure, sb, sc)
+            })
+        }
         Cleaned::Unpaired { baseline, canary } => {
             let pair = TwoSample::new(baseline, canary)?;
             let test = pair.mann_whitney(&MannWhitneyConfig {
@@ -171,12 +173,23 @@ pub(crate) fn compare(policy: &MetricPolicy, data: &Cleaned) -> Result<Compariso
             })?;
             let median = quantile_sorted(pair.baseline(), 0.5, QuantileType::Type7);
             let ci = shift.interval;
+            // The summaries' means are the mean ratio's: computed once.
+            let (base_summary, canary_summary) = (
+                summary_sorted(pair.baseline()),
+                summary_sorted(pair.canary()),
+            );
             let (effect, effect_interval) = match measure {
                 EffectMeasure::RelativeShift => (
                     relative(shift.estimate, median),
                     relative(ci.lower, median).zip(relative(ci.upper, median)),
                 ),
-                EffectMeasure::MeanRatio => (pair.mean_ratio().ok(), None),
+                EffectMeasure::MeanRatio => (
+                    base_summary
+                        .as_ref()
+                        .zip(canary_summary.as_ref())
+                        .and_then(|(b, c)| ratio_of_means(b.mean, c.mean).ok()),
+                    None,
+                ),
                 EffectMeasure::Cles => (Some(pair.cles()), None),
                 EffectMeasure::Absolute => (Some(shift.estimate), Some((ci.lower, ci.upper))),
             };
@@ -187,9 +200,10 @@ pub(crate) fn compare(policy: &MetricPolicy, data: &Cleaned) -> Result<Compariso
                 effect,
                 effect_interval,
                 measure,
-                baseline: summary_sorted(pair.baseline()),
-                canary: summary_sorted(pair.canary()),
+                baseline: base_summary,
+                canary: canary_summary,
                 details: Some(TestDetails::RankSum { test, shift }),
+                sorted: Some(pair.into_sorted()),
             })
         }
         Cleaned::Paired {
@@ -225,7 +239,7 @@ pub(crate) fn compare(policy: &MetricPolicy, data: &Cleaned) -> Result<Compariso
                         EffectMeasure::MeanRatio => {
                             let mb = base_summary.as_ref().map_or(0.0, |b| b.mean);
                             let mc = canary_summary.as_ref().map_or(0.0, |c| c.mean);
-                            ((mb != 0.0).then(|| mc / mb), None)
+                            (ratio_of_means(mb, mc).ok(), None)
                         }
                         EffectMeasure::Cles => {
                             let wins = canary
@@ -282,6 +296,7 @@ pub(crate) fn compare(policy: &MetricPolicy, data: &Cleaned) -> Result<Compariso
                     shift,
                     unpaired: *unpaired,
                 }),
+                sorted: Some((sorted_base, sorted_canary)),
             })
         }
     }
@@ -342,5 +357,6 @@ fn compare_counts(policy: &MetricPolicy, baseline: Totals, canary: Totals) -> Re
             baseline_trials: baseline.trials,
             canary_trials: canary.trials,
         }),
+        sorted: None,
     })
 }

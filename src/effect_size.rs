@@ -55,14 +55,7 @@ impl TwoSample {
     /// # Ok::<(), canary_verdict::Error>(())
     /// ```
     pub fn mean_ratio(&self) -> Result<f64> {
-        let base = mean_of(self.baseline());
-        if base == 0.0 {
-            return Err(Error::Degenerate {
-                what: "mean ratio",
-                reason: "the baseline mean is zero",
-            });
-        }
-        Ok(mean_of(self.canary()) / base)
+        ratio_of_means(mean_of(self.baseline()), mean_of(self.canary()))
     }
 
     /// Common-language effect size (McGraw & Wong, *Psychological Bulletin* 111, 1992):
@@ -140,4 +133,18 @@ impl TwoSample {
             relative_shift: self.relative_shift().ok(),
         }
     }
+}
+
+/// `canary_mean / baseline_mean`, for means already computed (a summary holds them).
+///
+/// # Errors
+/// [`Error::Degenerate`] when the baseline mean is zero.
+pub(crate) fn ratio_of_means(baseline_mean: f64, canary_mean: f64) -> Result<f64> {
+    if baseline_mean == 0.0 {
+        return Err(Error::Degenerate {
+            what: "mean ratio",
+            reason: "the baseline mean is zero",
+        });
+    }
+    Ok(canary_mean / baseline_mean)
 }

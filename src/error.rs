@@ -181,8 +181,17 @@ pub(crate) fn check_sample(arm: Arm, sample: &[f64]) -> Result<()> {
     check_finite(arm, sample)
 }
 
+/// Whether every value is finite, without stopping early: a loop the compiler can vectorize,
+/// for the common case; the first bad value is looked for only when there is one.
+pub(crate) fn all_finite(values: impl Iterator<Item = f64>) -> bool {
+    values.fold(true, |all, v| all & v.is_finite())
+}
+
 /// Checks that every value is finite, reporting the arm and the first bad index.
 pub(crate) fn check_finite(arm: Arm, sample: &[f64]) -> Result<()> {
+    if all_finite(sample.iter().copied()) {
+        return Ok(());
+    }
     match sample.iter().position(|v| !v.is_finite()) {
         Some(index) => Err(Error::NonFinite {
             arm,

@@ -466,6 +466,7 @@ pub(crate) fn compare(
             test,
             median: Box::new(median),
         }),
+        sorted: None,
     })
 }
 

@@ -12,9 +12,8 @@ use crate::multiple_testing::p_adjust;
 use crate::policy::{CanaryPolicy, Comparator, MetricKind, MetricPolicy, SrmAction};
 use crate::score::score;
 use crate::series::MetricData;
-use crate::sorted::sort_finite;
 use crate::srm::srm_binomial;
-use crate::tails::{apply as apply_tails, prepared as prepared_tails, run_tails, TailResult};
+use crate::tails::{apply as apply_tails, run_on_sorted, TailResult};
 use crate::verdict::{Judgment, Reason, Severity, Verdict};
 
 /// Judges a canary: every metric of the policy against its data, then the score and the verdict.
@@ -220,7 +219,7 @@ fn stage(mp: &MetricPolicy, data: Option<&MetricData>) -> Stage {
         j.n_canary = sizes.1;
         return Stage::Done(Box::new(j));
     }
-    let cmp = match compare(mp, &cleaned) {
+    let mut cmp = match compare(mp, &cleaned) {
         Ok(c) => c,
         Err(e) => {
             return Stage::Done(Box::new(MetricJudgment::bare(
@@ -230,32 +229,22 @@ fn stage(mp: &MetricPolicy, data: Option<&MetricData>) -> Stage {
             )))
         }
     };
-    let sorted = match &cleaned {
-        Cleaned::Unpaired { baseline, canary }
-        | Cleaned::Paired {
-            baseline, canary, ..
-        } if mp.bounds.is_some() || mp.relative_bounds.is_some() => {
-            let (mut b, mut c) = (baseline.clone(), canary.clone());
-            sort_finite(&mut b);
-            sort_finite(&mut c);
-            (b, c)
+    // The comparison sorted the arms once: the tail aspects and the bounds reuse them.
+    let arms = cmp.sorted.take();
+    let tails = if mp.tails.is_empty() || mp.comparator == Comparator::ThresholdsOnly {
+        Vec::new()
+    } else {
+        match (&arms, &cleaned) {
+            (Some((b, c)), _) => run_on_sorted(&mp.tails, mp.direction, mp.conf_level, b, c),
+            (None, Cleaned::Histograms { baseline, canary }) => {
+                crate::histogram_compare::tails(mp, baseline, canary)
+            }
+            _ => Vec::new(),
         }
-        _ => (Vec::new(), Vec::new()),
     };
-    let tails = match &cleaned {
-        Cleaned::Unpaired { baseline, canary }
-        | Cleaned::Paired {
-            baseline, canary, ..
-        } if !mp.tails.is_empty() && mp.comparator != Comparator::ThresholdsOnly => {
-            let (b, c) = prepared_tails(mp.direction, baseline, canary);
-            run_tails(&mp.tails, mp.direction, mp.conf_level, &b, &c)
-        }
-        Cleaned::Histograms { baseline, canary }
-            if !mp.tails.is_empty() && mp.comparator != Comparator::ThresholdsOnly =>
-        {
-            crate::histogram_compare::tails(mp, baseline, canary)
-        }
-        _ => Vec::new(),
+    let sorted = match arms {
+        Some(arms) if mp.bounds.is_some() || mp.relative_bounds.is_some() => arms,
+        _ => (Vec::new(), Vec::new()),
     };
     Stage::Compared {
         cmp: Box::new(cmp),

@@ -55,8 +55,8 @@ impl TwoSample {
         // Checked above: sort once each, with room for the baseline's sentinel.
         let mut baseline = sorted_copy_of_checked(baseline, 1);
         let canary = sorted_copy_of_checked(canary, 0);
-        let sums = rank_sums(&canary, &baseline, 0.0);
         baseline.push(f64::INFINITY);
+        let sums = rank_sums(&canary, &baseline, 0.0);
         Ok(TwoSample {
             baseline,
             canary,
@@ -77,6 +77,13 @@ impl TwoSample {
     /// Rank sums of the canary against the baseline at μ = 0.
     pub(crate) fn rank_sums(&self) -> RankSums {
         self.sums
+    }
+
+    /// Both arms, sorted ascending (baseline, canary), handed back without a copy.
+    pub(crate) fn into_sorted(self) -> (Vec<f64>, Vec<f64>) {
+        let mut baseline = self.baseline;
+        baseline.pop();
+        (baseline, self.canary)
     }
 
     /// The canary, sorted ascending.
@@ -106,7 +113,7 @@ impl TwoSample {
         let sums = if config.mu == 0.0 {
             self.sums
         } else {
-            rank_sums(&self.canary, self.baseline(), config.mu)
+            rank_sums(&self.canary, &self.baseline, config.mu)
         };
         let (canary, baseline) = (&self.canary, self.baseline());
         mann_whitney_from_sums(canary.len(), baseline.len(), sums, config, || {

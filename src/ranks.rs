@@ -48,9 +48,11 @@ pub(crate) struct RankSums {
 }
 
 /// U of the canary, `U = #{x_i − μ > y_j} + ½ #{x_i − μ = y_j}`, and the pooled tie term, in
-/// O(n + m) on sorted input.
-pub(crate) fn rank_sums(canary: &[f64], baseline: &[f64], mu: f64) -> RankSums {
-    if let Some(below) = untied_wins(canary, baseline, mu) {
+/// O(n + m) on sorted input; `baseline_with_sentinel` is the sorted baseline followed by `+inf`.
+pub(crate) fn rank_sums(canary: &[f64], baseline_with_sentinel: &[f64], mu: f64) -> RankSums {
+    debug_assert_eq!(baseline_with_sentinel.last(), Some(&f64::INFINITY));
+    let baseline = &baseline_with_sentinel[..baseline_with_sentinel.len() - 1];
+    if let Some(below) = untied_wins(canary, baseline_with_sentinel, mu) {
         return RankSums {
             two_u: 2 * below as u128,
             tie_term: 0.0,
@@ -77,58 +79,36 @@ pub(crate) fn rank_sums(canary: &[f64], baseline: &[f64], mu: f64) -> RankSums {
 }
 
 /// `#{x_i − μ > y_j}` when no two pooled values are equal, `None` otherwise (the caller then
-/// walks the tie groups). Continuous data take this path: one check for equal neighbours in each
-/// sample, then a branch-free merge in three interleaved pieces, each step moving along the
-/// baseline (`y_j < x_i − μ`) or to the next canary point (which then beats the `j` baseline
-/// points passed), so the processor overlaps the pieces' dependency chains.
-fn untied_wins(canary: &[f64], baseline: &[f64], mu: f64) -> Option<u64> {
-    const P: usize = 3;
-    let x = |i: usize| canary[i] - mu;
-    if (1..canary.len()).any(|i| x(i - 1) == x(i)) || baseline.windows(2).any(|w| w[0] == w[1]) {
+/// walks the tie groups). Continuous data take this path: one check for equal neighbours in the
+/// baseline, then one merge that moves along the baseline past each canary point's `j` smaller
+/// baseline points (the `+inf` sentinel ends it without an end-of-baseline test) and checks
+/// the canary's neighbours and the cross ties on the way: about 15 instructions per point of
+/// both samples in all, against 40 for a branch-free merge in interleaved pieces, whose state
+/// did not fit in registers. The
+/// inner loop's exit is a data-dependent branch, mispredicted at most about once per canary
+/// point.
+fn untied_wins(canary: &[f64], baseline_with_sentinel: &[f64], mu: f64) -> Option<u64> {
+    let ys = baseline_with_sentinel;
+    if ys[..ys.len() - 1].windows(2).any(|w| w[0] == w[1]) {
         return None;
     }
-    let n = canary.len();
-    let y = |j: usize| baseline.get(j).copied().unwrap_or(f64::INFINITY);
-    let mut i: [usize; P] = std::array::from_fn(|p| p * n / P);
-    let end: [usize; P] = std::array::from_fn(|p| (p + 1) * n / P);
-    let mut j: [usize; P] = std::array::from_fn(|p| {
-        if i[p] < end[p] {
-            let v = x(i[p]);
-            baseline.partition_point(|&b| b < v)
-        } else {
-            0
-        }
-    });
-    let mut sum = [0u64; P];
     let mut tie = false;
-    macro_rules! step {
-        ($c:expr) => {{
-            let c = $c;
-            let (xv, yv) = (x(i[c]), y(j[c]));
-            let along = yv < xv;
-            tie |= yv == xv;
-            sum[c] += if along { 0 } else { j[c] as u64 };
-            j[c] += along as usize;
-            i[c] += !along as usize;
-        }};
-    }
-    loop {
-        let t = (0..P).map(|c| end[c] - i[c]).min().unwrap_or(0);
-        if t < 8 {
-            break;
+    let mut wins = 0u64;
+    let mut j = 0usize;
+    // NaN: equal to nothing, so the first point has no tied predecessor.
+    let mut previous = f64::NAN;
+    for &x in canary {
+        let xv = x - mu;
+        tie |= xv == previous;
+        previous = xv;
+        // Move along the baseline past the points below xv: the sentinel stops the walk.
+        while ys[j] < xv {
+            j += 1;
         }
-        for _ in 0..t {
-            for c in 0..P {
-                step!(c);
-            }
-        }
+        tie |= ys[j] == xv;
+        wins += j as u64;
     }
-    for c in 0..P {
-        while i[c] < end[c] {
-            step!(c);
-        }
-    }
-    (!tie).then(|| sum.iter().sum())
+    (!tie).then_some(wins)
 }
 
 /// Σ (t³ − t) over the runs of equal values of one sorted sample.
@@ -166,11 +146,11 @@ mod tests {
     #[test]
     fn u_counts_wins_and_half_ties() {
         // canary 1,2,3 vs baseline 2,4: wins (3>2)=1, ties (2=2)=1 -> U = 1.5.
-        let r = rank_sums(&[1.0, 2.0, 3.0], &[2.0, 4.0], 0.0);
+        let r = rank_sums(&[1.0, 2.0, 3.0], &[2.0, 4.0, f64::INFINITY], 0.0);
         assert_eq!(r.two_u, 3);
         assert!(r.ties);
         assert_eq!(r.tie_term, 6.0);
-        let r = rank_sums(&[1.0, 2.0, 3.0], &[2.0, 4.0], -10.0);
+        let r = rank_sums(&[1.0, 2.0, 3.0], &[2.0, 4.0, f64::INFINITY], -10.0);
         assert_eq!(r.two_u, 12);
         assert!(!r.ties);
         assert_eq!(within_tie_term(&[1.0, 1.0, 2.0, 3.0, 3.0, 3.0]), 6.0 + 24.0);

@@ -147,7 +147,7 @@ fn alternative(direction: Direction) -> Alternative {
 }
 
 /// Runs the aspects on sorted, checked, non-empty samples (already negated for `Decrease`).
-pub(crate) fn run_tails(
+fn run_tails(
     aspects: &[TailAspect],
     direction: Direction,
     conf_level: f64,
@@ -364,22 +364,27 @@ fn quantile_line(name: &str, c: &QuantileComparison, flip: bool) -> String {
     }
 }
 
-/// Sorted copies of the arms for the tail tests, negated for a `Decrease` metric.
-pub(crate) fn prepared(
+/// Runs the aspects on the arms sorted ascending: for a `Decrease` metric on the arms negated,
+/// which reversed stay ascending (`+ 0.0` keeps zeros positive, as sorting the negated values
+/// by their keys does); otherwise on the sorted arms themselves, without a copy.
+pub(crate) fn run_on_sorted(
+    aspects: &[TailAspect],
     direction: Direction,
+    conf_level: f64,
     baseline: &[f64],
     canary: &[f64],
-) -> (Vec<f64>, Vec<f64>) {
-    let prep = |s: &[f64]| -> Vec<f64> {
-        let mut v: Vec<f64> = if direction == Direction::Decrease {
-            s.iter().map(|x| -x).collect()
-        } else {
-            s.to_vec()
-        };
-        crate::sorted::sort_finite(&mut v);
-        v
-    };
-    (prep(baseline), prep(canary))
+) -> Vec<TailResult> {
+    if direction != Direction::Decrease {
+        return run_tails(aspects, direction, conf_level, baseline, canary);
+    }
+    let negated = |s: &[f64]| -> Vec<f64> { s.iter().rev().map(|&x| -x + 0.0).collect() };
+    run_tails(
+        aspects,
+        direction,
+        conf_level,
+        &negated(baseline),
+        &negated(canary),
+    )
 }
 
 /// Records the adjusted p-values and folds the regressed aspects into the metric's label and
