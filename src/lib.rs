@@ -18,6 +18,7 @@ mod fences;
 mod histogram;
 mod hodges_lehmann;
 mod hypothesis;
+mod incomplete_beta;
 mod judge;
 pub mod kayenta;
 mod ks;
