@@ -3,7 +3,9 @@
 
 use statrs::function::gamma::ln_gamma;
 
+use crate::discrete::SUMMATION_MAX_VARIANCE;
 use crate::dist::norm_cdf;
+use crate::incomplete_beta::beta_ratio_near_mean;
 
 /// `ln B(a, b) = ln Γ(a) + ln Γ(b) - ln Γ(a + b)` for `a, b > 0`.
 pub(crate) fn ln_beta(a: f64, b: f64) -> f64 {
@@ -18,13 +20,21 @@ pub(crate) fn ln_beta(a: f64, b: f64) -> f64 {
 /// by the modified Lentz method (Numerical Recipes, 3rd ed., §6.4, `betacf`); above it,
 /// `ln(1 - I_y(b, a))` through `ln_1p`. Either way nothing underflows: tails far below `1e-308`
 /// keep their logarithm. The continued fraction needs `O(sqrt(max(a, b)))` terms near the mean,
-/// so the iteration cap grows with the parameters (about 10^6 terms at counts of 10^12).
+/// so near the mean of wide betas (`a b / (a + b)` at least
+/// [`SUMMATION_MAX_VARIANCE`](crate::discrete::SUMMATION_MAX_VARIANCE)) Temme's expansion
+/// (TOMS 708 `basym`, in log space, see `crate::incomplete_beta`) takes its place, in constant
+/// time; away from the mean the continued fraction converges in few terms.
 pub(crate) fn ln_beta_reg(a: f64, b: f64, x: f64, y: f64) -> f64 {
     if x <= 0.0 {
         return f64::NEG_INFINITY;
     }
     if y <= 0.0 {
         return 0.0;
+    }
+    if a * b / (a + b) >= SUMMATION_MAX_VARIANCE {
+        if let Some((ln_w, _)) = beta_ratio_near_mean(a, b, x, y, true) {
+            return ln_w;
+        }
     }
     if x < (a + 1.0) / (a + b + 2.0) {
         ln_beta_reg_cf(a, b, x, y)
