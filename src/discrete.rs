@@ -17,7 +17,7 @@ use crate::incomplete_beta::beta_ratio_near_mean;
 use statrs::function::gamma::ln_gamma;
 
 const LN_2PI: f64 = 1.837_877_066_409_345_3;
-const LN_SQRT_2PI: f64 = 0.918_938_533_204_672_8;
+pub(crate) const LN_SQRT_2PI: f64 = 0.918_938_533_204_672_8;
 
 /// stirlerr(n) for n = 0..=15 (R's `sferr_halves` at the integers), to full precision.
 const STIRLERR_INT: [f64; 16] = [
@@ -40,7 +40,7 @@ const STIRLERR_INT: [f64; 16] = [
 ];
 
 /// Error of Stirling's formula, ln n! - (n + 1/2) ln n + n - ln √(2π), as R's `stirlerr`.
-fn stirlerr(n: f64) -> f64 {
+pub(crate) fn stirlerr(n: f64) -> f64 {
     const S0: f64 = 1.0 / 12.0;
     const S1: f64 = 1.0 / 360.0;
     const S2: f64 = 1.0 / 1260.0;
@@ -68,7 +68,7 @@ fn stirlerr(n: f64) -> f64 {
 }
 
 /// Deviance term x ln(x/np) + np - x, computed without cancellation, as R's `bd0`.
-fn bd0(x: f64, np: f64) -> f64 {
+pub(crate) fn bd0(x: f64, np: f64) -> f64 {
     if (x - np).abs() < 0.1 * (x + np) {
         let mut v = (x - np) / (x + np);
         let mut s = (x - np) * v;
