@@ -126,14 +126,16 @@ pub(crate) fn ln_dbinom(x: f64, n: f64, p: f64, q: f64) -> f64 {
 /// rather than from the summation.
 ///
 /// The summation near the mean adds about `8.8 sd` terms (until a term falls below `1e-17` of
-/// the sum, `√(2 · 39)` standard deviations out), about 2 ns each, while the expansion costs
-/// about as much as 500 terms (measured with `benches/counts.rs`): they cross near
-/// `sd ≈ 60`, `n p q ≈ 4000`. The expansion is used from `n p q = 10^4` (sd = 100, about 900
-/// terms), which also keeps both beta parameters above R's 100 and its series to a few terms.
-/// Where the expansion does not apply (`|x - n p| > 0.03 min(x, n - x)`), the tail terms fall by
-/// a factor of at least `1 - 0.03 / max(p, q)` per step, so that sum stops within about
-/// `39 / 0.03 ≈ 1300` terms whatever `n`.
-pub(crate) const SUMMATION_MAX_VARIANCE: f64 = 1e4;
+/// the sum, `√(2 · 39)` standard deviations out), about 3 ns each; the expansion costs about
+/// 0.6-0.9 µs whatever the parameters, as much as 200-300 terms. Measured with
+/// `benches/counts.rs` (`tail_method`: a one-sided `binom_test`, about 35 tail evaluations):
+/// by summation 32 µs at `n p q = 500`, 43 µs at 1000, 103 µs at 9900; by the expansion 20-32
+/// µs. They cross between `n p q = 500` and 1000 (sd ≈ 22-32): the switch is at 1000. It also
+/// keeps both beta parameters far above R's minimum of 100 (near the mean they are at least
+/// `min(n p, n q) ≥ n p q`). Where the expansion does not apply (`|x - n p| > 0.03 min(x,
+/// n - x)`), the tail terms fall by a factor of at least `1 - 0.03 / max(p, q)` per step, so that
+/// sum stops within about `39 / 0.03 ≈ 1300` terms whatever `n`.
+pub(crate) const SUMMATION_MAX_VARIANCE: f64 = 1e3;
 
 /// A binomial distribution with `n` trials and success probability `p`.
 #[derive(Debug, Clone, Copy)]
