@@ -53,7 +53,7 @@ pub(crate) fn beta_ratio_near_mean(
     let swap = lambda < 0.0;
     let lambda = lambda.abs();
     let (a0, b0) = if swap { (b, a) } else { (a, b) };
-    if !(lambda <= MAX_LAMBDA_FRACTION * a0.min(b0)) {
+    if lambda.is_nan() || lambda > MAX_LAMBDA_FRACTION * a0.min(b0) {
         return None;
     }
     let w = basym(a0, b0, lambda, SERIES_TOLERANCE, log);
