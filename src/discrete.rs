@@ -127,10 +127,11 @@ pub(crate) fn ln_dbinom(x: f64, n: f64, p: f64, q: f64) -> f64 {
 ///
 /// The summation near the mean adds about `8.8 sd` terms (until a term falls below `1e-17` of
 /// the sum, `√(2 · 39)` standard deviations out), about 3 ns each; the expansion costs about
-/// 0.6-0.9 µs whatever the parameters, as much as 200-300 terms. Measured with
-/// `benches/counts.rs` (`tail_method`: a one-sided `binom_test`, about 35 tail evaluations):
-/// by summation 32 µs at `n p q = 500`, 43 µs at 1000, 103 µs at 9900; by the expansion 20-32
-/// µs. They cross between `n p q = 500` and 1000 (sd ≈ 22-32): the switch is at 1000. It also
+/// 1 µs at the smallest parameters (more series terms) down to 0.6 µs at large ones. Measured
+/// with `benches/counts.rs` (`tail_method`: a one-sided `binom_test`, about 35 tail
+/// evaluations, one run): by summation 43 µs at `n p q = 500` and 64 µs at 990; by the
+/// expansion 69 µs at 1010, 48 µs at 10^4 and 28 µs at 10^6 (an earlier run: summation 103 µs
+/// at 9900). They cross near `n p q = 1000` (sd ≈ 32): the switch is there. It also
 /// keeps both beta parameters far above R's minimum of 100 (near the mean they are at least
 /// `min(n p, n q) ≥ n p q`). Where the expansion does not apply (`|x - n p| > 0.03 min(x,
 /// n - x)`), the tail terms fall by a factor of at least `1 - 0.03 / max(p, q)` per step, so that
