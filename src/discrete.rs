@@ -5,13 +5,19 @@
 //! `bd0`), so they stay accurate with a billion trials where `ln_choose` would lose six digits to
 //! cancellation. Tails are summed outward from the observed value, away from the mode, with the
 //! ratio recurrence; the tail that holds the mode is obtained as a complement (it is then at
-//! least about one half, so nothing cancels).
+//! least about one half, so nothing cancels). Near the mean of a wide binomial, where that sum
+//! would take about nine standard deviations' worth of terms, the binomial tails are the
+//! incomplete beta function `P(X ≥ x) = I_p(x, n - x + 1)` evaluated by Temme's expansion in
+//! constant time (`crate::incomplete_beta`, as R's `pbinom` through TOMS 708 `bratio`); away
+//! from the mean the summation is short (at most about 1300 terms, see
+//! [`SUMMATION_MAX_VARIANCE`]), so no tail costs more than a bounded amount of work.
 
-use crate::dist::ln_choose;
+use crate::dist::{ln_choose, norm_quantile};
+use crate::incomplete_beta::beta_ratio_near_mean;
 use statrs::function::gamma::ln_gamma;
 
 const LN_2PI: f64 = 1.837_877_066_409_345_3;
-const LN_SQRT_2PI: f64 = 0.918_938_533_204_672_8;
+pub(crate) const LN_SQRT_2PI: f64 = 0.918_938_533_204_672_8;
 
 /// stirlerr(n) for n = 0..=15 (R's `sferr_halves` at the integers), to full precision.
 const STIRLERR_INT: [f64; 16] = [
@@ -34,7 +40,7 @@ const STIRLERR_INT: [f64; 16] = [
 ];
 
 /// Error of Stirling's formula, ln n! - (n + 1/2) ln n + n - ln √(2π), as R's `stirlerr`.
-fn stirlerr(n: f64) -> f64 {
+pub(crate) fn stirlerr(n: f64) -> f64 {
     const S0: f64 = 1.0 / 12.0;
     const S1: f64 = 1.0 / 360.0;
     const S2: f64 = 1.0 / 1260.0;
@@ -62,7 +68,7 @@ fn stirlerr(n: f64) -> f64 {
 }
 
 /// Deviance term x ln(x/np) + np - x, computed without cancellation, as R's `bd0`.
-fn bd0(x: f64, np: f64) -> f64 {
+pub(crate) fn bd0(x: f64, np: f64) -> f64 {
     if (x - np).abs() < 0.1 * (x + np) {
         let mut v = (x - np) / (x + np);
         let mut s = (x - np) * v;
@@ -116,6 +122,22 @@ pub(crate) fn ln_dbinom(x: f64, n: f64, p: f64, q: f64) -> f64 {
     lc - 0.5 * lf
 }
 
+/// Binomial variance `n p q` from which the tails near the mean come from Temme's expansion
+/// rather than from the summation.
+///
+/// The summation near the mean adds about `8.8 sd` terms (until a term falls below `1e-17` of
+/// the sum, `√(2 · 39)` standard deviations out), about 3 ns each; the expansion costs about
+/// 1 µs at the smallest parameters (more series terms) down to 0.6 µs at large ones. Measured
+/// with `benches/counts.rs` (`tail_method`: a one-sided `binom_test`, about 35 tail
+/// evaluations, one run): by summation 43 µs at `n p q = 500` and 64 µs at 990; by the
+/// expansion 69 µs at 1010, 48 µs at 10^4 and 28 µs at 10^6 (an earlier run: summation 103 µs
+/// at 9900). They cross near `n p q = 1000` (sd ≈ 32): the switch is there. It also
+/// keeps both beta parameters far above R's minimum of 100 (near the mean they are at least
+/// `min(n p, n q) ≥ n p q`). Where the expansion does not apply (`|x - n p| > 0.03 min(x,
+/// n - x)`), the tail terms fall by a factor of at least `1 - 0.03 / max(p, q)` per step, so that
+/// sum stops within about `39 / 0.03 ≈ 1300` terms whatever `n`.
+pub(crate) const SUMMATION_MAX_VARIANCE: f64 = 1e3;
+
 /// A binomial distribution with `n` trials and success probability `p`.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Binomial {
@@ -148,7 +170,12 @@ impl Binomial {
         if self.p == 1.0 {
             return 0.0;
         }
-        if (x as f64) < self.n as f64 * self.p {
+        let (xf, nf) = (x as f64, self.n as f64);
+        // P(X ≤ x) = 1 - I_p(x + 1, n - x), R's pbeta(p, x + 1, n - x, lower.tail = FALSE).
+        if let Some((_, upper)) = self.near_mean(xf + 1.0, nf - xf) {
+            return upper;
+        }
+        if xf < nf * self.p {
             self.lower_sum(x as u64)
         } else {
             1.0 - self.upper_sum(x as u64 + 1)
@@ -170,11 +197,26 @@ impl Binomial {
         if self.p == 1.0 {
             return 1.0;
         }
-        if (x as f64) > self.n as f64 * self.p {
+        let (xf, nf) = (x as f64, self.n as f64);
+        // P(X ≥ x) = I_p(x, n - x + 1), R's pbeta(p, x, n - x + 1).
+        if let Some((lower, _)) = self.near_mean(xf, nf - xf + 1.0) {
+            return lower;
+        }
+        if xf > nf * self.p {
             self.upper_sum(x as u64)
         } else {
             1.0 - self.lower_sum(x as u64 - 1)
         }
+    }
+
+    /// `(I_p(a, b), 1 - I_p(a, b))` by Temme's expansion when the variance is at least
+    /// [`SUMMATION_MAX_VARIANCE`] and `(a, b)` is in the expansion's region.
+    fn near_mean(&self, a: f64, b: f64) -> Option<(f64, f64)> {
+        let q = self.q();
+        if (self.n as f64) * self.p * q < SUMMATION_MAX_VARIANCE {
+            return None;
+        }
+        beta_ratio_near_mean(a, b, self.p, q, false)
     }
 
     /// Σ_{i ≤ x} P(X = i), summed downward from x (x below the mean, so the terms shrink).
@@ -375,23 +417,77 @@ fn bisect_bits(lo: f64, hi: f64, mut is_above: impl FnMut(f64) -> bool) -> f64 {
     f64::from_bits(b)
 }
 
+/// A bracket `[lo, hi]` of the first double in `[0, 1]` at which `is_above` turns true (it must
+/// switch once, from false to true, and is taken as false at 0 and true at 1), found around
+/// `guess`: `half_width` either side first, then steps growing eightfold away from the guess
+/// until the switch is inside. With a good guess this takes two evaluations and leaves a
+/// bracket a few dozen bits narrower than `[0, 1]`; with a poor one it ends at `[0, 1]`.
+fn bracket(guess: f64, half_width: f64, mut is_above: impl FnMut(f64) -> bool) -> (f64, f64) {
+    let mut lo = (guess - half_width).clamp(0.0, 1.0);
+    let mut hi = (guess + half_width).clamp(0.0, 1.0);
+    let mut step = half_width;
+    let mut hi_checked = false;
+    while lo > 0.0 && is_above(lo) {
+        hi = lo;
+        hi_checked = true;
+        step *= 8.0;
+        lo = (lo - step).max(0.0);
+    }
+    if !hi_checked {
+        while hi < 1.0 && !is_above(hi) {
+            lo = hi;
+            step *= 8.0;
+            hi = (hi + step).min(1.0);
+        }
+    }
+    (lo, hi)
+}
+
+/// The Wilson score limit (lower when `z > 0`) of `x` successes in `n` trials, a close guess of
+/// the Clopper-Pearson limit at `alpha = P(Z > z)`, and a half-width for [`bracket`] (a quarter
+/// of the binomial standard error plus `1/n`, about the gap between the two limits). Falls back
+/// to the whole of `[0, 1]` when the guess is not a number.
+fn wilson_guess(x: u64, n: u64, alpha: f64, lower: bool) -> (f64, f64) {
+    let z = norm_quantile(1.0 - alpha);
+    let (xf, nf) = (x as f64, n as f64);
+    let z2 = z * z;
+    let centre = (xf + z2 / 2.0) / (nf + z2);
+    let half = z / (nf + z2) * (xf * (nf - xf) / nf + z2 / 4.0).sqrt();
+    let guess = if lower { centre - half } else { centre + half };
+    if !guess.is_finite() {
+        return (0.5, 0.5);
+    }
+    let guess = guess.clamp(0.0, 1.0);
+    (guess, 0.25 * (guess * (1.0 - guess) / nf).sqrt() + 1.0 / nf)
+}
+
 /// Lower Clopper-Pearson limit: the p with P(Binomial(n, p) ≥ x) = alpha, i.e. R's
 /// `qbeta(alpha, x, n - x + 1)`; 0 when x = 0.
+///
+/// Bisection over the bit patterns of the doubles between a bracket found around the Wilson
+/// limit, then the neighbour with the smaller residual ([`refine`]): the same double as
+/// bisecting all of `[0, 1]`, in about 30 tail evaluations instead of 62.
 pub(crate) fn clopper_pearson_lower(x: u64, n: u64, alpha: f64) -> f64 {
     if x == 0 {
         return 0.0;
     }
-    let root = bisect_bits(0.0, 1.0, |p| Binomial { n, p }.sf_ge(x as i128) >= alpha);
+    let is_above = |p: f64| Binomial { n, p }.sf_ge(x as i128) >= alpha;
+    let (guess, half_width) = wilson_guess(x, n, alpha, true);
+    let (lo, hi) = bracket(guess, half_width, is_above);
+    let root = bisect_bits(lo, hi, is_above);
     refine(root, |p| Binomial { n, p }.sf_ge(x as i128) - alpha)
 }
 
 /// Upper Clopper-Pearson limit: the p with P(Binomial(n, p) ≤ x) = alpha, i.e. R's
-/// `qbeta(1 - alpha, x + 1, n - x)`; 1 when x = n.
+/// `qbeta(1 - alpha, x + 1, n - x)`; 1 when x = n. Found as [`clopper_pearson_lower`].
 pub(crate) fn clopper_pearson_upper(x: u64, n: u64, alpha: f64) -> f64 {
     if x >= n {
         return 1.0;
     }
-    let root = bisect_bits(0.0, 1.0, |p| Binomial { n, p }.cdf(x as i128) <= alpha);
+    let is_above = |p: f64| Binomial { n, p }.cdf(x as i128) <= alpha;
+    let (guess, half_width) = wilson_guess(x, n, alpha, false);
+    let (lo, hi) = bracket(guess, half_width, is_above);
+    let root = bisect_bits(lo, hi, is_above);
     refine(root, |p| alpha - Binomial { n, p }.cdf(x as i128))
 }
 

@@ -19,6 +19,7 @@ mod histogram;
 mod histogram_compare;
 mod hodges_lehmann;
 mod hypothesis;
+mod incomplete_beta;
 mod judge;
 pub mod kayenta;
 mod ks;

@@ -2,8 +2,9 @@
 //! through the statistics entry points. The 10^7-point row is `tests/bounds.rs`.
 
 use canary_verdict::{
-    hodges_lehmann, judge, mann_whitney, prop_test, quantile, Alternative, Arm, Bounds,
-    CanaryPolicy, Classification, CountPoint, Direction, Error, HodgesLehmannConfig, Judgment,
+    binom_test, hodges_lehmann, judge, mann_whitney, poisson_rate_test, prop_test, quantile,
+    Alternative, Arm, Bounds, CanaryPolicy, Classification, CountEProcess, CountEProcessConfig,
+    CountPoint, Direction, EProcess, Error, Exposure, HodgesLehmannConfig, Judgment,
     MannWhitneyConfig, MetricData, MetricPolicy, NanPolicy, Point, Proportion, QuantileType,
     Series, Verdict,
 };
@@ -476,4 +477,55 @@ fn bad_input_confidence_level_outside_unit_interval() {
             "{err:?}"
         );
     }
+}
+
+#[test]
+fn bad_input_huge_counts() {
+    // 10^14 requests per arm (the exact tests' tails near the mean come from Temme's expansion,
+    // so this is as quick as 10^3): 50% more errors is High, the same rate Pass.
+    let worse = judge_one(
+        errors(),
+        Series::total(1e12, 1e14),
+        Series::total(1.5e12, 1e14),
+    );
+    assert_eq!(worse.metrics[0].classification, Classification::High);
+    let same = judge_one(
+        errors(),
+        Series::total(1e12, 1e14),
+        Series::total(1e12, 1e14),
+    );
+    assert_eq!(same.metrics[0].classification, Classification::Pass);
+    // Up to 2^53 trials: an answer (x = n p exactly, so p = 1, as R).
+    let t = binom_test(1 << 52, 1 << 53, 0.5, Alternative::TwoSided, 0.95).unwrap();
+    assert_eq!(t.p_value, 1.0);
+    assert!(t.conf_int.lower < 0.5 && 0.5 < t.conf_int.upper, "{t}");
+    // Past 2^53 events: a typed error naming the field.
+    let err = poisson_rate_test(
+        Exposure::new(1 << 52, 1.0),
+        Exposure::new((1 << 52) + 1, 1.0),
+        1.0,
+        Alternative::TwoSided,
+        0.95,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidCounts {
+                field: "canary.events",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    // The count e-process at 2^51 events per arm keeps its precision: ln E is
+    // ln B(5 + C, 5 + B) - ln B(5, 5) + (C + B) ln 2 = -16.895492967007835771 (mpmath, 50 digits).
+    let mut e = CountEProcess::new(CountEProcessConfig::new(0.5)).unwrap();
+    e.update(1 << 51, 1 << 51).unwrap();
+    let want = -16.895_492_967_007_835;
+    assert!(
+        ((e.log_e_value() - want) / want).abs() < 1e-12,
+        "{}",
+        e.log_e_value()
+    );
 }

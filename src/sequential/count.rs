@@ -3,9 +3,10 @@
 
 use std::fmt;
 
-use super::special::{ln_beta, ln_beta_reg};
+use super::special::{ln_beta, ln_beta_reg, ln_beta_tilted};
 use super::{check_concentration, EProcess};
 use crate::counts::{check_count, MAX_COUNT};
+use crate::discrete::bd0;
 use crate::error::{check_level, Error, Result};
 use crate::hypothesis::{fmt_g, Alternative, ConfidenceInterval};
 
@@ -109,13 +110,9 @@ impl CountEProcessConfig {
         let (a, b) = self.prior();
         let rho = self.canary_share;
         let (c, n) = (canary as f64, baseline as f64);
-        let mut log_e = ln_beta(a + c, b + n) - ln_beta(a, b);
-        if canary > 0 {
-            log_e -= c * rho.ln();
-        }
-        if baseline > 0 {
-            log_e -= n * (-rho).ln_1p();
-        }
+        // The same, grouped as [ln B(a+C, b+B) - (a+C) ln ρ - (b+B) ln(1-ρ)] minus the prior's
+        // bracket, each evaluated without cancellation (terms of order n ln n, result of ln n).
+        let mut log_e = ln_beta_tilted(a + c, b + n, rho) - ln_beta_tilted(a, b, rho);
         if self.alternative != Alternative::TwoSided {
             log_e += self.ln_truncated_mass(a + c, b + n) - self.ln_truncated_mass(a, b);
         }
@@ -347,19 +344,14 @@ fn rate_ratio(theta: f64, rho: f64) -> f64 {
     theta * (1.0 - rho) / ((1.0 - theta) * rho)
 }
 
-/// `x ln(x / y)` with `0 ln 0 = 0`.
-fn xlogx_over(weight: f64, x: f64, y: f64) -> f64 {
-    if weight == 0.0 {
-        0.0
-    } else {
-        weight * (x / y).ln()
-    }
-}
-
 /// This interval's CS for `θ` after `c` canary and `b` baseline events in total:
 /// `{θ : n KL(θ̂ || θ) < D}`, where `D = C ln θ̂ + B ln(1-θ̂) - ln B(a+C, b+B) + ln B(a, b) + ln(1/α)`
 /// (savvi's set rewritten around the MLE `θ̂`, so that the bisection compares numbers of order
-/// one rather than of order `n`).
+/// one rather than of order `n`). Both sides are evaluated without cancellation: `D` as
+/// `-T(a+C, b+B, θ̂) - a ln θ̂ - b ln(1-θ̂) + ln B(a, b) + ln(1/α)` with
+/// `T(x, y, ρ) = ln B(x, y) - x ln ρ - y ln(1-ρ)` ([`ln_beta_tilted`]; tilted at the
+/// posterior mean instead when `C` or `B` is 0), and `n KL(θ̂ || θ)` as
+/// `bd0(C, n θ) + bd0(B, n (1-θ))`.
 fn theta_cs(config: &CountEProcessConfig, c: u64, b: u64) -> (f64, f64) {
     if c == 0 && b == 0 {
         return (0.0, 1.0);
@@ -368,12 +360,21 @@ fn theta_cs(config: &CountEProcessConfig, c: u64, b: u64) -> (f64, f64) {
     let (cf, bf) = (c as f64, b as f64);
     let n = cf + bf;
     let mle = cf / n;
-    let mle_c = bf / n;
-    let log_lik_max = xlogx_over(cf, mle, 1.0) + xlogx_over(bf, mle_c, 1.0);
-    let d = log_lik_max - ln_beta(pa + cf, pb + bf) + ln_beta(pa, pb) - config.alpha.ln();
-    // Log-likelihood ratio of the MLE against θ: grows away from the MLE on both sides.
+    let (x, y) = (pa + cf, pb + bf);
+    let fit = if c > 0 && b > 0 {
+        // C ln θ̂ + B ln(1-θ̂) - ln B(x, y), with ln B(x, y) = T(x, y, θ̂) + x ln θ̂ + y ln(1-θ̂).
+        -ln_beta_tilted(x, y, mle) - pa * mle.ln() - pb * (bf / n).ln()
+    } else {
+        // The log-likelihood at the MLE is 0; ln B(x, y) around the posterior mean.
+        let rho = x / (x + y);
+        -ln_beta_tilted(x, y, rho) - x * rho.ln() - y * (-rho).ln_1p()
+    };
+    let d = fit + ln_beta(pa, pb) - config.alpha.ln();
+    // n KL(θ̂ || θ), the log-likelihood ratio of the MLE against θ: grows away from the MLE on
+    // both sides. bd0(w, m) = w ln(w/m) + m - w; the m - w add up to 0 over the two arms.
+    let deviance = |w: f64, m: f64| if w == 0.0 { m } else { bd0(w, m) };
     let excess =
-        |theta: f64| -> f64 { xlogx_over(cf, mle, theta) + xlogx_over(bf, mle_c, 1.0 - theta) - d };
+        |theta: f64| -> f64 { deviance(cf, n * theta) + deviance(bf, n * (1.0 - theta)) - d };
     let lower = if c == 0 {
         0.0
     } else {

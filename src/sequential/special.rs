@@ -3,11 +3,34 @@
 
 use statrs::function::gamma::ln_gamma;
 
+use crate::discrete::{bd0, stirlerr, LN_SQRT_2PI, SUMMATION_MAX_VARIANCE};
 use crate::dist::norm_cdf;
+use crate::incomplete_beta::beta_ratio_near_mean;
 
 /// `ln B(a, b) = ln Γ(a) + ln Γ(b) - ln Γ(a + b)` for `a, b > 0`.
 pub(crate) fn ln_beta(a: f64, b: f64) -> f64 {
     ln_gamma(a) + ln_gamma(b) - ln_gamma(a + b)
+}
+
+/// `ln B(x, y) - x ln ρ - y ln(1 - ρ)` for `x, y > 0` and `0 < ρ < 1`, without the cancellation
+/// of its terms: each is of order `s ln s` (`s = x + y`), so [`ln_beta`] alone has an absolute
+/// error of about `s ln s · 2^-53` (0.5 at `s = 10^14`), while the difference is of order `ln s`
+/// near `ρ = x / s`. With Stirling's series `ln Γ(x) = (x - 1/2) ln x - x + ln √(2π) + δ(x)`
+/// (`δ` is R's `stirlerr`) it is
+/// `ln √(2π) - ½ ln(x y / s) + bd0(x, s ρ) + bd0(y, s (1 - ρ)) + δ(x) + δ(y) - δ(s)`, where
+/// `bd0(x, m) = x ln(x/m) + m - x` (R's `bd0`, Loader 2000, as in `dbinom`): the two `m - x`
+/// cancel, and `bd0` is insensitive to the rounding of `m` near `x`.
+pub(crate) fn ln_beta_tilted(x: f64, y: f64, rho: f64) -> f64 {
+    let s = x + y;
+    if !(x > 0.0 && y > 0.0 && s.is_finite() && rho > 0.0 && rho < 1.0) {
+        return ln_beta(x, y) - x * rho.ln() - y * (-rho).ln_1p();
+    }
+    LN_SQRT_2PI - 0.5 * (x.ln() + y.ln() - s.ln())
+        + bd0(x, s * rho)
+        + bd0(y, s * (1.0 - rho))
+        + stirlerr(x)
+        + stirlerr(y)
+        - stirlerr(s)
 }
 
 /// `ln I_x(a, b)`, the log of the regularized incomplete beta function, for `a, b > 0` and
@@ -18,13 +41,21 @@ pub(crate) fn ln_beta(a: f64, b: f64) -> f64 {
 /// by the modified Lentz method (Numerical Recipes, 3rd ed., §6.4, `betacf`); above it,
 /// `ln(1 - I_y(b, a))` through `ln_1p`. Either way nothing underflows: tails far below `1e-308`
 /// keep their logarithm. The continued fraction needs `O(sqrt(max(a, b)))` terms near the mean,
-/// so the iteration cap grows with the parameters (about 10^6 terms at counts of 10^12).
+/// so near the mean of wide betas (`a b / (a + b)` at least
+/// [`SUMMATION_MAX_VARIANCE`](crate::discrete::SUMMATION_MAX_VARIANCE)) Temme's expansion
+/// (TOMS 708 `basym`, in log space, see `crate::incomplete_beta`) takes its place, in constant
+/// time; away from the mean the continued fraction converges in few terms.
 pub(crate) fn ln_beta_reg(a: f64, b: f64, x: f64, y: f64) -> f64 {
     if x <= 0.0 {
         return f64::NEG_INFINITY;
     }
     if y <= 0.0 {
         return 0.0;
+    }
+    if a * b / (a + b) >= SUMMATION_MAX_VARIANCE {
+        if let Some((ln_w, _)) = beta_ratio_near_mean(a, b, x, y, true) {
+            return ln_w;
+        }
     }
     if x < (a + 1.0) / (a + b + 2.0) {
         ln_beta_reg_cf(a, b, x, y)
