@@ -64,8 +64,7 @@ impl SrmEProcessConfig {
             sum = t;
         }
         let missing = (1.0 - sum) - lost;
-        let mut log_e = ln_gamma(k) + big_n * missing + 0.5 * big_n.ln()
-            - stirlerr(big_n)
+        let mut log_e = ln_gamma(k) + big_n * missing + 0.5 * big_n.ln() - stirlerr(big_n)
             + (arms - 1.0) * LN_SQRT_2PI;
         for (&w, &c) in self.shares.iter().zip(counts) {
             let a = k * w;
