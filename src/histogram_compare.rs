@@ -87,22 +87,11 @@ fn grouped(
         });
     }
     // The same accumulation, in the same order, as the tie-group walk on expanded samples.
-    let (mut two_u, mut tie_term, mut ties, mut below) = (0u128, 0.0f64, false, 0u64);
+    let (mut sums, mut below) = (RankSums::EMPTY, 0u64);
     for (&cx, &cy) in canary.counts.iter().zip(&baseline.counts) {
-        two_u += cx as u128 * (2 * below as u128 + cy as u128);
-        let t = cx + cy;
-        if t > 1 {
-            ties = true;
-            let t = t as f64;
-            tie_term += t * t * t - t;
-        }
+        sums.add_group(cx, cy, below);
         below += cy;
     }
-    let sums = RankSums {
-        two_u,
-        tie_term,
-        ties,
-    };
     let (m, n) = (baseline.total(), canary.total());
     mann_whitney_from_sums(n as usize, m as usize, sums, config, || {
         if m + n > EXACT_POOLED_CAP {

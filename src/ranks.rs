@@ -47,6 +47,30 @@ pub(crate) struct RankSums {
     pub ties: bool,
 }
 
+impl RankSums {
+    /// Nothing pooled yet.
+    pub(crate) const EMPTY: RankSums = RankSums {
+        two_u: 0,
+        tie_term: 0.0,
+        ties: false,
+    };
+
+    /// Adds one pooled tie group: `cx` canary and `cy` baseline points, with `below` baseline
+    /// points under it. Each canary point there beats the `below` baseline points and ties
+    /// the group's `cy`, so it adds `2·below + cy` to `2U`; the group adds `t³ − t` to the tie
+    /// term when `t = cx + cy > 1`.
+    #[inline]
+    pub(crate) fn add_group(&mut self, cx: u64, cy: u64, below: u64) {
+        self.two_u += cx as u128 * (2 * below as u128 + cy as u128);
+        let t = cx + cy;
+        if t > 1 {
+            self.ties = true;
+            let t = t as f64;
+            self.tie_term += t * t * t - t;
+        }
+    }
+}
+
 /// U of the canary, `U = #{x_i − μ > y_j} + ½ #{x_i − μ = y_j}`, and the pooled tie term, in
 /// O(n + m) on sorted input; `baseline_with_sentinel` is the sorted baseline followed by `+inf`.
 pub(crate) fn rank_sums(canary: &[f64], baseline_with_sentinel: &[f64], mu: f64) -> RankSums {
@@ -59,23 +83,11 @@ pub(crate) fn rank_sums(canary: &[f64], baseline_with_sentinel: &[f64], mu: f64)
             ties: false,
         };
     }
-    let mut two_u: u128 = 0;
-    let mut tie_term = 0.0;
-    let mut ties = false;
+    let mut sums = RankSums::EMPTY;
     for_each_tie_group(canary, baseline, mu, |cx, cy, below| {
-        two_u += cx as u128 * (2 * below as u128 + cy as u128);
-        let t = cx + cy;
-        if t > 1 {
-            ties = true;
-            let t = t as f64;
-            tie_term += t * t * t - t;
-        }
+        sums.add_group(cx, cy, below)
     });
-    RankSums {
-        two_u,
-        tie_term,
-        ties,
-    }
+    sums
 }
 
 /// `#{x_i − μ > y_j}` when no two pooled values are equal, `None` otherwise (the caller then
