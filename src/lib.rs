@@ -74,8 +74,8 @@ pub use crate::ks::{ks_2samp, KolmogorovSmirnov, KS_EXACT_BELOW};
 pub use crate::multiple_testing::{p_adjust, Adjustment};
 pub use crate::policy::{
     Bounds, CanaryPolicy, Comparator, Direction, EffectMeasure, MetricKind, MetricPolicy,
-    NanPolicy, OutlierPolicy, RelativeBounds, ScoreThresholds, SrmAction, SrmPolicy, Statistic,
-    Tolerance, DEFAULT_GROUP,
+    MustHaveAction, NanPolicy, OutlierPolicy, RelativeBounds, ScoreThresholds, SrmAction,
+    SrmPolicy, Statistic, Tolerance, DEFAULT_GROUP, MAX_ALPHA, MIN_ALPHA,
 };
 pub use crate::progressive::{
     ArgoRule, Decision, FlaggerRule, IntervalKind, IntervalRecord, KayentaRule, Measurement,

@@ -314,6 +314,13 @@ impl MetricPolicy {
     }
 }
 
+/// The smallest family-wise `alpha` a policy accepts. Below it no realistic data reach
+/// significance, so every test passes silently and the critical-breach rule is switched off.
+pub const MIN_ALPHA: f64 = 1e-6;
+
+/// The largest family-wise `alpha` a policy accepts.
+pub const MAX_ALPHA: f64 = 0.5;
+
 /// The group of metrics that name none.
 pub const DEFAULT_GROUP: &str = "default";
 
@@ -353,6 +360,21 @@ pub enum SrmAction {
     Inconclusive,
     /// A broken split (crashing canary, failing health checks) rolls back.
     Rollback,
+}
+
+/// What a `must_have_data` metric without data does to the verdict.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum MustHaveAction {
+    /// Roll the canary back: a metric that must report and does not is a broken canary (a
+    /// crashed exporter, a missing endpoint), and no data is never evidence of health.
+    #[default]
+    Rollback,
+    /// Count the metric as a failure in its groups' scores only (Kayenta's
+    /// `NodataFailMetric`), and cap the verdict at Marginal.
+    Fail,
 }
 
 /// Sample-ratio-mismatch check of the traffic split, on the trial counts of counter metrics.
@@ -411,6 +433,14 @@ pub struct CanaryPolicy {
     pub adjustment: Adjustment,
     /// Sample-ratio-mismatch check.
     pub srm: Option<SrmPolicy>,
+    /// The share of `alpha` reserved for the critical metrics together (weighted Holm): with
+    /// `c` critical metrics among `m`, each critical one gets weight `share / c` and each other
+    /// one `(1 - share) / (m - c)`, so one critical metric is not diluted by many others. When
+    /// every metric or none is critical, the weights are equal. Strictly inside (0, 1); default
+    /// 0.5.
+    pub critical_alpha_share: f64,
+    /// What a `must_have_data` metric without data does; default [`MustHaveAction::Rollback`].
+    pub missing_must_have: MustHaveAction,
 }
 
 impl Default for CanaryPolicy {
@@ -422,6 +452,8 @@ impl Default for CanaryPolicy {
             alpha: 0.01,
             adjustment: Adjustment::Holm,
             srm: None,
+            critical_alpha_share: 0.5,
+            missing_must_have: MustHaveAction::Rollback,
         }
     }
 }
@@ -450,11 +482,24 @@ impl CanaryPolicy {
         if self.metrics.is_empty() {
             return fail("", "metrics", "the policy lists no metric".into());
         }
-        if !(self.alpha > 0.0 && self.alpha < 1.0) {
+        if !(MIN_ALPHA..=MAX_ALPHA).contains(&self.alpha) {
             return fail(
                 "",
                 "alpha",
-                format!("{} is not strictly between 0 and 1", self.alpha),
+                format!(
+                    "{} is outside [{MIN_ALPHA:e}, {MAX_ALPHA}]: a smaller alpha makes no change significant, a larger one rolls back on noise",
+                    self.alpha
+                ),
+            );
+        }
+        if !(self.critical_alpha_share > 0.0 && self.critical_alpha_share < 1.0) {
+            return fail(
+                "",
+                "critical_alpha_share",
+                format!(
+                    "{} is not strictly between 0 and 1",
+                    self.critical_alpha_share
+                ),
             );
         }
         let t = self.thresholds;

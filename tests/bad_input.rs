@@ -459,7 +459,9 @@ fn bad_input_confidence_level_outside_unit_interval() {
         p.alpha = level;
         assert_eq!(
             policy_error(p).to_string(),
-            format!("policy: alpha: {level} is not strictly between 0 and 1")
+            format!(
+                "policy: alpha: {level} is outside [1e-6, 0.5]: a smaller alpha makes no change significant, a larger one rolls back on noise"
+            )
         );
         let cfg = HodgesLehmannConfig {
             conf_level: level,

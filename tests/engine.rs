@@ -406,7 +406,7 @@ fn bad_policies_and_requests_get_errors_that_name_the_field() {
     );
     let mut p = CanaryPolicy::new(vec![m("a")]);
     p.alpha = 0.0;
-    check(p, "policy: alpha: 0 is not strictly between 0 and 1");
+    check(p, "policy: alpha: 0 is outside [1e-6, 0.5]: a smaller alpha makes no change significant, a larger one rolls back on noise");
 
     // Unknown fields in a policy are rejected by serde, naming the field.
     let err = serde_json::from_str::<CanaryPolicy>(r#"{"metrics": [], "alpah": 0.05}"#)

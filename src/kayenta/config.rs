@@ -194,6 +194,8 @@ fn import(config_json: &str, thresholds: ScoreThresholds, strict: bool) -> Resul
         metrics: out,
         group_weights,
         thresholds,
+        // Kayenta's NodataFailMetric: a failure in the score, not a rollback of its own.
+        missing_must_have: crate::policy::MustHaveAction::Fail,
         ..CanaryPolicy::default()
     })
 }
