@@ -256,9 +256,12 @@ pub(crate) fn classify(
     if j.reason.is_empty() {
         let tol = policy.tolerance;
         let significant = adjusted_p.is_some_and(|p| p < alpha);
-        // An undefined effect (a change from zero) is beyond every tolerance, as in Kayenta.
-        let effect = cmp.effect;
-        let up = match (effect, cmp.estimate) {
+        // An undefined effect (a change from zero) is beyond every tolerance, as in Kayenta. So
+        // is a relative tolerance on a metric whose baseline straddles zero: the comparison fell
+        // back to the absolute scale, where the relative limits have no meaning.
+        let rescaled = cmp.measure != policy.tolerance.measure;
+        let effect = if rescaled { None } else { cmp.effect };
+        let up = match (cmp.effect, cmp.estimate) {
             (Some(e), _) => e > cmp.measure.neutral(),
             (None, Some(est)) => est > 0.0,
             _ => false,
@@ -266,9 +269,14 @@ pub(crate) fn classify(
         let harmful_up = matches!(policy.direction, Direction::Increase | Direction::Either) && up;
         let harmful_down =
             matches!(policy.direction, Direction::Decrease | Direction::Either) && !up;
-        let effect_text = effect.map_or("an undefined relative change".to_string(), |e| {
-            fmt_effect(cmp.measure, e)
-        });
+        let effect_text = match (rescaled, cmp.effect, effect) {
+            (true, Some(shift), _) => format!(
+                "{} (absolute: the baseline straddles zero, so no relative change is defined)",
+                fmt_effect(cmp.measure, shift)
+            ),
+            (_, _, Some(e)) => fmt_effect(cmp.measure, e),
+            _ => "an undefined relative change".to_string(),
+        };
         let limit_text = |critical: bool, limit: f64| {
             format!(
                 "exceeds the {} limit {}",

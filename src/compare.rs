@@ -3,7 +3,6 @@
 
 use crate::cleaning::{Cleaned, Totals};
 use crate::counts::{poisson_rate_test, Exposure, PoissonRateTest};
-use crate::effect_size::ratio_of_means;
 use crate::error::Result;
 use crate::hodges_lehmann::{HodgesLehmann, HodgesLehmannConfig};
 use crate::hypothesis::{Alternative, ConfidenceInterval, Method};
@@ -131,9 +130,55 @@ fn summary_sorted(sorted: &[f64]) -> Option<Summary> {
         .then(|| Summary::of_sorted(sorted, &SUMMARY_QUANTILES, QuantileType::Type7))
 }
 
-/// Relative form of a shift: `1 + shift / baseline median` (1.1 is +10%).
-pub(crate) fn relative(shift: f64, median: f64) -> Option<f64> {
-    (median != 0.0).then(|| 1.0 + shift / median)
+/// Relative form of a shift: `1 + shift / |baseline location|` (1.1 is +10%). Dividing by the
+/// absolute value keeps the direction of harm for negative-valued metrics: a baseline at -100
+/// and a canary at -50 is `+50%`, an increase, as it is on the metric's own axis.
+pub(crate) fn relative(shift: f64, location: f64) -> Option<f64> {
+    (location != 0.0 && location.is_finite()).then(|| 1.0 + shift / location.abs())
+}
+
+/// The location a relative effect is stated against, when the baseline is clearly away from
+/// zero: its median, if its interquartile range does not contain 0. A baseline that straddles
+/// zero (a clock offset, a balance, a delta) has no meaningful percentage change; such a metric
+/// is judged on the absolute scale instead, and the judgment says so.
+pub(crate) fn relative_location(sorted_baseline: &[f64]) -> Option<f64> {
+    if sorted_baseline.is_empty() {
+        return None;
+    }
+    let q = |p| quantile_sorted(sorted_baseline, p, QuantileType::Type7);
+    let (q1, median, q3) = (q(0.25), q(0.5), q(0.75));
+    (median != 0.0 && (q1 > 0.0 || q3 < 0.0)).then_some(median)
+}
+
+/// The effect and its interval on the policy's relative scales, or on the absolute scale when
+/// the baseline straddles zero (see [`relative_location`]). Returns the measure actually used.
+fn shift_effect(
+    measure: EffectMeasure,
+    sorted_baseline: &[f64],
+    shift: f64,
+    ci: ConfidenceInterval,
+    means: Option<(f64, f64)>,
+) -> (EffectMeasure, Option<f64>, Option<(f64, f64)>) {
+    let location = relative_location(sorted_baseline);
+    match (measure, location) {
+        (EffectMeasure::RelativeShift, Some(m)) => (
+            measure,
+            relative(shift, m),
+            relative(ci.lower, m).zip(relative(ci.upper, m)),
+        ),
+        (EffectMeasure::MeanRatio, Some(_)) => (
+            measure,
+            means.and_then(|(mb, mc)| relative(mc - mb, mb)),
+            None,
+        ),
+        (EffectMeasure::RelativeShift | EffectMeasure::MeanRatio, None)
+        | (EffectMeasure::Absolute, _) => (
+            EffectMeasure::Absolute,
+            Some(shift),
+            Some((ci.lower, ci.upper)),
+        ),
+        (EffectMeasure::Cles, _) => (measure, None, None),
+    }
 }
 
 /// Runs the policy's comparison on cleaned data. Arms must be non-empty (the caller checks the
@@ -171,28 +216,21 @@ pub(crate) fn compare(policy: &MetricPolicy, data: &Cleaned) -> Result<Compariso
                 correct: true,
                 method: Method::Auto,
             })?;
-            let median = quantile_sorted(pair.baseline(), 0.5, QuantileType::Type7);
             let ci = shift.interval;
             // The summaries' means are the mean ratio's: computed once.
             let (base_summary, canary_summary) = (
                 summary_sorted(pair.baseline()),
                 summary_sorted(pair.canary()),
             );
-            let (effect, effect_interval) = match measure {
-                EffectMeasure::RelativeShift => (
-                    relative(shift.estimate, median),
-                    relative(ci.lower, median).zip(relative(ci.upper, median)),
-                ),
-                EffectMeasure::MeanRatio => (
-                    base_summary
-                        .as_ref()
-                        .zip(canary_summary.as_ref())
-                        .and_then(|(b, c)| ratio_of_means(b.mean, c.mean).ok()),
-                    None,
-                ),
-                EffectMeasure::Cles => (Some(pair.cles()), None),
-                EffectMeasure::Absolute => (Some(shift.estimate), Some((ci.lower, ci.upper))),
-            };
+            let means = base_summary
+                .as_ref()
+                .zip(canary_summary.as_ref())
+                .map(|(b, c)| (b.mean, c.mean));
+            let (measure, mut effect, effect_interval) =
+                shift_effect(measure, pair.baseline(), shift.estimate, ci, means);
+            if measure == EffectMeasure::Cles {
+                effect = Some(pair.cles());
+            }
             Ok(Comparison {
                 p_value: Some(test.p_value),
                 estimate: Some(shift.estimate),
@@ -222,25 +260,23 @@ pub(crate) fn compare(policy: &MetricPolicy, data: &Cleaned) -> Result<Compariso
             });
             let mut sorted_base = baseline.clone();
             crate::sorted::sort_finite(&mut sorted_base);
-            let median = quantile_sorted(&sorted_base, 0.5, QuantileType::Type7);
             // Summaries from the sorted arms: each arm is sorted once.
             let base_summary = summary_sorted(&sorted_base);
             let mut sorted_canary = canary.clone();
             crate::sorted::sort_finite(&mut sorted_canary);
             let canary_summary = summary_sorted(&sorted_canary);
+            let means = base_summary
+                .as_ref()
+                .zip(canary_summary.as_ref())
+                .map(|(b, c)| (b.mean, c.mean));
+            let mut measure = measure;
             let (estimate, interval, effect, effect_interval, shift) = match shift {
                 Ok(s) => {
                     let ci = s.interval;
+                    let (used, effect, effect_interval) =
+                        shift_effect(measure, &sorted_base, s.estimate, ci, means);
+                    measure = used;
                     let (effect, effect_interval) = match measure {
-                        EffectMeasure::RelativeShift => (
-                            relative(s.estimate, median),
-                            relative(ci.lower, median).zip(relative(ci.upper, median)),
-                        ),
-                        EffectMeasure::MeanRatio => {
-                            let mb = base_summary.as_ref().map_or(0.0, |b| b.mean);
-                            let mc = canary_summary.as_ref().map_or(0.0, |c| c.mean);
-                            (ratio_of_means(mb, mc).ok(), None)
-                        }
                         EffectMeasure::Cles => {
                             let wins = canary
                                 .iter()
@@ -257,7 +293,7 @@ pub(crate) fn compare(policy: &MetricPolicy, data: &Cleaned) -> Result<Compariso
                                 .sum::<f64>();
                             (Some(wins / canary.len() as f64), None)
                         }
-                        EffectMeasure::Absolute => (Some(s.estimate), Some((ci.lower, ci.upper))),
+                        _ => (effect, effect_interval),
                     };
                     (Some(s.estimate), Some(ci), effect, effect_interval, s)
                 }
