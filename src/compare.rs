@@ -3,6 +3,7 @@
 
 use crate::cleaning::{Cleaned, Totals};
 use crate::counts::{poisson_rate_test, Exposure, PoissonRateTest};
+use crate::dependence::Dependence;
 use crate::error::Result;
 use crate::hodges_lehmann::{HodgesLehmann, HodgesLehmannConfig};
 use crate::hypothesis::{Alternative, ConfidenceInterval, Method};
@@ -84,6 +85,12 @@ pub(crate) struct Comparison {
     /// The cleaned arms sorted ascending (baseline, canary), for bounds and tail aspects:
     /// continuous metrics only.
     pub sorted: Option<(Vec<f64>, Vec<f64>)>,
+    /// The serial-correlation correction applied (continuous metrics compared by ranks).
+    pub dependence: Option<Dependence>,
+    /// The effect's standard error on its scale, read from its interval.
+    pub se_effect: Option<f64>,
+    /// The smallest p-value any outcome could give with these sizes, where it is not negligible.
+    pub p_floor: Option<f64>,
 }
 
 impl Comparison {
@@ -104,6 +111,9 @@ impl Comparison {
             canary,
             details: None,
             sorted: None,
+            dependence: None,
+            se_effect: None,
+            p_floor: None,
         }
     }
 }
@@ -191,7 +201,9 @@ pub(crate) fn compare(policy: &MetricPolicy, data: &Cleaned) -> Result<Compariso
         Cleaned::Histograms { baseline, canary } => {
             crate::histogram_compare::compare(policy, baseline, canary)
         }
-        Cleaned::Unpaired { baseline, canary }
+        Cleaned::Unpaired {
+            baseline, canary, ..
+        }
         | Cleaned::Paired {
             baseline, canary, ..
         } if policy.comparator == Comparator::ThresholdsOnly => {
@@ -204,7 +216,11 @@ pub(crate) fn compare(policy: &MetricPolicy, data: &Cleaned) -> Result<Compariso
                 ..Comparison::summaries_only(measure, sb, sc)
             })
         }
-        Cleaned::Unpaired { baseline, canary } => {
+        Cleaned::Unpaired {
+            baseline,
+            canary,
+            in_time_order,
+        } => {
             let pair = TwoSample::new(baseline, canary)?;
             let test = pair.mann_whitney(&MannWhitneyConfig {
                 alternative: alt,
@@ -216,7 +232,15 @@ pub(crate) fn compare(policy: &MetricPolicy, data: &Cleaned) -> Result<Compariso
                 correct: true,
                 method: Method::Auto,
             })?;
-            let ci = shift.interval;
+            // Timestamped arms: serial correlation inflates the rank statistic's variance.
+            let n = (baseline.len() + canary.len()) as f64;
+            let (dependence, z0) = if *in_time_order {
+                crate::dependence::unpaired(baseline, canary, 0.0)
+            } else {
+                (Dependence::none(n), f64::NAN)
+            };
+            let p_value = dependence.p_value(test.p_value, z0, alt);
+            let ci = dependence.widen(shift.estimate, shift.interval);
             // The summaries' means are the mean ratio's: computed once.
             let (base_summary, canary_summary) = (
                 summary_sorted(pair.baseline()),
@@ -231,8 +255,9 @@ pub(crate) fn compare(policy: &MetricPolicy, data: &Cleaned) -> Result<Compariso
             if measure == EffectMeasure::Cles {
                 effect = Some(pair.cles());
             }
+            let p_floor = rank_sum_floor(baseline.len(), canary.len(), alt);
             Ok(Comparison {
-                p_value: Some(test.p_value),
+                p_value: Some(p_value),
                 estimate: Some(shift.estimate),
                 interval: Some(ci),
                 effect,
@@ -242,6 +267,9 @@ pub(crate) fn compare(policy: &MetricPolicy, data: &Cleaned) -> Result<Compariso
                 canary: canary_summary,
                 details: Some(TestDetails::RankSum { test, shift }),
                 sorted: Some(pair.into_sorted()),
+                dependence: Some(dependence),
+                se_effect: effect_se(effect_interval, &dependence, policy.conf_level),
+                p_floor,
             })
         }
         Cleaned::Paired {
@@ -258,6 +286,11 @@ pub(crate) fn compare(policy: &MetricPolicy, data: &Cleaned) -> Result<Compariso
                 conf_level: policy.conf_level,
                 ..Default::default()
             });
+            // The differences in time order: their serial correlation is what remains after the
+            // pairing has cancelled the load both arms share.
+            let differences: Vec<f64> = canary.iter().zip(baseline).map(|(c, b)| c - b).collect();
+            let (dependence, z0) = crate::dependence::paired(&differences, 0.0);
+            let p_value = dependence.p_value(test.p_value, z0, alt);
             let mut sorted_base = baseline.clone();
             crate::sorted::sort_finite(&mut sorted_base);
             // Summaries from the sorted arms: each arm is sorted once.
@@ -272,28 +305,26 @@ pub(crate) fn compare(policy: &MetricPolicy, data: &Cleaned) -> Result<Compariso
             let mut measure = measure;
             let (estimate, interval, effect, effect_interval, shift) = match shift {
                 Ok(s) => {
-                    let ci = s.interval;
+                    let ci = dependence.widen(s.estimate, s.interval);
                     let (used, effect, effect_interval) =
                         shift_effect(measure, &sorted_base, s.estimate, ci, means);
                     measure = used;
-                    let (effect, effect_interval) = match measure {
-                        EffectMeasure::Cles => {
-                            let wins = canary
-                                .iter()
-                                .zip(baseline.iter())
-                                .map(|(c, b)| {
-                                    if c > b {
-                                        1.0
-                                    } else if c == b {
-                                        0.5
-                                    } else {
-                                        0.0
-                                    }
-                                })
-                                .sum::<f64>();
-                            (Some(wins / canary.len() as f64), None)
-                        }
-                        _ => (effect, effect_interval),
+                    let effect = if measure == EffectMeasure::Cles {
+                        let wins = differences
+                            .iter()
+                            .map(|d| {
+                                if *d > 0.0 {
+                                    1.0
+                                } else if *d == 0.0 {
+                                    0.5
+                                } else {
+                                    0.0
+                                }
+                            })
+                            .sum::<f64>();
+                        Some(wins / canary.len() as f64)
+                    } else {
+                        effect
                     };
                     (Some(s.estimate), Some(ci), effect, effect_interval, s)
                 }
@@ -318,8 +349,9 @@ pub(crate) fn compare(policy: &MetricPolicy, data: &Cleaned) -> Result<Compariso
                     )
                 }
             };
+            let p_floor = signed_rank_floor(test.n_nonzero, alt);
             Ok(Comparison {
-                p_value: Some(test.p_value),
+                p_value: Some(p_value),
                 estimate,
                 interval,
                 effect,
@@ -333,9 +365,55 @@ pub(crate) fn compare(policy: &MetricPolicy, data: &Cleaned) -> Result<Compariso
                     unpaired: *unpaired,
                 }),
                 sorted: Some((sorted_base, sorted_canary)),
+                dependence: Some(dependence),
+                se_effect: effect_se(effect_interval, &dependence, policy.conf_level),
+                p_floor,
             })
         }
     }
+}
+
+/// The standard error of the effect read back from its two-sided interval: the half-width
+/// over the reference quantile the interval was built with (normal, or Student's t on the
+/// effective degrees of freedom when serial correlation widened it).
+fn effect_se(interval: Option<(f64, f64)>, dep: &Dependence, level: f64) -> Option<f64> {
+    let (lo, hi) = interval?;
+    let q = dep.quantile(0.5 + level / 2.0);
+    let se = (hi - lo) / (2.0 * q);
+    (se.is_finite() && se >= 0.0).then_some(se)
+}
+
+/// The smallest p-value the rank-sum test can give with these sizes (no ties): one over the
+/// number of ways to split the pooled ranks, `1 / C(n + m, n)`, doubled when two-sided. `None`
+/// when it is negligible (both arms of 30 or more points).
+fn rank_sum_floor(n: usize, m: usize, alt: Alternative) -> Option<f64> {
+    if n.min(m) >= 30 {
+        return None;
+    }
+    let (small, total) = (n.min(m) as f64, (n + m) as f64);
+    let ln_ways = (1..=n.min(m))
+        .map(|i| ((total - small + i as f64) / i as f64).ln())
+        .sum::<f64>();
+    let p = (-ln_ways).exp();
+    Some(if alt == Alternative::TwoSided {
+        (2.0 * p).min(1.0)
+    } else {
+        p
+    })
+}
+
+/// The smallest p-value the signed-rank test can give with `n` non-zero differences (no ties):
+/// `2^-n`, doubled when two-sided. `None` from 60 differences on.
+fn signed_rank_floor(n: usize, alt: Alternative) -> Option<f64> {
+    if n >= 60 {
+        return None;
+    }
+    let p = 0.5f64.powi(n as i32);
+    Some(if alt == Alternative::TwoSided {
+        (2.0 * p).min(1.0)
+    } else {
+        p
+    })
 }
 
 fn compare_counts(policy: &MetricPolicy, baseline: Totals, canary: Totals) -> Result<Comparison> {
@@ -394,5 +472,28 @@ fn compare_counts(policy: &MetricPolicy, baseline: Totals, canary: Totals) -> Re
             canary_trials: canary.trials,
         }),
         sorted: None,
+        dependence: None,
+        se_effect: None,
+        p_floor: count_floor(baseline, canary, alternative(policy.direction)),
     })
+}
+
+/// The smallest p-value the conditional count test can give with the events seen: all `E`
+/// events in one arm, with probability `π^E` for the canary's share of trials `π` (the test
+/// conditions on `E`; Przyborowski & Wilenski, *Biometrika* 31, 1940). `None` when it is
+/// negligible (below 1e-12) or when there are no events.
+fn count_floor(baseline: Totals, canary: Totals, alt: Alternative) -> Option<f64> {
+    let events = (baseline.events + canary.events) as f64;
+    let trials = baseline.trials as f64 + canary.trials as f64;
+    if events == 0.0 || trials <= 0.0 {
+        return None;
+    }
+    let share = canary.trials as f64 / trials;
+    let (up, down) = (share.powf(events), (1.0 - share).powf(events));
+    let p = match alt {
+        Alternative::Greater => up,
+        Alternative::Less => down,
+        Alternative::TwoSided => (up + down).min(1.0),
+    };
+    (p >= 1e-12).then_some(p)
 }
