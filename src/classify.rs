@@ -116,8 +116,8 @@ pub struct MetricJudgment {
     /// the level its test had to reach on its own.
     #[cfg_attr(feature = "serde", serde(with = "crate::serde_float::option", default))]
     pub alpha_share: Option<f64>,
-    /// The smallest change on the effect's scale that this metric's test would find
-    /// significant at its alpha share half of the time (`q(1 - alpha_share) · se`): what the
+    /// The smallest change on the effect's scale that this metric's test, alone at the
+    /// family alpha, would find significant half of the time (`q(1 - alpha) · se`): what the
     /// data could have detected. A metric that could not detect a multiple of its critical
     /// tolerance is Inconclusive.
     #[cfg_attr(feature = "serde", serde(with = "crate::serde_float::option", default))]
@@ -371,7 +371,7 @@ pub(crate) fn classify(
         }
     }
     j.alpha_share = cmp.p_value.map(|_| family.share);
-    j.detectable = detectable(policy, &cmp, family.share);
+    j.detectable = detectable(policy, &cmp, family.alpha);
     j.dependence = cmp.dependence;
     j.baseline = cmp.baseline;
     j.canary = cmp.canary;
@@ -379,21 +379,21 @@ pub(crate) fn classify(
     j
 }
 
-/// The smallest change the metric's test would find significant at its alpha share half of
-/// the time, on the effect's scale: `q(1 - share) · se`, where `q` is the quantile of the
-/// test's reference (Student's t on the effective degrees of freedom under serial correlation,
-/// else normal; two-sided shares are halved for `either`).
+/// The smallest change the metric's test would find significant at `level` half of the time,
+/// on the effect's scale: `z(1 - level) · se`, with `se` the effect's standard error (inflated
+/// for serial correlation) and the level halved for `either`. The judge states it at the family alpha: what
+/// the metric's data could detect if it were tested alone, whatever the number of metrics
+/// sharing alpha.
 fn detectable(policy: &MetricPolicy, cmp: &Comparison, share: f64) -> Option<f64> {
     let se = cmp.se_effect?;
     let level = match policy.direction {
         Direction::Either => share / 2.0,
         _ => share,
     };
-    let q = match cmp.dependence {
-        Some(d) => d.quantile(1.0 - level),
-        None => crate::dist::norm_quantile(1.0 - level),
-    };
-    let v = q * se;
+    // The normal quantile: `se` already carries the serial-correlation inflation, and the
+    // t reference's heavy tails at a handful of effective points would make this design
+    // quantity swing with the noise of the estimated correlation.
+    let v = crate::dist::norm_quantile(1.0 - level) * se;
     v.is_finite().then_some(v)
 }
 
@@ -433,10 +433,10 @@ fn insufficient(
     if !(distance.is_finite() && distance > 0.0) {
         return None;
     }
-    let d = detectable(policy, cmp, family.share)?;
+    let d = detectable(policy, cmp, family.alpha)?;
     (d > family.sufficiency_multiple * distance).then(|| {
         format!(
-            "the smallest change it could detect at its alpha share is {} (critical limit {})",
+            "the smallest change it could detect at alpha is {} (critical limit {})",
             fmt_pct_effect(cmp.measure, d),
             fmt_pct_effect(cmp.measure, distance)
         )

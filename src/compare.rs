@@ -289,7 +289,7 @@ pub(crate) fn compare(policy: &MetricPolicy, data: &Cleaned) -> Result<Compariso
             // The differences in time order: their serial correlation is what remains after the
             // pairing has cancelled the load both arms share.
             let differences: Vec<f64> = canary.iter().zip(baseline).map(|(c, b)| c - b).collect();
-            let (dependence, z0) = crate::dependence::paired(&differences, 0.0);
+            let (dependence, z0) = crate::dependence::paired(baseline, canary, 0.0);
             let p_value = dependence.p_value(test.p_value, z0, alt);
             let mut sorted_base = baseline.clone();
             crate::sorted::sort_finite(&mut sorted_base);

@@ -30,8 +30,10 @@ use statrs::distribution::{ContinuousCDF, StudentsT};
 use crate::dist::{norm_quantile, norm_sf};
 use crate::hypothesis::{Alternative, ConfidenceInterval};
 
-/// The largest lag-one autocorrelation taken at face value: `f` stays below 39.
-const MAX_PHI: f64 = 0.95;
+/// The largest lag-one autocorrelation taken at face value: `f` stays at or below 19. Beyond
+/// it a window of per-minute points holds only a handful of independent ones, and the estimate
+/// of `φ` itself is too noisy to act on (its standard error at 60 points is about 0.06).
+const MAX_PHI: f64 = 0.9;
 
 /// Fewer points than this give no usable autocorrelation estimate; the series is taken as
 /// independent (its test is weak anyway, and the sufficiency rule judges it).
@@ -183,23 +185,56 @@ pub(crate) fn inflation(series: &[f64]) -> f64 {
     }
 }
 
-/// Paired differences in time order: the signed-rank scores' inflation, and the statistic
-/// standardised under independence, `z0 = Σ s_t / √(Σ s_t²)` (mid-ranks of `|d_t − mu|`, zeros
-/// scored 0).
-pub(crate) fn paired(differences: &[f64], mu: f64) -> (Dependence, f64) {
-    let centred: Vec<f64> = differences.iter().map(|d| d - mu).collect();
-    let magnitudes: Vec<f64> = centred.iter().map(|d| d.abs()).collect();
+/// Signed-rank scores of `values` (mid-ranks of `|v|`, signed; zeros scored 0), in order.
+fn signed_rank_scores(values: &[f64]) -> Vec<f64> {
+    let magnitudes: Vec<f64> = values.iter().map(|d| d.abs()).collect();
     let ranks = mid_ranks(&magnitudes);
-    let scores: Vec<f64> = centred
+    values
         .iter()
         .zip(&ranks)
         .map(|(d, r)| if *d == 0.0 { 0.0 } else { d.signum() * r })
+        .collect()
+}
+
+/// Paired arms in time order: the inflation of the signed-rank statistic, and the statistic
+/// standardised under independence, `z0 = Σ s_t / √(Σ s_t²)` with `s_t` the signed-rank scores
+/// of `canary_t − baseline_t − mu`.
+///
+/// The inflation is estimated on residuals that carry no shift: the per-timestamp log ratios
+/// `ln(canary_t / baseline_t)` when every value is positive (a load that scales both arms, and a
+/// change that scales the canary, both cancel in them), else the differences, each centred at
+/// its median, then scored by signed ranks. Estimating it on the raw scores would read a
+/// change that scales with a drifting load as serial correlation and hide it.
+pub(crate) fn paired(baseline: &[f64], canary: &[f64], mu: f64) -> (Dependence, f64) {
+    let centred: Vec<f64> = canary
+        .iter()
+        .zip(baseline)
+        .map(|(c, b)| c - b - mu)
         .collect();
+    let scores = signed_rank_scores(&centred);
     let sum: f64 = scores.iter().sum();
     let sq: f64 = scores.iter().map(|s| s * s).sum();
     let z0 = if sq > 0.0 { sum / sq.sqrt() } else { 0.0 };
-    let n = differences.len() as f64;
-    let f = inflation(&scores);
+    let n = centred.len() as f64;
+    let positive = baseline.iter().chain(canary).all(|v| *v > 0.0);
+    let mut residuals: Vec<f64> = if positive {
+        canary
+            .iter()
+            .zip(baseline)
+            .map(|(c, b)| (c / b).ln())
+            .collect()
+    } else {
+        centred.clone()
+    };
+    let mut sorted = residuals.clone();
+    sorted.sort_by(f64::total_cmp);
+    let median = match sorted.len() {
+        0 => 0.0,
+        k if k % 2 == 1 => sorted[k / 2],
+        k => (sorted[k / 2 - 1] + sorted[k / 2]) / 2.0,
+    };
+    residuals.iter_mut().for_each(|r| *r -= median);
+    let f = inflation(&signed_rank_scores(&residuals));
     let dep = Dependence {
         inflation: f,
         effective_n: n / f,

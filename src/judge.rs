@@ -10,7 +10,8 @@ use crate::compare::compare;
 use crate::error::{Error, Result};
 use crate::hypothesis::fmt_g;
 use crate::policy::{
-    CanaryPolicy, Comparator, MetricKind, MetricPolicy, MustHaveAction, SrmAction,
+    CanaryPolicy, Comparator, Direction, EffectMeasure, MetricKind, MetricPolicy, MustHaveAction,
+    SrmAction, TailAspect,
 };
 use crate::score::score;
 use crate::series::MetricData;
@@ -139,6 +140,7 @@ pub fn judge(policy: &CanaryPolicy, data: &[MetricData]) -> Result<Judgment> {
                     sorted,
                     sizes,
                     tails,
+                    auto_tail,
                 } => {
                     // A muted metric is adjusted as if alone: it is reported, never counted.
                     let adj = adjusted_of.remove(&(i, None)).or(cmp.p_value);
@@ -153,6 +155,9 @@ pub fn judge(policy: &CanaryPolicy, data: &[MetricData]) -> Result<Judgment> {
                             .map(|k| adjusted_of.remove(&(i, Some(k))).or(tails[k].p_value))
                             .collect();
                         apply_tails(&mut j, mp.direction, policy.alpha, tails, &tail_adj);
+                        if auto_tail && j.tails.iter().any(|t| t.regressed) {
+                            j.critical_breach = true;
+                        }
                     }
                     j
                 }
@@ -181,6 +186,8 @@ enum Stage {
         sorted: (Vec<f64>, Vec<f64>),
         sizes: (usize, usize),
         tails: Vec<TailResult>,
+        /// The tails are the default p99 aspect: its regression is a critical breach.
+        auto_tail: bool,
     },
 }
 
@@ -273,11 +280,16 @@ fn stage(mp: &MetricPolicy, data: Option<&MetricData>) -> Stage {
     };
     // The comparison sorted the arms once: the tail aspects and the bounds reuse them.
     let arms = cmp.sorted.take();
-    let tails = if mp.tails.is_empty() || mp.comparator == Comparator::ThresholdsOnly {
+    let auto = auto_tail(mp, &cleaned);
+    let aspects: &[TailAspect] = match &auto {
+        Some(a) => std::slice::from_ref(a),
+        None => &mp.tails,
+    };
+    let tails = if aspects.is_empty() || mp.comparator == Comparator::ThresholdsOnly {
         Vec::new()
     } else {
         match (&arms, &cleaned) {
-            (Some((b, c)), _) => run_on_sorted(&mp.tails, mp.direction, mp.conf_level, b, c),
+            (Some((b, c)), _) => run_on_sorted(aspects, mp.direction, mp.conf_level, b, c),
             (None, Cleaned::Histograms { baseline, canary }) => {
                 crate::histogram_compare::tails(mp, baseline, canary)
             }
@@ -293,7 +305,37 @@ fn stage(mp: &MetricPolicy, data: Option<&MetricData>) -> Stage {
         sorted,
         sizes,
         tails,
+        auto_tail: auto.is_some(),
     }
+}
+
+/// The tail aspect judged by default: for raw samples (per-request values, no time) of a
+/// metric whose harm is an increase, on the relative scale, with no tails listed and
+/// `auto_tails` on, the p99 tested against the critical tolerance (`H0: ξ_c ≤ (1 + t)·ξ_b`,
+/// see [`quantile_compare`](crate::quantile_compare)). It catches what a location test cannot:
+/// a slower tail with an unchanged median, a doubled spread. Its regression is a critical
+/// breach, as a location change past the critical tolerance is. Too few points for a p99
+/// interval leave it unjudged.
+fn auto_tail(mp: &MetricPolicy, cleaned: &Cleaned) -> Option<TailAspect> {
+    let raw = matches!(
+        cleaned,
+        Cleaned::Unpaired {
+            in_time_order: false,
+            ..
+        }
+    );
+    let tol = mp.tolerance;
+    let margin = tol.critical_increase - 1.0;
+    (raw && mp.auto_tails
+        && mp.tails.is_empty()
+        && mp.direction == Direction::Increase
+        && tol.measure == EffectMeasure::RelativeShift
+        && margin.is_finite()
+        && (0.0..1.0).contains(&margin))
+    .then_some(TailAspect::Quantile {
+        p: 0.99,
+        tolerance: margin,
+    })
 }
 
 /// The SRM test on the largest trial count of each arm among the counter metrics.

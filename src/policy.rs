@@ -259,6 +259,9 @@ pub struct MetricPolicy {
     /// Tail and shape tests run in addition to the location test (continuous metrics, not
     /// `thresholds_only`); none by default. See [`TailAspect`].
     pub tails: Vec<TailAspect>,
+    /// With no `tails` listed, raw samples of a metric whose harm is an increase get the p99
+    /// tested against the critical tolerance (a slower tail, a wider spread); default true.
+    pub auto_tails: bool,
 }
 
 impl Default for MetricPolicy {
@@ -280,6 +283,7 @@ impl Default for MetricPolicy {
             nan: NanPolicy::Remove,
             outliers: OutlierPolicy::Keep,
             tails: Vec::new(),
+            auto_tails: true,
         }
     }
 }
@@ -451,7 +455,8 @@ pub struct CanaryPolicy {
     pub missing_must_have: MustHaveAction,
     /// Data sufficiency: a metric whose test could not detect a change of this multiple of its
     /// critical tolerance (at half power, at its share of alpha) is Inconclusive, and so caps
-    /// the verdict at Marginal. At least 1; default 2.
+    /// the verdict at Marginal. At least 1; default 4 (with the default ±5% tolerance: a
+    /// metric that would miss a 20% change more often than not could not tell).
     pub sufficiency_multiple: f64,
 }
 
@@ -466,7 +471,7 @@ impl Default for CanaryPolicy {
             srm: None,
             critical_alpha_share: 0.5,
             missing_must_have: MustHaveAction::Rollback,
-            sufficiency_multiple: 2.0,
+            sufficiency_multiple: 4.0,
         }
     }
 }

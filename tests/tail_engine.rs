@@ -29,6 +29,9 @@ fn policy(with_tails: bool) -> CanaryPolicy {
     let mut latency = MetricPolicy::new("latency_ms", Direction::Increase);
     if with_tails {
         latency.tails = tails();
+    } else {
+        // The location test alone: no default p99 aspect either.
+        latency.auto_tails = false;
     }
     CanaryPolicy::new(vec![latency])
 }
