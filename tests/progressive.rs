@@ -1,11 +1,10 @@
-//! Progressive analysis: seeded simulations of the sequential rule (false rollbacks over 20
-//! looks, time to rollback under a doubled error rate, early promotion and the validity of its
-//! safety tests), each Kayenta / Argo / Flagger rule, warm-up and lifetime, properties
-//! (identical arms never roll back, a resumed analysis decides as an uninterrupted one) and bad
-//! configurations.
+//! Progressive analysis: the sequential rule (its alpha per metric, its spending, its sides,
+//! must-have metrics, silence, early promotion and the validity of its safety tests, seeded
+//! simulations of its counters), each Kayenta / Argo / Flagger rule, warm-up and lifetime,
+//! properties (identical arms never roll back, a resumed analysis decides as an uninterrupted
+//! one), bad configurations and tampered saved state.
 //!
-//! The figures quoted in the README are printed by
-//! `cargo test --all-features --test integration progressive::sim -- --nocapture`.
+//! The README's simulation table comes from `tests/progressive_sim.rs`.
 
 use crate::common::{fixture_path, Rng};
 use canary_verdict::{
