@@ -628,7 +628,8 @@ impl ProgressiveAnalysis {
                     ),
                 ));
             }
-            if !warmup && !(argo && r.kind == IntervalKind::Error) {
+            let retried = argo && r.kind == IntervalKind::Error;
+            if !(warmup || retried) {
                 counted += 1;
             }
         }

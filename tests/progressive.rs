@@ -1385,6 +1385,9 @@ fn saved() -> serde_json::Value {
     serde_json::to_value(&a).unwrap()
 }
 
+/// One tampering of a saved state.
+type Edit = Box<dyn Fn(&mut serde_json::Value)>;
+
 fn load_error(edit: impl Fn(&mut serde_json::Value)) -> String {
     let mut v = saved();
     edit(&mut v);
@@ -1400,7 +1403,7 @@ fn tampered_state_is_refused_naming_the_field() {
     let ok: ProgressiveAnalysis = serde_json::from_value(saved()).unwrap();
     assert_eq!(serde_json::to_value(&ok).unwrap(), saved());
     let monitors = |v: &mut serde_json::Value| v["state"]["sequential"]["monitors"].clone();
-    let cases: Vec<(Box<dyn Fn(&mut serde_json::Value)>, &str)> = vec![
+    let cases: Vec<(Edit, &str)> = vec![
         (
             Box::new(|v| v["state"]["sequential"]["monitors"] = serde_json::json!([])),
             "state.sequential.monitors",
