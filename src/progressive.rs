@@ -1,6 +1,7 @@
 //! Progressive analysis: a canary judged after every interval of its life, with the policies of
-//! the tools users migrate from (Kayenta, Argo Rollouts, Flagger) and an anytime-valid
-//! sequential policy whose false-rollback rate holds however often it is checked.
+//! the tools users migrate from (Kayenta, Argo Rollouts, Flagger) and the sequential rule
+//! (the recommended one, [`ProgressivePolicy::recommended`]) whose false-rollback rate over the
+//! planned lifetime's looks is at most `alpha`.
 //!
 //! The analysis object, [`ProgressiveAnalysis`], is fed one interval of data at a time and
 //! answers [`Decision::Continue`] until it can promote, roll back or must hand over to a person.
@@ -307,8 +308,9 @@ enum RuleState {
 /// each returns the decision after that interval. Once the decision is final, further intervals
 /// are ignored and the final decision is returned again.
 ///
-/// Memory: the sequential rule keeps O(1) per metric (a few e-processes and their counts) plus
-/// one record per interval; the judged rules keep the data of their window (all intervals since
+/// Memory: the sequential rule keeps O(1) per counter (a few e-processes and their counts) and
+/// the cumulative window of each continuous metric (re-tested every interval), plus one record
+/// per interval; the judged rules keep the data of their window (all intervals since
 /// the warm-up for [`Window::Growing`], `lookback` intervals for [`Window::Sliding`]) and the last
 /// judgment, and re-judge the window every interval.
 ///

@@ -13,8 +13,11 @@
 //! CANARY_SIM_FULL=1 cargo test --release --all-features --test integration progressive_sim -- --nocapture
 //! ```
 //!
-//! The assertions were checked across 20 seeds (base seeds 1..=20 in place of the fixed ones
-//! here) once with the reduced run sizes; every one held.
+//! The assertions were checked once across 20 other seeds (`1000 s + k` for `s` in 1..=20, in
+//! place of the fixed `1200 + k` here) at the reduced run sizes; every one held (worst cases: 4
+//! of 200 identical canaries rolled back against a bound of 6.2; 97 of 100 bursts caught, 2
+//! rolled back before the burst against 3.98, mean delay 1.59 intervals; latency regressions
+//! 60 of 60 at a mean interval of at most 1.02).
 
 use canary_verdict::{
     CanaryPolicy, Decision, Direction, MetricData, MetricPolicy, ProgressiveAnalysis,

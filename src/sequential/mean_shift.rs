@@ -153,6 +153,12 @@ impl MeanShiftEProcessConfig {
 /// noisiest variance estimates out. Autocorrelated intervals (§7 of the notes) break the
 /// independence assumption and inflate false rollbacks.
 ///
+/// Zero variance: when every difference after the burn-in is the same, the plug-in variance is
+/// 0 and the mixture e-value is its limit as `σ² → 0`: infinite for a constant difference on
+/// the harmful side of `θ₀` (the strongest evidence there is: `p_value` is 0), 0 on the other
+/// side, and the shrink factor `sqrt(r/(t+r))` on `θ₀` itself; the confidence sequence is the
+/// constant difference.
+///
 /// # Example
 /// ```
 /// use canary_verdict::{MeanShiftEProcess, MeanShiftEProcessConfig, EProcess};
