@@ -576,7 +576,13 @@ impl ProgressiveAnalysis {
         };
         match (&self.state, &self.policy.rule) {
             (RuleState::Sequential(s), ProgressiveRule::Sequential(r)) => {
-                s.check(r, &self.policy.canary, self.analysed)?
+                s.check(r, &self.policy.canary, self.analysed)?;
+                if self.data_seen && !s.any_canary_data(&self.policy.canary) {
+                    return Err(bad(
+                        "data_seen",
+                        "true, but no metric has received canary data".into(),
+                    ));
+                }
             }
             (
                 RuleState::Judged(j),

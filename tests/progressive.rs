@@ -1473,4 +1473,15 @@ fn tampered_state_is_refused_naming_the_field() {
         let e = load_error(edit);
         assert!(e.contains(field), "expected {field:?} in {e:?}");
     }
+    // A silent canary cannot be made to look as if it had sent data.
+    let policy = sequential(SequentialRule::default(), vec![errors_policy()], 5);
+    let mut silent = ProgressiveAnalysis::new(policy).unwrap();
+    silent.record_error("timeout").unwrap();
+    let mut v = serde_json::to_value(&silent).unwrap();
+    assert!(serde_json::from_value::<ProgressiveAnalysis>(v.clone()).is_ok());
+    v["data_seen"] = true.into();
+    let e = serde_json::from_value::<ProgressiveAnalysis>(v)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("data_seen"), "{e}");
 }

@@ -896,6 +896,14 @@ impl SequentialState {
         Ok(())
     }
 
+    /// Whether any counted metric has received canary data.
+    pub(super) fn any_canary_data(&self, canary: &CanaryPolicy) -> bool {
+        self.monitors
+            .iter()
+            .zip(&canary.metrics)
+            .any(|(m, p)| !p.muted && m.intervals > 0)
+    }
+
     /// Adds one interval's data to a copy; the caller keeps it only on success.
     fn add(&mut self, canary: &CanaryPolicy, data: &[MetricData]) -> Result<()> {
         check_names(canary, data)?;
