@@ -1,5 +1,7 @@
 //! The per-interval update of a progressive analysis (sequential rule), beside baselines in the
-//! same run: the one-shot judge on the same interval's data, and sorting it.
+//! same run: the one-shot judge on the same interval's data, and sorting it. A counter's update
+//! is O(1); a continuous metric's re-runs the judge's test on its cumulative window (20
+//! intervals here), so its cost grows with the intervals seen.
 //!
 //! `cargo bench --bench progressive`
 

@@ -6,6 +6,10 @@
 //! cat replay.json | cargo run --example progressive -- -
 //! ```
 //!
+//! The replays in `fixtures/progressive/` use the recommended production configuration
+//! (`ProgressivePolicy::recommended`: `"rule": {"sequential": {}}`), except the two that show the
+//! Kayenta and Argo rules on the same data.
+//!
 //! The file is `{"policy": ProgressivePolicy, "intervals": [{"metrics": [MetricData, ...]} |
 //! {"error": "message"}, ...]}` in the crate's serde form; each interval holds that interval's
 //! data only. Optional `"description"`, and `"expect"` (a decision) with `"expect_by"` (the

@@ -35,9 +35,11 @@ use crate::hypothesis::{Alternative, ConfidenceInterval};
 /// of `φ` itself is too noisy to act on (its standard error at 60 points is about 0.06).
 const MAX_PHI: f64 = 0.9;
 
-/// Fewer points than this give no usable autocorrelation estimate; the series is taken as
-/// independent (its test is weak anyway, and the sufficiency rule judges it).
-const MIN_POINTS: usize = 8;
+/// Fewer points than this give no usable autocorrelation estimate (the lag-one coefficient's
+/// standard error is about 0.25 at 16 points); the series is taken as independent. Such a
+/// window's exact test cannot reach small p-values anyway (10 pairs: at best 2^-10), and the
+/// sufficiency rule judges whether it could tell.
+const MIN_POINTS: usize = 16;
 
 /// How serial correlation changes a comparison: the variance-inflation factor and the
 /// effective degrees of freedom of its statistic.

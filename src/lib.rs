@@ -82,8 +82,8 @@ pub use crate::policy::{
 };
 pub use crate::progressive::{
     ArgoRule, Decision, FlaggerRule, IntervalKind, IntervalRecord, KayentaRule, Measurement,
-    MetricEvidence, ProgressiveAnalysis, ProgressivePolicy, ProgressiveRule, SequentialRule,
-    Window,
+    MetricEvidence, NoDataAction, ProgressiveAnalysis, ProgressivePolicy, ProgressiveRule,
+    SequentialRule, Window,
 };
 pub use crate::quantile::{quantile, quantile_sorted, quantiles, sorted_sample, QuantileType};
 pub use crate::quantile_compare::{

@@ -1,6 +1,7 @@
 //! Progressive analysis: a canary judged after every interval of its life, with the policies of
-//! the tools users migrate from (Kayenta, Argo Rollouts, Flagger) and an anytime-valid
-//! sequential policy whose false-rollback rate holds however often it is checked.
+//! the tools users migrate from (Kayenta, Argo Rollouts, Flagger) and the sequential rule
+//! (the recommended one, [`ProgressivePolicy::recommended`]) whose false-rollback rate over the
+//! planned lifetime's looks is at most `alpha`.
 //!
 //! The analysis object, [`ProgressiveAnalysis`], is fed one interval of data at a time and
 //! answers [`Decision::Continue`] until it can promote, roll back or must hand over to a person.
@@ -21,7 +22,7 @@ use crate::error::{Error, Result};
 use crate::hypothesis::fmt_g;
 use crate::kayenta::KayentaResult;
 use crate::policy::CanaryPolicy;
-use crate::series::MetricData;
+use crate::series::{MetricData, Series};
 use crate::verdict::{Judgment, Verdict};
 
 /// What the deploy tool should do after an interval.
@@ -71,9 +72,25 @@ pub enum ProgressiveRule {
     Argo(ArgoRule),
     /// Flagger's cumulative failed-check threshold.
     Flagger(FlaggerRule),
-    /// Anytime-valid e-processes per metric: the false-rollback rate stays at `alpha` across
-    /// every look.
+    /// Every metric tested at every interval from the first: e-processes for counters, an
+    /// alpha-spending design on the judge's own test for continuous metrics; the false-rollback
+    /// rate stays at `alpha` across every look of the lifetime.
     Sequential(SequentialRule),
+}
+
+/// What a canary that sent no data in any analysed interval (every fetch failed, or no metric
+/// carried canary data) gets at the end of its lifetime, whatever the rule: no data is never
+/// evidence of health, so it is never promoted.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum NoDataAction {
+    /// Hand over to a person (the default), as a failing measurement does in Argo.
+    #[default]
+    Inconclusive,
+    /// Roll the canary back.
+    Rollback,
 }
 
 /// The whole policy of a progressive analysis.
@@ -84,13 +101,13 @@ pub enum ProgressiveRule {
 ///
 /// # Example
 /// ```
-/// use canary_verdict::{
-///     CanaryPolicy, Direction, MetricPolicy, ProgressivePolicy, ProgressiveRule, SequentialRule,
-/// };
-/// let canary = CanaryPolicy::new(vec![MetricPolicy::counter("errors", Direction::Increase)]);
-/// let policy = ProgressivePolicy::new(canary, ProgressiveRule::Sequential(SequentialRule::default()))
-///     .warmup(1)
-///     .lifetime(30);
+/// use canary_verdict::{CanaryPolicy, Direction, MetricPolicy, ProgressivePolicy};
+/// let canary = CanaryPolicy::new(vec![
+///     MetricPolicy::counter("errors", Direction::Increase),
+///     MetricPolicy::new("latency_ms", Direction::Increase),
+/// ]);
+/// // The recommended production configuration: the sequential rule over 10 looks.
+/// let policy = ProgressivePolicy::recommended(canary, 10).warmup(1);
 /// policy.validate()?;
 /// # Ok::<(), canary_verdict::Error>(())
 /// ```
@@ -110,6 +127,10 @@ pub struct ProgressivePolicy {
     pub lifetime: u64,
     /// The decision rule.
     pub rule: ProgressiveRule,
+    /// What a canary that sent no data at all gets at the end of its lifetime; default
+    /// [`NoDataAction::Inconclusive`]. Applies to every rule.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub no_data: NoDataAction,
 }
 
 fn default_lifetime() -> u64 {
@@ -127,7 +148,24 @@ impl ProgressivePolicy {
             warmup_intervals: 0,
             lifetime: default_lifetime(),
             rule,
+            no_data: NoDataAction::Inconclusive,
         }
+    }
+
+    /// The recommended production configuration: the [`SequentialRule`] with its defaults
+    /// (the judge's `alpha`, split by weighted Bonferroni with the critical metrics' reserved
+    /// share; counters by anytime-valid e-processes; continuous metrics by the judge's own test
+    /// on the cumulative window with Lan-DeMets Pocock-type alpha spending over `lifetime`
+    /// looks; early promotion once every metric rules out a 10% regression; promotion at the
+    /// end of the lifetime when nothing showed harm; a silent canary ends Inconclusive), no
+    /// warm-up. `lifetime` is the planned number of analysed intervals: alpha is spent over
+    /// exactly these looks, so plan it (10 one-minute intervals is a common choice).
+    pub fn recommended(canary: CanaryPolicy, lifetime: u64) -> ProgressivePolicy {
+        ProgressivePolicy::new(
+            canary,
+            ProgressiveRule::Sequential(SequentialRule::default()),
+        )
+        .lifetime(lifetime)
     }
 
     /// Sets the warm-up.
@@ -196,6 +234,7 @@ pub enum IntervalKind {
 /// The record of one interval, kept in the analysis's history.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct IntervalRecord {
     /// The interval's number, from 1, counting the warm-up.
     pub interval: u64,
@@ -269,8 +308,9 @@ enum RuleState {
 /// each returns the decision after that interval. Once the decision is final, further intervals
 /// are ignored and the final decision is returned again.
 ///
-/// Memory: the sequential rule keeps O(1) per metric (a few e-processes and their counts) plus
-/// one record per interval; the judged rules keep the data of their window (all intervals since
+/// Memory: the sequential rule keeps O(1) per counter (a few e-processes and their counts) and
+/// the cumulative window of each continuous metric (re-tested every interval), plus one record
+/// per interval; the judged rules keep the data of their window (all intervals since
 /// the warm-up for [`Window::Growing`], `lookback` intervals for [`Window::Sliding`]) and the last
 /// judgment, and re-judge the window every interval.
 ///
@@ -299,8 +339,12 @@ enum RuleState {
 /// assert_eq!(resumed, analysis);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+///
+/// A deserialized analysis is checked on load (see [`ProgressiveAnalysis::check`]): saved state
+/// is not trusted.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "SavedAnalysis"))]
 pub struct ProgressiveAnalysis {
     policy: ProgressivePolicy,
     /// Intervals fed (warm-up, analysed and errors that count).
@@ -310,6 +354,41 @@ pub struct ProgressiveAnalysis {
     decision: Decision,
     history: Vec<IntervalRecord>,
     state: RuleState,
+    /// Whether any analysed interval carried canary data of a counted metric.
+    data_seen: bool,
+}
+
+/// The serialized form of a [`ProgressiveAnalysis`], checked before it becomes one.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SavedAnalysis {
+    policy: ProgressivePolicy,
+    intervals: u64,
+    analysed: u64,
+    decision: Decision,
+    history: Vec<IntervalRecord>,
+    state: RuleState,
+    data_seen: bool,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<SavedAnalysis> for ProgressiveAnalysis {
+    type Error = Error;
+
+    fn try_from(s: SavedAnalysis) -> Result<ProgressiveAnalysis> {
+        let a = ProgressiveAnalysis {
+            policy: s.policy,
+            intervals: s.intervals,
+            analysed: s.analysed,
+            decision: s.decision,
+            history: s.history,
+            state: s.state,
+            data_seen: s.data_seen,
+        };
+        a.check()?;
+        Ok(a)
+    }
 }
 
 impl ProgressiveAnalysis {
@@ -332,6 +411,7 @@ impl ProgressiveAnalysis {
             decision: Decision::Continue,
             history: Vec::new(),
             state,
+            data_seen: false,
         })
     }
 
@@ -389,14 +469,34 @@ impl ProgressiveAnalysis {
                     ProgressiveRule::Sequential(r) => r,
                     _ => return Err(mismatched_state()),
                 };
-                let last = self.analysed + 1 == self.policy.lifetime;
-                state.step(rule, &self.policy.canary, data, error, last, &mut record)?;
+                state.step(
+                    rule,
+                    &self.policy.canary,
+                    data,
+                    error,
+                    self.analysed + 1,
+                    self.policy.lifetime,
+                    &mut record,
+                )?;
                 true
             }
         };
         self.intervals = number;
         if counts_toward_lifetime {
             self.analysed += 1;
+        }
+        self.data_seen |= data.is_some_and(|d| carries_data(&self.policy.canary, d));
+        let ends = record.decision.is_final() && record.decision != Decision::Rollback;
+        if ends && !self.data_seen {
+            // Silence is never promoted, whichever rule would: it ends as `no_data` says.
+            record.decision = match self.policy.no_data {
+                NoDataAction::Rollback => Decision::Rollback,
+                _ => Decision::Inconclusive,
+            };
+            record.note = format!(
+                "no canary data in any interval: {} by no_data, never promoted (the rule: {})",
+                record.decision, record.note
+            );
         }
         self.decision = record.decision;
         self.history.push(record);
@@ -456,6 +556,129 @@ impl ProgressiveAnalysis {
     }
 }
 
+impl ProgressiveAnalysis {
+    /// Checks that the analysis is one that [`update`](Self::update) could have produced from
+    /// its policy: a valid policy; a rule state of the policy's rule (for the sequential rule,
+    /// one monitor per metric in policy order, built from the policy's settings); a history of
+    /// one record per interval numbered from 1, warm-up first; `analysed` equal to the intervals
+    /// that counted and not past the lifetime; only the last record final, and the analysis's
+    /// `decision` equal to it; no promotion without data. Run on every deserialization.
+    ///
+    /// # Errors
+    /// [`Error::InvalidPolicy`] naming the field (`history`, `analysed`, `decision`,
+    /// `state.sequential.monitors`, ...) and the metric where one is at fault.
+    pub fn check(&self) -> Result<()> {
+        self.policy.validate()?;
+        let bad = |field: &'static str, problem: String| Error::InvalidPolicy {
+            metric: String::new(),
+            field,
+            problem: format!("saved state: {problem}"),
+        };
+        match (&self.state, &self.policy.rule) {
+            (RuleState::Sequential(s), ProgressiveRule::Sequential(r)) => {
+                s.check(r, &self.policy.canary, self.analysed)?;
+                if self.data_seen && !s.any_canary_data(&self.policy.canary) {
+                    return Err(bad(
+                        "data_seen",
+                        "true, but no metric has received canary data".into(),
+                    ));
+                }
+            }
+            (
+                RuleState::Judged(j),
+                ProgressiveRule::Kayenta(_)
+                | ProgressiveRule::Argo(_)
+                | ProgressiveRule::Flagger(_),
+            ) => j.check(&self.policy)?,
+            _ => {
+                return Err(bad(
+                    "state",
+                    "the rule state does not belong to the policy's rule".into(),
+                ))
+            }
+        }
+        if self.history.len() as u64 != self.intervals {
+            return Err(bad(
+                "history",
+                format!(
+                    "{} records for {} intervals",
+                    self.history.len(),
+                    self.intervals
+                ),
+            ));
+        }
+        let argo = matches!(self.policy.rule, ProgressiveRule::Argo(_));
+        let mut counted = 0u64;
+        for (i, r) in self.history.iter().enumerate() {
+            let number = i as u64 + 1;
+            if r.interval != number {
+                return Err(bad(
+                    "history.interval",
+                    format!("record {number} is numbered {} (out of order)", r.interval),
+                ));
+            }
+            let warmup = number <= self.policy.warmup_intervals;
+            if warmup != (r.kind == IntervalKind::Warmup) {
+                return Err(bad(
+                    "history.kind",
+                    format!(
+                        "interval {number} is {:?} against a warm-up of {}",
+                        r.kind, self.policy.warmup_intervals
+                    ),
+                ));
+            }
+            if r.decision.is_final() && number != self.intervals {
+                return Err(bad(
+                    "history.decision",
+                    format!(
+                        "interval {number} is final ({}) but is not the last",
+                        r.decision
+                    ),
+                ));
+            }
+            let retried = argo && r.kind == IntervalKind::Error;
+            if !(warmup || retried) {
+                counted += 1;
+            }
+        }
+        if counted != self.analysed {
+            return Err(bad(
+                "analysed",
+                format!("{} against {counted} intervals that counted", self.analysed),
+            ));
+        }
+        if self.analysed > self.policy.lifetime {
+            return Err(bad(
+                "analysed",
+                format!(
+                    "{} is past the lifetime of {}",
+                    self.analysed, self.policy.lifetime
+                ),
+            ));
+        }
+        let last = self
+            .history
+            .last()
+            .map_or(Decision::Continue, |r| r.decision);
+        if self.decision != last {
+            return Err(bad(
+                "decision",
+                format!("{} but the last interval decided {last}", self.decision),
+            ));
+        }
+        if self.analysed == self.policy.lifetime && self.analysed > 0 && !self.decision.is_final() {
+            return Err(bad(
+                "decision",
+                "the lifetime is over but the decision is not final".into(),
+            ));
+        }
+        if self.decision == Decision::Promote && !self.data_seen {
+            return Err(bad("decision", "promoted without any canary data".into()));
+        }
+        Ok(())
+    }
+}
+
 impl fmt::Display for ProgressiveAnalysis {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let rule = match &self.policy.rule {
@@ -466,7 +689,7 @@ impl fmt::Display for ProgressiveAnalysis {
                 return write!(
                     f,
                     "progressive analysis (sequential, alpha {}): {} after {} intervals ({} analysed of {})",
-                    fmt_g(r.alpha),
+                    fmt_g(r.alpha_for(&self.policy.canary)),
                     self.decision,
                     self.intervals,
                     self.analysed,
@@ -506,4 +729,19 @@ pub(crate) fn check_names(policy: &CanaryPolicy, data: &[MetricData]) -> Result<
         }
     }
     Ok(())
+}
+
+/// Whether an interval carried canary data for a counted metric: a non-empty canary series
+/// (for counters, some trials; for histograms, some observations).
+fn carries_data(policy: &CanaryPolicy, data: &[MetricData]) -> bool {
+    data.iter().any(|d| {
+        let counted = policy.metrics.iter().any(|m| m.name == d.name && !m.muted);
+        counted
+            && match &d.canary {
+                Series::Samples(v) => v.iter().any(|x| x.is_finite()),
+                Series::Points(p) => p.iter().any(|x| x.value.is_finite()),
+                Series::Counts(c) => c.iter().any(|x| x.trials > 0.0),
+                Series::Histogram(h) => h.total() > 0,
+            }
+    })
 }

@@ -15,6 +15,7 @@ mod fuzz_regressions;
 mod histogram;
 mod kayenta;
 mod progressive;
+mod progressive_sim;
 mod properties_rank;
 mod reference_counts;
 mod reference_descriptive;

@@ -1,20 +1,19 @@
-//! Progressive analysis: seeded simulations of the sequential rule (false rollbacks over 20
-//! looks, time to rollback under a doubled error rate, early promotion and the validity of its
-//! safety tests), each Kayenta / Argo / Flagger rule, warm-up and lifetime, properties
-//! (identical arms never roll back, a resumed analysis decides as an uninterrupted one) and bad
-//! configurations.
+//! Progressive analysis: the sequential rule (its alpha per metric, its spending, its sides,
+//! must-have metrics, silence, early promotion and the validity of its safety tests, seeded
+//! simulations of its counters), each Kayenta / Argo / Flagger rule, warm-up and lifetime,
+//! properties (identical arms never roll back, a resumed analysis decides as an uninterrupted
+//! one), bad configurations and tampered saved state.
 //!
-//! The figures quoted in the README are printed by
-//! `cargo test --all-features --test integration progressive::sim -- --nocapture`.
+//! The README's simulation table comes from `tests/progressive_sim.rs`.
 
 use crate::common::{fixture_path, Rng};
 use canary_verdict::{
     data_from_kayenta, judge_kayenta, policy_from_kayenta, Alternative, ArgoRule, CanaryPolicy,
     Comparator, CountEProcess, CountEProcessConfig, Decision, Direction, EProcess, Error,
     FlaggerRule, IntervalKind, KayentaRule, MeanShiftEProcess, MeanShiftEProcessConfig,
-    Measurement, MetricData, MetricPolicy, ProgressiveAnalysis, ProgressivePolicy, ProgressiveRule,
-    ScoreThresholds, SequentialRule, Series, SrmAction, SrmPolicy, Tolerance, VaryingSplitEProcess,
-    VaryingSplitEProcessConfig, Window,
+    Measurement, MetricData, MetricPolicy, MustHaveAction, NoDataAction, ProgressiveAnalysis,
+    ProgressivePolicy, ProgressiveRule, ScoreThresholds, SequentialRule, Series, SrmAction,
+    SrmPolicy, Tolerance, VaryingSplitEProcess, VaryingSplitEProcessConfig, Window,
 };
 use proptest::prelude::*;
 
@@ -99,7 +98,7 @@ fn sim_false_rollbacks_over_20_looks_stay_below_alpha() {
     // (the mean-shift e-process's plug-in variance is valid asymptotically).
     let (runs, alpha) = (1000, 0.05);
     let rule = SequentialRule {
-        alpha,
+        alpha: Some(alpha),
         early_promotion: false,
         ..SequentialRule::default()
     };
@@ -321,7 +320,7 @@ fn sequential_rule_records_evidence_and_respects_warmup() {
     let e = &a.history()[2].evidence[0];
     assert_eq!(e.intervals, 1);
     assert!((e.estimate - 1.0).abs() < 1e-12);
-    assert_eq!(e.threshold, 20.0);
+    assert_eq!(e.threshold(), 100.0);
     // A failed fetch counts towards the lifetime and is noted.
     a.record_error("prometheus timed out").unwrap();
     assert_eq!(a.analysed(), 2);
@@ -394,7 +393,6 @@ fn sequential_bad_data_is_a_typed_error_and_leaves_the_state() {
         5,
     );
     let mut a = ProgressiveAnalysis::new(policy).unwrap();
-    let before = a.clone();
     let neg = MetricData::new(
         "errors",
         Series::total(-1.0, 10.0),
@@ -406,17 +404,34 @@ fn sequential_bad_data_is_a_typed_error_and_leaves_the_state() {
         a.update(&[unknown]),
         Err(Error::DataMismatch { .. })
     ));
-    let zero = MetricData::new(
+    // Samples, then points, for the same metric: its window cannot hold both; the counter's
+    // good data of that interval are not kept either.
+    let samples = MetricData::new(
         "latency",
-        Series::samples([0.0, 0.0]),
+        Series::samples([1.0, 2.0]),
         Series::samples([1.0]),
+    );
+    a.update(&[samples]).unwrap();
+    let before = a.clone();
+    let t = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+    let points = MetricData::new(
+        "latency",
+        Series::points([(t, 1.0)]),
+        Series::points([(t, 1.0)]),
     );
     let ok = MetricData::new("errors", Series::total(1.0, 10.0), Series::total(1.0, 10.0));
     assert!(matches!(
-        a.update(&[ok, zero]),
-        Err(Error::InvalidData { field: "value", .. })
+        a.update(&[ok, points]),
+        Err(Error::InvalidData {
+            field: "series",
+            ..
+        })
     ));
-    assert_eq!(a, before);
+    // (NaN fields before any test: compared as JSON.)
+    assert_eq!(
+        serde_json::to_string(&a).unwrap(),
+        serde_json::to_string(&before).unwrap()
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -779,7 +794,7 @@ fn bad_configs_name_the_field() {
         ),
         (
             seq(SequentialRule {
-                alpha: 1.5,
+                alpha: Some(0.6),
                 ..SequentialRule::default()
             }),
             "rule.sequential.alpha",
@@ -804,13 +819,6 @@ fn bad_configs_name_the_field() {
                 ..SequentialRule::default()
             }),
             "rule.sequential.margins",
-        ),
-        (
-            seq(SequentialRule {
-                burn_in: 1,
-                ..SequentialRule::default()
-            }),
-            "rule.sequential.burn_in",
         ),
         (
             judged(
@@ -992,7 +1000,8 @@ proptest! {
             ];
             prop_assert_ne!(a.update(&d).unwrap(), Decision::Rollback);
             for ev in a.evidence() {
-                prop_assert!(ev.e_value <= 1.0 + 1e-9, "{}", ev);
+                prop_assert!(ev.e_value.is_none_or(|e| e <= 1.0 + 1e-9), "{}", ev);
+                prop_assert!(!ev.harmed, "{}", ev);
             }
         }
     }
@@ -1060,4 +1069,420 @@ fn sim_judged_rules_inflate_false_rollbacks_across_looks() {
     println!("judged rules, identical arms, 20 looks: argo (failure_limit 0) {a}, kayenta (growing window) {k} (judge alpha 0.01, seed 31)");
     // One look of the judge errs with probability at most 0.01; twenty looks add up.
     assert!(a > 0.03, "{a}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The sequential rule's alpha, sides, must-have metrics (issue 12.4) and silence (issue 11.6)
+
+/// `n` counter metrics `e0..`; every one at 10 errors in 10 000 requests per arm, except `e0`
+/// whose canary errs `canary_errors` times.
+fn counters(n: usize, canary_errors: f64) -> Vec<MetricData> {
+    (0..n)
+        .map(|i| {
+            let c = if i == 0 { canary_errors } else { 10.0 };
+            MetricData::new(
+                format!("e{i}"),
+                Series::total(10.0, 10_000.0),
+                Series::total(c, 10_000.0),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn sequential_rule_rolls_back_at_one_over_alpha_i_with_several_metrics() {
+    // Four counters share alpha 0.01 equally: each rolls back at 1/alpha_i = 400, not at
+    // 1/alpha = 100. The e-value of e0 climbs through (100, 400) without a rollback.
+    let metrics = (0..4)
+        .map(|i| MetricPolicy::counter(format!("e{i}"), Direction::Increase))
+        .collect();
+    let rule = SequentialRule {
+        early_promotion: false,
+        ..SequentialRule::default()
+    };
+    let mut a = ProgressiveAnalysis::new(sequential(rule, metrics, 200)).unwrap();
+    let mut passed_between = false;
+    for _ in 0..200 {
+        let d = a.update(&counters(4, 16.0)).unwrap();
+        let e = &a.evidence()[0];
+        assert_eq!(e.threshold(), 400.0);
+        let value = e.e_value.unwrap();
+        if d == Decision::Rollback {
+            assert!(value >= 400.0 || e.p_value <= 0.0025, "{e}");
+            break;
+        }
+        assert!(e.p_value > 0.0025, "{e}");
+        passed_between |= value > 100.0 && value < 400.0;
+    }
+    assert!(
+        passed_between,
+        "the e-value never sat between 1/alpha and K/alpha"
+    );
+    assert_eq!(a.decision(), Decision::Rollback);
+}
+
+#[test]
+fn sequential_rule_harm_side_follows_the_direction_decrease() {
+    // `Decrease`: fewer successes (a counter) or a lower throughput (continuous) in the canary
+    // is harm and rolls back; more is never harm.
+    let success = MetricPolicy::counter("successes", Direction::Decrease);
+    let throughput = MetricPolicy::new("throughput", Direction::Decrease);
+    let data = |canary_successes: f64, canary_factor: f64| {
+        vec![
+            MetricData::new(
+                "successes",
+                Series::total(9_000.0, 10_000.0),
+                Series::total(canary_successes, 10_000.0),
+            ),
+            MetricData::new(
+                "throughput",
+                Series::samples((0..30).map(|i| 100.0 + f64::from(i))),
+                Series::samples((0..30).map(|i| canary_factor * (100.0 + f64::from(i)))),
+            ),
+        ]
+    };
+    let run_with = |successes: f64, factor: f64, only: &str| {
+        let metrics = vec![success.clone(), throughput.clone()]
+            .into_iter()
+            .filter(|m| m.name == only)
+            .collect();
+        let mut a =
+            ProgressiveAnalysis::new(sequential(SequentialRule::default(), metrics, 5)).unwrap();
+        let mut d = Decision::Continue;
+        for _ in 0..5 {
+            let interval: Vec<MetricData> = data(successes, factor)
+                .into_iter()
+                .filter(|m| m.name == only)
+                .collect();
+            d = a.update(&interval).unwrap();
+            if d.is_final() {
+                break;
+            }
+        }
+        d
+    };
+    assert_eq!(run_with(8_000.0, 1.0, "successes"), Decision::Rollback);
+    assert_ne!(run_with(9_900.0, 1.0, "successes"), Decision::Rollback);
+    assert_eq!(run_with(9_000.0, 0.5, "throughput"), Decision::Rollback);
+    assert_ne!(run_with(9_000.0, 2.0, "throughput"), Decision::Rollback);
+}
+
+#[test]
+fn sequential_rule_spends_alpha_over_the_lifetime() {
+    // One continuous metric at the judge's alpha 0.01, lifetime 10: look k is tested at
+    // 0.01 (ln(1 + (e-1) k/10) - ln(1 + (e-1)(k-1)/10)), and the levels add up to 0.01.
+    let rule = SequentialRule {
+        early_promotion: false,
+        ..SequentialRule::default()
+    };
+    let mut a = ProgressiveAnalysis::new(sequential(rule, vec![latency_policy()], 10)).unwrap();
+    let spent = |t: f64| (1.0 + (std::f64::consts::E - 1.0) * t).ln();
+    let mut total = 0.0;
+    for k in 1..=10 {
+        let same = MetricData::new(
+            "latency",
+            Series::samples((0..10).map(|i| 100.0 + f64::from(i))),
+            Series::samples((0..10).map(|i| 100.5 + f64::from(i))),
+        );
+        a.update(&[same]).unwrap();
+        let e = &a.evidence()[0];
+        let want = 0.01 * (spent(f64::from(k) / 10.0) - spent(f64::from(k - 1) / 10.0));
+        assert!(
+            (e.level - want).abs() <= 1e-15,
+            "look {k}: {} vs {want}",
+            e.level
+        );
+        assert_eq!(e.alpha, 0.01);
+        total += e.level;
+    }
+    assert!((total - 0.01).abs() < 1e-12, "{total}");
+}
+
+#[test]
+fn sequential_rule_uses_the_judges_alpha_and_the_critical_share() {
+    // Default alpha: the judge's. One critical metric among four gets critical_alpha_share of
+    // it; the other three split the rest.
+    let mut metrics: Vec<MetricPolicy> = (0..4)
+        .map(|i| MetricPolicy::counter(format!("e{i}"), Direction::Increase))
+        .collect();
+    metrics[2].critical = true;
+    let mut canary = CanaryPolicy::new(metrics);
+    canary.alpha = 0.02;
+    canary.critical_alpha_share = 0.4;
+    let policy = ProgressivePolicy::new(
+        canary,
+        ProgressiveRule::Sequential(SequentialRule::default()),
+    );
+    let a = ProgressiveAnalysis::new(policy).unwrap();
+    let alphas: Vec<f64> = a.evidence().iter().map(|e| e.alpha).collect();
+    let want = [0.004, 0.004, 0.008, 0.004];
+    for (got, want) in alphas.iter().zip(want) {
+        assert!((got - want).abs() < 1e-15, "{alphas:?}");
+    }
+    assert!(a.evidence()[2].critical);
+    assert!(a.to_string().contains("alpha 0.02"));
+}
+
+#[test]
+fn sequential_rule_rolls_back_a_constant_gauge_offset() {
+    // Issue 11.3 through the rule: a gauge exactly 100 in the baseline and 150 in the canary.
+    let gauge = MetricPolicy::new("queue_depth", Direction::Increase);
+    let mut a =
+        ProgressiveAnalysis::new(sequential(SequentialRule::default(), vec![gauge], 5)).unwrap();
+    let mut d = Decision::Continue;
+    for _ in 0..5 {
+        let interval = MetricData::new(
+            "queue_depth",
+            Series::samples(vec![100.0; 10]),
+            Series::samples(vec![150.0; 10]),
+        );
+        d = a.update(&[interval]).unwrap();
+        if d.is_final() {
+            break;
+        }
+    }
+    assert_eq!(d, Decision::Rollback);
+}
+
+#[test]
+fn sequential_must_have_metric_without_canary_data_is_never_promoted() {
+    let mut latency = latency_policy();
+    latency.must_have_data = true;
+    let healthy = || {
+        vec![MetricData::new(
+            "errors",
+            Series::total(100.0, 100_000.0),
+            Series::total(100.0, 100_000.0),
+        )]
+    };
+    for (action, want) in [
+        (MustHaveAction::Rollback, Decision::Rollback),
+        (MustHaveAction::Fail, Decision::Inconclusive),
+    ] {
+        let mut canary = CanaryPolicy::new(vec![errors_policy(), latency.clone()]);
+        canary.missing_must_have = action;
+        let policy = ProgressivePolicy::new(
+            canary,
+            ProgressiveRule::Sequential(SequentialRule {
+                promotion_margin: 0.5,
+                ..SequentialRule::default()
+            }),
+        )
+        .lifetime(4);
+        let mut a = ProgressiveAnalysis::new(policy).unwrap();
+        let got: Vec<Decision> = (0..4).map(|_| a.update(&healthy()).unwrap()).collect();
+        assert_eq!(got, [C, C, C, want]);
+        assert!(
+            a.history()[3].note.contains("must-have"),
+            "{}",
+            a.history()[3].note
+        );
+        // The errors counter alone is shown safe by then: the must-have metric held the
+        // promotion back.
+        assert!(a.evidence()[0].safe);
+    }
+}
+
+#[test]
+fn silence_is_never_promoted_by_any_rule() {
+    let rules = [
+        ProgressiveRule::Sequential(SequentialRule::default()),
+        ProgressiveRule::Kayenta(KayentaRule::default()),
+        ProgressiveRule::Argo(ArgoRule {
+            consecutive_error_limit: 100,
+            ..ArgoRule::default()
+        }),
+        ProgressiveRule::Flagger(FlaggerRule {
+            threshold: 100,
+            ..FlaggerRule::default()
+        }),
+    ];
+    for rule in rules {
+        for action in [NoDataAction::Inconclusive, NoDataAction::Rollback] {
+            let canary = CanaryPolicy::new(vec![errors_policy(), latency_policy()]);
+            let mut policy = ProgressivePolicy::new(canary, rule.clone()).lifetime(5);
+            policy.no_data = action;
+            let want = match action {
+                NoDataAction::Rollback => Decision::Rollback,
+                _ => Decision::Inconclusive,
+            };
+            // Every fetch failed.
+            let mut a = ProgressiveAnalysis::new(policy.clone()).unwrap();
+            let mut d = Decision::Continue;
+            for _ in 0..5 {
+                d = a.record_error("timeout").unwrap();
+            }
+            if matches!(rule, ProgressiveRule::Argo(_)) {
+                // Argo retries errors: they do not use up the lifetime; its error limit ends it.
+                assert_eq!(d, Decision::Continue, "{rule:?}");
+            } else {
+                assert_eq!(d, want, "{rule:?} {action:?}: {}", a.history()[4].note);
+            }
+            // No metric sent anything, or only empty series.
+            let mut a = ProgressiveAnalysis::new(policy).unwrap();
+            let empty = vec![MetricData::new(
+                "errors",
+                Series::counts(Vec::<(f64, f64)>::new()),
+                Series::counts(Vec::<(f64, f64)>::new()),
+            )];
+            let mut d = Decision::Continue;
+            for k in 0..5 {
+                let interval: &[MetricData] = if k % 2 == 0 { &[] } else { &empty };
+                d = a.update(interval).unwrap();
+                if d.is_final() {
+                    break;
+                }
+            }
+            assert!(d.is_final(), "{rule:?}");
+            assert_ne!(d, Decision::Promote, "{rule:?}");
+            if action == NoDataAction::Rollback {
+                assert_eq!(d, Decision::Rollback, "{rule:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn recommended_policy_is_the_sequential_rule_at_the_judges_alpha() {
+    let canary = CanaryPolicy::new(vec![errors_policy(), latency_policy()]);
+    let p = ProgressivePolicy::recommended(canary.clone(), 10);
+    assert_eq!(p.lifetime, 10);
+    assert_eq!(p.warmup_intervals, 0);
+    assert_eq!(p.no_data, NoDataAction::Inconclusive);
+    let ProgressiveRule::Sequential(r) = &p.rule else {
+        panic!("{:?}", p.rule)
+    };
+    assert_eq!(r, &SequentialRule::default());
+    assert_eq!(r.alpha_for(&canary), canary.alpha);
+    assert!(ProgressiveAnalysis::new(p).is_ok());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Saved state is checked on load (issue 11.8)
+
+/// A sequential analysis after two intervals, as JSON.
+fn saved() -> serde_json::Value {
+    let policy = sequential(
+        SequentialRule::default(),
+        vec![errors_policy(), latency_policy()],
+        5,
+    );
+    let mut a = ProgressiveAnalysis::new(policy).unwrap();
+    for _ in 0..2 {
+        a.update(&[
+            MetricData::new(
+                "errors",
+                Series::total(5.0, 1000.0),
+                Series::total(5.0, 1000.0),
+            ),
+            MetricData::new(
+                "latency",
+                Series::samples([10.0, 11.0, 12.0]),
+                Series::samples([10.5, 11.5, 12.5]),
+            ),
+        ])
+        .unwrap();
+    }
+    serde_json::to_value(&a).unwrap()
+}
+
+/// One tampering of a saved state.
+type Edit = Box<dyn Fn(&mut serde_json::Value)>;
+
+fn load_error(edit: impl Fn(&mut serde_json::Value)) -> String {
+    let mut v = saved();
+    edit(&mut v);
+    match serde_json::from_value::<ProgressiveAnalysis>(v) {
+        Ok(a) => panic!("tampered state loaded: {a}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn tampered_state_is_refused_naming_the_field() {
+    // The untouched state loads and equals itself.
+    let ok: ProgressiveAnalysis = serde_json::from_value(saved()).unwrap();
+    assert_eq!(serde_json::to_value(&ok).unwrap(), saved());
+    let monitors = |v: &mut serde_json::Value| v["state"]["sequential"]["monitors"].clone();
+    let cases: Vec<(Edit, &str)> = vec![
+        (
+            Box::new(|v| v["state"]["sequential"]["monitors"] = serde_json::json!([])),
+            "state.sequential.monitors",
+        ),
+        (
+            Box::new(|v| v["state"]["sequential"]["monitors"][1]["name"] = "cpu".into()),
+            "state.sequential.monitors.name",
+        ),
+        (
+            Box::new(move |v| {
+                let m = monitors(v);
+                v["state"]["sequential"]["monitors"][1] = m[0].clone();
+            }),
+            "state.sequential.monitors",
+        ),
+        (
+            Box::new(|v| {
+                v["history"][0]["interval"] = 2.into();
+                v["history"][1]["interval"] = 1.into();
+            }),
+            "history.interval",
+        ),
+        (Box::new(|v| v["analysed"] = 9.into()), "analysed"),
+        (
+            Box::new(|v| {
+                v["analysed"] = 9.into();
+                v["intervals"] = 9.into();
+            }),
+            "history",
+        ),
+        (Box::new(|v| v["decision"] = "promote".into()), "decision"),
+        (
+            Box::new(|v| v["history"][0]["decision"] = "rollback".into()),
+            "history.decision",
+        ),
+        (
+            Box::new(|v| {
+                v["state"]["sequential"]["monitors"][1]["track"]["continuous"]["p_value"] =
+                    (-0.5).into()
+            }),
+            "p_value",
+        ),
+        (
+            Box::new(|v| v["state"]["sequential"]["monitors"][0]["intervals"] = 7.into()),
+            "state.sequential.monitors.intervals",
+        ),
+        (
+            Box::new(|v| {
+                v["state"] = serde_json::json!({"judged": {
+                    "window": [], "failed": 0, "inconclusive": 0, "successful": 0,
+                    "errors_in_a_row": 0, "successes_in_a_row": 0, "last_judgment": null
+                }})
+            }),
+            "does not belong",
+        ),
+        (Box::new(|v| v["extra"] = 1.into()), "unknown field"),
+        (
+            Box::new(|v| v["state"]["sequential"]["monitors"][0]["weight"] = 1.into()),
+            "unknown field",
+        ),
+        (
+            Box::new(|v| v["history"][0]["verdikt"] = 1.into()),
+            "unknown field",
+        ),
+    ];
+    for (edit, field) in cases {
+        let e = load_error(edit);
+        assert!(e.contains(field), "expected {field:?} in {e:?}");
+    }
+    // A silent canary cannot be made to look as if it had sent data.
+    let policy = sequential(SequentialRule::default(), vec![errors_policy()], 5);
+    let mut silent = ProgressiveAnalysis::new(policy).unwrap();
+    silent.record_error("timeout").unwrap();
+    let mut v = serde_json::to_value(&silent).unwrap();
+    assert!(serde_json::from_value::<ProgressiveAnalysis>(v.clone()).is_ok());
+    v["data_seen"] = true.into();
+    let e = serde_json::from_value::<ProgressiveAnalysis>(v)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("data_seen"), "{e}");
 }

@@ -632,3 +632,102 @@ proptest! {
         prop_assert!(s.e_value().is_finite() && s.e_value() >= 0.0, "{}", s);
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Issue 11.3, 11.8 and 17: zero variance, loaded state, the anytime p-value
+
+#[test]
+fn mean_shift_rejects_a_constant_nonzero_difference_with_zero_variance() {
+    // A gauge at exactly 100 in the baseline and 150 in the canary, every interval: no variance
+    // at all, and the strongest evidence of a shift there is.
+    let mut gauge = MeanShiftEProcess::new(MeanShiftEProcessConfig::new()).unwrap();
+    for _ in 0..5 {
+        gauge.update(150.0, 100.0).unwrap();
+    }
+    assert!(gauge.rejects(1e-12).unwrap());
+    assert_eq!(gauge.p_value(), 0.0);
+    assert_eq!(gauge.variance(), 0.0);
+    let cs = gauge.confidence_sequence();
+    assert_eq!((cs.lower, cs.upper), (50.0, 50.0));
+    // Before the burn-in nothing is decided yet.
+    let mut early = MeanShiftEProcess::new(MeanShiftEProcessConfig::new()).unwrap();
+    for _ in 0..4 {
+        early.update(150.0, 100.0).unwrap();
+    }
+    assert_eq!(early.p_value(), 1.0);
+    // The same constant difference on the harmless side, and no difference at all, never
+    // reject; the two-sided test rejects either sign.
+    let mut better = MeanShiftEProcess::new(MeanShiftEProcessConfig::new()).unwrap();
+    let mut same = MeanShiftEProcess::new(MeanShiftEProcessConfig::new()).unwrap();
+    let mut either =
+        MeanShiftEProcess::new(MeanShiftEProcessConfig::new().alternative(Alternative::TwoSided))
+            .unwrap();
+    for _ in 0..8 {
+        better.update(100.0, 150.0).unwrap();
+        same.update(100.0, 100.0).unwrap();
+        either.update(100.0, 150.0).unwrap();
+    }
+    assert_eq!(better.p_value(), 1.0);
+    assert_eq!(same.p_value(), 1.0);
+    assert!(same.e_value() < 1.0);
+    assert_eq!(either.p_value(), 0.0);
+    // The state with an infinite e-value survives a round trip.
+    let json = serde_json::to_string(&gauge).unwrap();
+    let back: MeanShiftEProcess = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, gauge);
+}
+
+#[test]
+fn mean_shift_state_is_checked_on_load() {
+    let mut p = MeanShiftEProcess::new(MeanShiftEProcessConfig::new()).unwrap();
+    for k in 0..6 {
+        p.update(101.0 + f64::from(k % 3), 100.0).unwrap();
+    }
+    let json: serde_json::Value = serde_json::to_value(&p).unwrap();
+    let load = |edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut v = json.clone();
+        edit(&mut v);
+        serde_json::from_value::<MeanShiftEProcess>(v)
+            .unwrap_err()
+            .to_string()
+    };
+    // A negative second moment, a running maximum below the current e-value, a crossed
+    // confidence sequence, an unknown field: each refused, naming the field.
+    assert!(load(&|v| v["m2"] = (-1.0).into()).contains("m2"));
+    assert!(load(&|v| v["max_log_e"] = (-1.0).into()).contains("max_log_e"));
+    assert!(load(&|v| v["cs_lower"] = "NaN".into()).contains("cs_lower"));
+    assert!(load(&|v| v["bias"] = 1.0.into()).contains("unknown field"));
+    assert!(load(&|v| {
+        v["intervals"] = 0.into();
+    })
+    .contains("intervals"));
+    // The untouched state loads.
+    assert_eq!(
+        serde_json::from_value::<MeanShiftEProcess>(json).unwrap(),
+        p
+    );
+}
+
+#[test]
+fn anytime_p_value_is_the_running_minimum_of_one_over_e() {
+    // Strong evidence first, then its reversal: the current e-value falls back, but the
+    // anytime-valid p-value keeps the smallest 1/E seen (it rejected for good).
+    let mut e = CountEProcess::new(CountEProcessConfig::new(0.5)).unwrap();
+    e.update(40, 5).unwrap();
+    let peak = e.e_value();
+    assert!(peak > 100.0, "{peak}");
+    e.update(0, 200).unwrap();
+    assert!(e.e_value() < 1.0, "{}", e.e_value());
+    assert!(
+        (e.p_value() - 1.0 / peak).abs() <= 1e-12 / peak,
+        "{}",
+        e.p_value()
+    );
+    assert!(e.p_value() < 1.0 / e.e_value());
+    let mut v = VaryingSplitEProcess::new(VaryingSplitEProcessConfig::new()).unwrap();
+    v.update(40, 5, 10_000, 10_000).unwrap();
+    let peak = v.e_value();
+    v.update(0, 300, 10_000, 10_000).unwrap();
+    assert!(v.e_value() < peak);
+    assert!((v.p_value() - 1.0 / peak).abs() <= 1e-9 / peak);
+}

@@ -227,6 +227,7 @@ impl fmt::Display for Measurement {
 /// The window and the counters of the judged rules.
 #[derive(Debug, Clone, PartialEq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub(super) struct JudgedState {
     window: VecDeque<Vec<MetricData>>,
     failed: u64,
@@ -293,6 +294,31 @@ impl JudgedState {
             }
         }
         result
+    }
+
+    /// Checks a loaded state: a window no longer than the rule's, of listed metrics.
+    pub(super) fn check(&self, policy: &ProgressivePolicy) -> Result<()> {
+        let window = match &policy.rule {
+            ProgressiveRule::Kayenta(r) => r.window,
+            ProgressiveRule::Argo(r) => r.window,
+            ProgressiveRule::Flagger(r) => r.window,
+            ProgressiveRule::Sequential(_) => return Err(super::mismatched_state()),
+        };
+        if let Window::Sliding { lookback } = window {
+            if self.window.len() as u64 > lookback {
+                return Err(super::invalid(
+                    "state.judged.window",
+                    format!(
+                        "saved state: {} intervals in a sliding window of {lookback}",
+                        self.window.len()
+                    ),
+                ));
+            }
+        }
+        for interval in &self.window {
+            check_names(&policy.canary, interval)?;
+        }
+        Ok(())
     }
 
     /// One interval; returns whether it counts towards the lifetime.
@@ -546,7 +572,7 @@ fn merge(policy: &CanaryPolicy, window: &VecDeque<Vec<MetricData>>) -> Result<Ve
 }
 
 /// Appends `more` to `acc`; both must be the same kind of series.
-fn append(acc: &mut Series, more: &Series, metric: &str, arm: Arm) -> Result<()> {
+pub(super) fn append(acc: &mut Series, more: &Series, metric: &str, arm: Arm) -> Result<()> {
     match (acc, more) {
         (Series::Samples(a), Series::Samples(b)) => a.extend_from_slice(b),
         (Series::Points(a), Series::Points(b)) => a.extend_from_slice(b),

@@ -153,6 +153,12 @@ impl MeanShiftEProcessConfig {
 /// noisiest variance estimates out. Autocorrelated intervals (§7 of the notes) break the
 /// independence assumption and inflate false rollbacks.
 ///
+/// Zero variance: when every difference after the burn-in is the same, the plug-in variance is
+/// 0 and the mixture e-value is its limit as `σ² → 0`: infinite for a constant difference on
+/// the harmful side of `θ₀` (the strongest evidence there is: `p_value` is 0), 0 on the other
+/// side, and the shrink factor `sqrt(r/(t+r))` on `θ₀` itself; the confidence sequence is the
+/// constant difference.
+///
 /// # Example
 /// ```
 /// use canary_verdict::{MeanShiftEProcess, MeanShiftEProcessConfig, EProcess};
@@ -169,6 +175,7 @@ impl MeanShiftEProcessConfig {
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "SavedMeanShift"))]
 pub struct MeanShiftEProcess {
     config: MeanShiftEProcessConfig,
     intervals: u64,
@@ -177,6 +184,7 @@ pub struct MeanShiftEProcess {
     m2: f64,
     #[cfg_attr(feature = "serde", serde(with = "crate::serde_float"))]
     log_e: f64,
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_float"))]
     max_log_e: f64,
     #[cfg_attr(feature = "serde", serde(with = "crate::serde_float"))]
     cs_lower: f64,
@@ -240,11 +248,27 @@ impl MeanShiftEProcess {
         let m2 = self.m2 + delta * (d - mean);
         let sigma2 = match self.config.variance {
             Some(v) => Some(v),
-            None if t >= self.config.burn_in.max(2) && m2 > 0.0 => Some(m2 / (tf - 1.0)),
+            None if t >= self.config.burn_in.max(2) => Some(m2.max(0.0) / (tf - 1.0)),
             None => None,
         };
         let (mut log_e, mut lower, mut upper) = (0.0, f64::NEG_INFINITY, f64::INFINITY);
-        if let Some(s2) = sigma2 {
+        if sigma2 == Some(0.0) {
+            // Every difference is the same: a constant difference with no variance at all. Off
+            // the null boundary it is the strongest evidence there is (the mixture e-value
+            // grows without bound as σ² → 0); on it, the e-value is the mixture's shrink factor.
+            let r = self.config.mixture();
+            let s = sum - tf * self.config.null_shift;
+            let shrink = 0.5 * (r / (tf + r)).ln();
+            log_e = match self.config.alternative {
+                _ if s == 0.0 => shrink,
+                Alternative::TwoSided => f64::INFINITY,
+                Alternative::Greater if s > 0.0 => f64::INFINITY,
+                Alternative::Less if s < 0.0 => f64::INFINITY,
+                _ => f64::NEG_INFINITY,
+            };
+            lower = mean;
+            upper = mean;
+        } else if let Some(s2) = sigma2 {
             let r = self.config.mixture();
             let s = sum - tf * self.config.null_shift;
             let z = s / (s2 * (tf + r)).sqrt();
@@ -302,8 +326,8 @@ impl MeanShiftEProcess {
     pub fn variance(&self) -> f64 {
         match self.config.variance {
             Some(v) => v,
-            None if self.intervals >= self.config.burn_in.max(2) && self.m2 > 0.0 => {
-                self.m2 / (self.intervals as f64 - 1.0)
+            None if self.intervals >= self.config.burn_in.max(2) => {
+                self.m2.max(0.0) / (self.intervals as f64 - 1.0)
             }
             None => f64::NAN,
         }
@@ -346,5 +370,77 @@ impl fmt::Display for MeanShiftEProcess {
             fmt_g(self.p_value()),
             self.confidence_sequence()
         )
+    }
+}
+
+/// The serialized form of a [`MeanShiftEProcess`], checked on load: saved state is not trusted.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SavedMeanShift {
+    config: MeanShiftEProcessConfig,
+    intervals: u64,
+    sum: f64,
+    mean: f64,
+    m2: f64,
+    #[serde(with = "crate::serde_float")]
+    log_e: f64,
+    #[serde(with = "crate::serde_float")]
+    max_log_e: f64,
+    #[serde(with = "crate::serde_float")]
+    cs_lower: f64,
+    #[serde(with = "crate::serde_float")]
+    cs_upper: f64,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<SavedMeanShift> for MeanShiftEProcess {
+    type Error = Error;
+
+    fn try_from(s: SavedMeanShift) -> Result<MeanShiftEProcess> {
+        s.config.validate()?;
+        let field = |field: &'static str, value: f64, expected: &'static str| {
+            Err(Error::InvalidParameter {
+                field,
+                value,
+                expected,
+            })
+        };
+        if !(s.m2 >= 0.0 && s.m2.is_finite()) {
+            return field("m2", s.m2, "a finite second moment of at least 0");
+        }
+        if !(s.sum.is_finite() && s.mean.is_finite()) {
+            return field("sum", s.sum, "a finite sum and mean");
+        }
+        if s.intervals == 0 && (s.sum != 0.0 || s.mean != 0.0 || s.m2 != 0.0) {
+            return field("intervals", 0.0, "sums of zero before any interval");
+        }
+        if s.log_e.is_nan() || !(s.max_log_e >= 0.0 && s.max_log_e >= s.log_e) {
+            return field(
+                "max_log_e",
+                s.max_log_e,
+                "the running maximum of ln E: at least 0 and at least log_e",
+            );
+        }
+        // The running intersection may be empty (lower > upper, with probability at most
+        // alpha): only NaN is impossible.
+        if s.cs_lower.is_nan() || s.cs_upper.is_nan() {
+            return field(
+                "cs_lower",
+                s.cs_lower,
+                "confidence-sequence ends that are numbers",
+            );
+        }
+        Ok(MeanShiftEProcess {
+            config: s.config,
+            intervals: s.intervals,
+            sum: s.sum,
+            mean: s.mean,
+            m2: s.m2,
+            log_e: s.log_e,
+            max_log_e: s.max_log_e,
+            cs_lower: s.cs_lower,
+            cs_upper: s.cs_upper,
+        })
     }
 }
