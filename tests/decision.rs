@@ -76,3 +76,280 @@ fn zero_straddling_baseline_is_judged_on_the_absolute_scale() {
     assert!(mj.reason.contains("straddles zero"), "{}", mj.reason);
     assert_eq!(j.verdict, Verdict::Rollback);
 }
+
+fn minutes(n: usize) -> Vec<chrono::DateTime<chrono::Utc>> {
+    use chrono::TimeZone;
+    let t0 = chrono::Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, 0).unwrap();
+    (0..n)
+        .map(|i| t0 + chrono::Duration::minutes(i as i64))
+        .collect()
+}
+
+fn ar1(rng: &mut Rng, phi: f64, n: usize) -> Vec<f64> {
+    let mut x = rng.normal();
+    let s = (1.0 - phi * phi).sqrt();
+    (0..n)
+        .map(|_| {
+            let v = x;
+            x = phi * x + s * rng.normal();
+            v
+        })
+        .collect()
+}
+
+#[test]
+fn critical_breach_is_decided_by_the_interval_not_the_estimate() {
+    // A shift whose estimate is past +5% but whose interval reaches below it is not a breach;
+    // the same shift with more data (a tighter interval) is.
+    let mut rng = Rng(21);
+    let policy = MetricPolicy::new("latency", Direction::Increase);
+    let wide = one(
+        policy.clone(),
+        noisy(&mut rng, 40, 100.0, 6.0),
+        noisy(&mut rng, 40, 107.0, 6.0),
+    );
+    let m = &wide.metrics[0];
+    let ci = m.effect_interval.unwrap();
+    assert!(m.effect.unwrap() > 1.05 && ci.lower < 1.05, "{wide}");
+    assert!(!m.critical_breach, "{wide}");
+    assert_ne!(wide.verdict, Verdict::Rollback, "{wide}");
+    let tight = one(
+        policy,
+        noisy(&mut rng, 4000, 100.0, 6.0),
+        noisy(&mut rng, 4000, 107.0, 6.0),
+    );
+    let m = &tight.metrics[0];
+    assert!(m.effect_interval.unwrap().lower > 1.05, "{tight}");
+    assert!(m.critical_breach);
+    assert_eq!(tight.verdict, Verdict::Rollback);
+}
+
+#[test]
+fn decrease_side_critical_breach_uses_the_upper_end() {
+    let mut rng = Rng(22);
+    let policy = MetricPolicy::new("throughput", Direction::Decrease);
+    let j = one(
+        policy.clone(),
+        noisy(&mut rng, 2000, 100.0, 3.0),
+        noisy(&mut rng, 2000, 90.0, 3.0),
+    );
+    let m = &j.metrics[0];
+    assert_eq!(m.classification, Classification::Low, "{j}");
+    assert!(m.effect_interval.unwrap().upper < 0.95 && m.critical_breach);
+    assert_eq!(j.verdict, Verdict::Rollback);
+    // An increase of a decrease-harm metric is never a failure.
+    let j = one(
+        policy,
+        noisy(&mut rng, 2000, 100.0, 3.0),
+        noisy(&mut rng, 2000, 110.0, 3.0),
+    );
+    assert_eq!(j.metrics[0].classification, Classification::Pass, "{j}");
+}
+
+#[test]
+fn critical_metrics_get_their_reserved_share_of_alpha() {
+    // One critical metric among 30: its share is alpha/2 (0.005), not alpha/31.
+    let mut metrics = vec![MetricPolicy {
+        critical: true,
+        ..MetricPolicy::new("m00", Direction::Increase)
+    }];
+    metrics.extend((1..31).map(|i| MetricPolicy::new(format!("m{i:02}"), Direction::Increase)));
+    let mut rng = Rng(23);
+    let data: Vec<MetricData> = (0..31)
+        .map(|i| {
+            MetricData::new(
+                format!("m{i:02}"),
+                Series::samples(noisy(&mut rng, 60, 100.0, 5.0)),
+                Series::samples(noisy(&mut rng, 60, 100.0, 5.0)),
+            )
+        })
+        .collect();
+    let j = judge(&CanaryPolicy::new(metrics.clone()), &data).unwrap();
+    let share = j.metrics[0].alpha_share.unwrap();
+    assert!((share - 0.005).abs() < 1e-15, "{share}");
+    let other = j.metrics[1].alpha_share.unwrap();
+    assert!((other - 0.005 / 30.0).abs() < 1e-15, "{other}");
+    // With the share at 0.9 the critical metric gets 0.009.
+    let mut p = CanaryPolicy::new(metrics);
+    p.critical_alpha_share = 0.9;
+    let j = judge(&p, &data).unwrap();
+    assert!((j.metrics[0].alpha_share.unwrap() - 0.009).abs() < 1e-15);
+}
+
+#[test]
+fn missing_must_have_metric_rolls_back_or_fails_as_configured() {
+    let mut rng = Rng(24);
+    let metrics = vec![
+        MetricPolicy::new("latency", Direction::Increase),
+        MetricPolicy {
+            must_have_data: true,
+            ..MetricPolicy::new("cpu", Direction::Increase)
+        },
+    ];
+    let data = [MetricData::new(
+        "latency",
+        Series::samples(noisy(&mut rng, 60, 100.0, 3.0)),
+        Series::samples(noisy(&mut rng, 60, 100.0, 3.0)),
+    )];
+    let mut policy = CanaryPolicy::new(metrics);
+    let j = judge(&policy, &data).unwrap();
+    assert_eq!(j.metrics[1].classification, Classification::NoDataFail);
+    assert_eq!(j.verdict, Verdict::Rollback, "{j}");
+    policy.missing_must_have = canary_verdict::MustHaveAction::Fail;
+    let j = judge(&policy, &data).unwrap();
+    // A failure in the score (50: below marginal) rather than a rollback of its own.
+    assert!(!j
+        .reasons
+        .iter()
+        .any(|r| r.metric.as_deref() == Some("cpu")
+            && r.severity == canary_verdict::Severity::Critical));
+    assert_eq!(j.score, Some(50.0));
+}
+
+#[test]
+fn an_inconclusive_metric_caps_the_verdict_at_marginal() {
+    let mut rng = Rng(25);
+    let metrics = vec![
+        MetricPolicy::new("latency", Direction::Increase),
+        MetricPolicy::counter("errors", Direction::Increase),
+    ];
+    let data = [
+        MetricData::new(
+            "latency",
+            Series::samples(noisy(&mut rng, 60, 100.0, 3.0)),
+            Series::samples(noisy(&mut rng, 60, 100.0, 3.0)),
+        ),
+        // 0 against 6 errors out of 10 000 each: 2^-6 > 0.005, no outcome could be significant.
+        MetricData::new(
+            "errors",
+            Series::total(0.0, 10_000.0),
+            Series::total(6.0, 10_000.0),
+        ),
+    ];
+    let j = judge(&CanaryPolicy::new(metrics), &data).unwrap();
+    assert_eq!(
+        j.metrics[1].classification,
+        Classification::Inconclusive,
+        "{j}"
+    );
+    assert!(
+        j.metrics[1]
+            .reason
+            .contains("smallest possible p = 0.01562"),
+        "{j}"
+    );
+    assert_eq!(j.verdict, Verdict::Marginal, "{j}");
+}
+
+#[test]
+fn min_samples_applies_to_counter_trials() {
+    let m = MetricPolicy {
+        min_samples: 100,
+        ..MetricPolicy::counter("errors", Direction::Increase)
+    };
+    let j = judge(
+        &CanaryPolicy::new(vec![m]),
+        &[MetricData::new(
+            "errors",
+            Series::total(0.0, 6.0),
+            Series::total(6.0, 6.0),
+        )],
+    )
+    .unwrap();
+    assert_eq!(j.metrics[0].classification, Classification::Inconclusive);
+    assert_eq!(
+        j.metrics[0].reason,
+        "needs at least 100 trials per arm, has 6 baseline and 6 canary"
+    );
+    assert_ne!(j.verdict, Verdict::Promote);
+}
+
+#[test]
+fn a_metric_that_could_not_detect_its_tolerance_is_inconclusive() {
+    // 12 points per arm with 40% noise: the smallest detectable change is far above 20%.
+    let mut rng = Rng(26);
+    let j = one(
+        MetricPolicy::new("latency", Direction::Increase),
+        noisy(&mut rng, 12, 100.0, 40.0),
+        noisy(&mut rng, 12, 100.0, 40.0),
+    );
+    let m = &j.metrics[0];
+    assert_eq!(m.classification, Classification::Inconclusive, "{j}");
+    assert!(m.detectable.unwrap() > 0.2, "{j}");
+    assert!(m.reason.starts_with("could not tell"), "{}", m.reason);
+    // With a looser sufficiency rule the same data pass.
+    let mut p = CanaryPolicy::new(vec![MetricPolicy::new("latency", Direction::Increase)]);
+    p.sufficiency_multiple = 1e6;
+    let j = judge(
+        &p,
+        &[MetricData::new(
+            "latency",
+            Series::samples(noisy(&mut rng, 12, 100.0, 40.0)),
+            Series::samples(noisy(&mut rng, 12, 100.0, 40.0)),
+        )],
+    )
+    .unwrap();
+    assert_eq!(j.metrics[0].classification, Classification::Pass, "{j}");
+}
+
+#[test]
+fn serially_correlated_points_are_corrected_and_stay_calibrated() {
+    // Paired per-minute points with AR(1) 0.8 arm noise: the plain signed-rank test rejects
+    // far too often; the corrected one stays near its level. 400 canaries, one-sided level
+    // 0.01: at most 0.01·400 + 3 sd = 10.
+    let mut rng = Rng(27);
+    let times = minutes(60);
+    let policy = CanaryPolicy::new(vec![MetricPolicy::new("gauge", Direction::Increase)]);
+    let mut significant = 0;
+    let mut inflated = 0;
+    for _ in 0..400 {
+        let arm = |rng: &mut Rng| -> Series {
+            Series::points(
+                times
+                    .iter()
+                    .zip(ar1(rng, 0.8, 60))
+                    .map(|(t, x)| (*t, 100.0 * (0.05 * x).exp())),
+            )
+        };
+        let (b, c) = (arm(&mut rng), arm(&mut rng));
+        let j = judge(&policy, &[MetricData::new("gauge", b, c)]).unwrap();
+        let m = &j.metrics[0];
+        significant += usize::from(m.p_value.unwrap() < 0.01);
+        inflated += usize::from(m.dependence.unwrap().inflation > 3.0);
+    }
+    assert!(
+        significant <= 10,
+        "{significant} of 400 significant at 0.01"
+    );
+    assert!(
+        inflated >= 300,
+        "the correlation was seen in {inflated} of 400"
+    );
+}
+
+#[test]
+fn default_p99_aspect_catches_a_doubled_spread_and_is_a_breach() {
+    let mut rng = Rng(28);
+    let lognormal = |rng: &mut Rng, n: usize, s: f64| -> Vec<f64> {
+        (0..n).map(|_| 100.0 * (s * rng.normal()).exp()).collect()
+    };
+    let b = lognormal(&mut rng, 5000, 0.3);
+    let c = lognormal(&mut rng, 5000, 0.6);
+    let j = one(
+        MetricPolicy::new("latency", Direction::Increase),
+        b.clone(),
+        c.clone(),
+    );
+    let m = &j.metrics[0];
+    assert_eq!(m.tails.len(), 1, "{j}");
+    assert!(m.tails[0].regressed && m.critical_breach, "{j}");
+    assert_eq!(j.verdict, Verdict::Rollback);
+    // Off, the location test alone sees nothing.
+    let off = MetricPolicy {
+        auto_tails: false,
+        ..MetricPolicy::new("latency", Direction::Increase)
+    };
+    let j = one(off, b, c);
+    assert!(j.metrics[0].tails.is_empty());
+    assert_ne!(j.verdict, Verdict::Rollback, "{j}");
+}
