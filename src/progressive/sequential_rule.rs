@@ -345,6 +345,8 @@ enum Track {
 struct LookTest {
     p_value: f64,
     effect: f64,
+    /// Significant at the look's level and shown beyond the critical tolerance.
+    harm: bool,
     safe: bool,
 }
 
@@ -536,7 +538,7 @@ impl Monitor {
             *p_value = t.p_value;
             *last_level = level;
             *effect = t.effect;
-            *harmed |= t.p_value <= level;
+            *harmed |= t.harm;
             *safe |= t.safe;
         }
     }
@@ -599,36 +601,57 @@ fn spending_test(
     if !(enough(nb) && enough(nc)) {
         return None;
     }
-    let cmp = compare(policy, &cleaned).ok()?;
+    // The two-sided 1 - 2·level interval: each end is a one-sided bound at `level`. The
+    // p-value does not depend on the interval's level.
+    let at_level = MetricPolicy {
+        conf_level: if level > 0.0 && level < 0.5 {
+            1.0 - 2.0 * level
+        } else {
+            policy.conf_level
+        },
+        ..policy.clone()
+    };
+    let cmp = compare(&at_level, &cleaned).ok()?;
     let p_value = cmp.p_value?;
     let effect = cmp.effect.unwrap_or(f64::NAN);
-    // Equivalence: the far end of the two-sided 1 - 2·level interval is a one-sided bound at
-    // `level`; safe when it lies inside the tolerated regression.
-    let safe = match margin {
-        Some(m) if policy.tolerance.measure == EffectMeasure::RelativeShift && level < 0.5 => {
-            let at_level = MetricPolicy {
-                conf_level: 1.0 - 2.0 * level,
-                ..policy.clone()
-            };
-            compare(&at_level, &cleaned)
-                .ok()
-                .filter(|c| c.measure == EffectMeasure::RelativeShift)
-                .and_then(|c| c.effect_interval)
-                .is_some_and(|(lo, hi)| {
-                    let below = lo > 1.0 - m;
-                    let above = hi < 1.0 + m;
-                    match policy.direction {
-                        Direction::Increase => above,
-                        Direction::Decrease => below,
-                        _ => above && below,
-                    }
-                })
+    let interval = cmp
+        .effect_interval
+        .filter(|_| cmp.measure == policy.tolerance.measure);
+    // Harm, as in the judge: significant, and the interval's near end beyond the critical
+    // tolerance (a limit at the neutral value is the significance test itself; without an
+    // interval on the tolerance's scale, significance decides).
+    let tol = policy.tolerance;
+    let neutral = tol.measure.neutral();
+    let up = interval
+        .is_none_or(|(lo, _)| tol.critical_increase <= neutral || lo > tol.critical_increase);
+    let down = interval
+        .is_none_or(|(_, hi)| tol.critical_decrease >= neutral || hi < tol.critical_decrease);
+    let beyond = match policy.direction {
+        Direction::Increase => up,
+        Direction::Decrease => down,
+        _ => up || down,
+    };
+    let harm = p_value <= level && beyond;
+    // Equivalence: safe when the interval's harmful far end lies inside the tolerated
+    // regression.
+    let safe = match (margin, interval) {
+        (Some(m), Some((lo, hi)))
+            if policy.tolerance.measure == EffectMeasure::RelativeShift && level < 0.5 =>
+        {
+            let below = lo > 1.0 - m;
+            let above = hi < 1.0 + m;
+            match policy.direction {
+                Direction::Increase => above,
+                Direction::Decrease => below,
+                _ => above && below,
+            }
         }
         _ => false,
     };
     Some(LookTest {
         p_value,
         effect,
+        harm,
         safe,
     })
 }
