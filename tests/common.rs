@@ -126,6 +126,20 @@ impl Rng {
         (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
     }
 
+    /// A stationary AR(1) series of unit variance: `x_t = phi x_{t-1} + sqrt(1 - phi²) e_t`,
+    /// started from its stationary law.
+    pub fn ar1(&mut self, phi: f64, n: usize) -> Vec<f64> {
+        let mut x = self.normal();
+        let s = (1.0 - phi * phi).sqrt();
+        (0..n)
+            .map(|_| {
+                let v = x;
+                x = phi * x + s * self.normal();
+                v
+            })
+            .collect()
+    }
+
     /// Poisson: arrivals of a unit-rate process before `mean` (exact; O(mean) draws), or a
     /// rounded normal above 500.
     pub fn poisson(&mut self, mean: f64) -> u64 {

@@ -85,18 +85,6 @@ fn minutes(n: usize) -> Vec<chrono::DateTime<chrono::Utc>> {
         .collect()
 }
 
-fn ar1(rng: &mut Rng, phi: f64, n: usize) -> Vec<f64> {
-    let mut x = rng.normal();
-    let s = (1.0 - phi * phi).sqrt();
-    (0..n)
-        .map(|_| {
-            let v = x;
-            x = phi * x + s * rng.normal();
-            v
-        })
-        .collect()
-}
-
 #[test]
 fn critical_breach_is_decided_by_the_interval_not_the_estimate() {
     // A shift whose estimate is past +5% but whose interval reaches below it is not a breach;
@@ -307,7 +295,7 @@ fn serially_correlated_points_are_corrected_and_stay_calibrated() {
             Series::points(
                 times
                     .iter()
-                    .zip(ar1(rng, 0.8, 60))
+                    .zip(rng.ar1(0.8, 60))
                     .map(|(t, x)| (*t, 100.0 * (0.05 * x).exp())),
             )
         };

@@ -713,9 +713,9 @@ fn progressive_windows_add_histogram_counts() {
 }
 
 #[test]
-fn sequential_rule_uses_bucket_midpoint_means() {
-    // A 50% slower canary is rolled back by the sequential rule on per-interval histograms;
-    // identical arms are not (within the lifetime).
+fn sequential_rule_judges_per_interval_histograms() {
+    // A 50% slower canary is rolled back by the sequential rule on per-interval histograms (the
+    // judge's grouped rank test on the cumulative window); identical arms are not.
     let policy = ProgressivePolicy::new(
         CanaryPolicy::new(vec![latency_policy()]),
         ProgressiveRule::Sequential(SequentialRule::default()),

@@ -26,41 +26,7 @@ use canary_verdict::{
 };
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
-/// SplitMix64 with Box-Muller normals and Poisson draws (the same stream on every machine).
-pub struct Rng(pub u64);
-
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn uniform(&mut self) -> f64 {
-        ((self.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    }
-
-    fn normal(&mut self) -> f64 {
-        let (u1, u2) = (self.uniform(), self.uniform());
-        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
-    }
-
-    fn poisson(&mut self, mean: f64) -> u64 {
-        if mean > 500.0 {
-            return (mean + mean.sqrt() * self.normal()).round().max(0.0) as u64;
-        }
-        let (mut k, mut t) = (0u64, 0.0f64);
-        loop {
-            t -= self.uniform().ln();
-            if t > mean {
-                return k;
-            }
-            k += 1;
-        }
-    }
-}
+use crate::common::Rng;
 
 /// Minutes per interval.
 const MINUTES: usize = 10;

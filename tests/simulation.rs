@@ -126,25 +126,13 @@ impl Tally {
     }
 }
 
-fn ar1(rng: &mut Rng, phi: f64, n: usize) -> Vec<f64> {
-    let mut x = rng.normal();
-    let s = (1.0 - phi * phi).sqrt();
-    (0..n)
-        .map(|_| {
-            let v = x;
-            x = phi * x + s * rng.normal();
-            v
-        })
-        .collect()
-}
-
 /// The shared load: a slow drift plus a slope, multiplicative, around 1.
 fn load(rng: &mut Rng, drift: bool) -> Vec<f64> {
     if !drift {
         return vec![1.0; MINUTES];
     }
     let slope = 0.1 * rng.normal();
-    ar1(rng, 0.97, MINUTES)
+    rng.ar1(0.97, MINUTES)
         .iter()
         .enumerate()
         .map(|(t, x)| (0.1 * x + slope * t as f64 / MINUTES as f64).exp())
@@ -230,7 +218,7 @@ fn canary(rng: &mut Rng, s: &Scenario) -> Vec<MetricData> {
             _ => {}
         }
         let arm = |rng: &mut Rng, f: f64| -> Vec<f64> {
-            ar1(rng, s.phi, MINUTES)
+            rng.ar1(s.phi, MINUTES)
                 .iter()
                 .zip(&shared)
                 .map(|(x, l)| level * l * (cv * x).exp() * f)

@@ -8,7 +8,7 @@ use std::fmt;
 use super::judged::append;
 use super::{check_names, invalid, Decision, IntervalRecord};
 use crate::cleaning::{clean, Cleaned};
-use crate::compare::compare;
+use crate::compare::{compare, TestDetails};
 use crate::error::{Arm, Error, Result};
 use crate::hypothesis::{fmt_g, Alternative};
 use crate::policy::{
@@ -620,12 +620,19 @@ fn spending_test(
     // Harm, as in the judge: significant, and the interval's near end beyond the critical
     // tolerance (a limit at the neutral value is the significance test itself; without an
     // interval on the tolerance's scale, significance decides).
+    // Histograms' median interval is widened to whole buckets: as in the judge, their
+    // interpolated estimate is tested against the tolerance.
+    let near = if matches!(cmp.details, Some(TestDetails::Histogram { .. })) {
+        cmp.effect.map(|e| (e, e))
+    } else {
+        interval
+    };
     let tol = policy.tolerance;
     let neutral = tol.measure.neutral();
-    let up = interval
-        .is_none_or(|(lo, _)| tol.critical_increase <= neutral || lo > tol.critical_increase);
-    let down = interval
-        .is_none_or(|(_, hi)| tol.critical_decrease >= neutral || hi < tol.critical_decrease);
+    let up =
+        near.is_none_or(|(lo, _)| tol.critical_increase <= neutral || lo > tol.critical_increase);
+    let down =
+        near.is_none_or(|(_, hi)| tol.critical_decrease >= neutral || hi < tol.critical_decrease);
     let beyond = match policy.direction {
         Direction::Increase => up,
         Direction::Decrease => down,
