@@ -993,3 +993,47 @@ fn default_judge_flags_what_kayenta_passes_and_counts_errors() {
     let j = judge(&p, &d).unwrap();
     assert_eq!(j.score, Some(50.0));
 }
+
+#[test]
+fn no_groups_are_scored_as_one_group() {
+    // Without any group, Kayenta's weighted sum is over nothing: 0, a rollback whatever the data.
+    // Here every unmuted metric is scored in the group "default".
+    let base: Vec<f64> = (0..60).map(|i| 100.0 + f64::from(i % 12)).collect();
+    let worse: Vec<f64> = base.iter().map(|v| v * 1.3).collect();
+    let policy = |names: &[&str]| CanaryPolicy {
+        thresholds: T,
+        ..CanaryPolicy::new(
+            names
+                .iter()
+                .map(|n| MetricPolicy::kayenta(*n, Direction::Increase))
+                .collect(),
+        )
+    };
+    let same = |n: &str| {
+        MetricData::new(
+            n,
+            Series::samples(base.clone()),
+            Series::samples(base.clone()),
+        )
+    };
+    let r = judge_kayenta(&policy(&["a", "b"]), &[same("a"), same("b")]).unwrap();
+    assert_eq!(r.score.score, 100.0);
+    assert_eq!(r.score.classification, KayentaScoreLabel::Pass);
+    assert_eq!(r.group_scores.len(), 1);
+    assert_eq!(r.group_scores[0].name, "default");
+    let slower = MetricData::new("b", Series::samples(base.clone()), Series::samples(worse));
+    let r = judge_kayenta(&policy(&["a", "b"]), &[same("a"), slower]).unwrap();
+    assert_eq!(r.score.score, 50.0);
+    // One grouped metric: Kayenta's rule again (the ungrouped one affects no group score).
+    let mut grouped = policy(&["a", "b"]);
+    grouped.metrics[0].groups = vec!["g".into(), "g".into()];
+    let slower = MetricData::new(
+        "b",
+        Series::samples(base.clone()),
+        Series::samples(base.iter().map(|v| v * 1.3).collect::<Vec<f64>>()),
+    );
+    let r = judge_kayenta(&grouped, &[same("a"), slower]).unwrap();
+    assert_eq!(r.score.score, 100.0, "{r}");
+    assert_eq!(r.group_scores.len(), 1);
+    assert_eq!(r.group_scores[0].name, "g");
+}
