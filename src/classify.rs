@@ -112,6 +112,19 @@ pub struct MetricJudgment {
     /// The tail and shape aspects the policy asked for, in its order (empty by default).
     #[cfg_attr(feature = "serde", serde(default))]
     pub tails: Vec<TailResult>,
+    /// The metric's share of the family-wise alpha (its weight in the weighted adjustment):
+    /// the level its test had to reach on its own.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_float::option", default))]
+    pub alpha_share: Option<f64>,
+    /// The smallest change on the effect's scale that this metric's test would find
+    /// significant at its alpha share half of the time (`q(1 - alpha_share) · se`): what the
+    /// data could have detected. A metric that could not detect a multiple of its critical
+    /// tolerance is Inconclusive.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_float::option", default))]
+    pub detectable: Option<f64>,
+    /// The serial-correlation correction applied to the test and interval, if any.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub dependence: Option<crate::dependence::Dependence>,
 }
 
 impl MetricJudgment {
@@ -137,6 +150,9 @@ impl MetricJudgment {
             canary: None,
             details: None,
             tails: Vec::new(),
+            alpha_share: None,
+            detectable: None,
+            dependence: None,
         }
     }
 
@@ -170,18 +186,34 @@ fn stat_name(st: Statistic) -> String {
     }
 }
 
-/// Applies bounds, significance and tolerances to a comparison.
+/// The family-wise settings a metric is judged under.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Family {
+    /// The policy's family-wise alpha: the adjusted p-value must be below it.
+    pub alpha: f64,
+    /// This metric's share of alpha (its weight in the weighted adjustment).
+    pub share: f64,
+    /// The multiple of the critical tolerance the metric must be able to detect.
+    pub sufficiency_multiple: f64,
+}
+
+/// Applies bounds, significance, tolerances and the sufficiency rule to a comparison.
 ///
-/// `significant` is whether the adjusted p-value is below the policy's alpha. `sorted` holds the
-/// arms' sorted values for bounds on quantiles (empty for counters).
+/// A change fails the metric when it is significant (adjusted p below alpha) and the near end
+/// of its interval lies beyond the allowed tolerance; it is a critical breach when that end
+/// lies beyond the critical tolerance. Deciding on the interval's near end (a test against the
+/// tolerance) rather than the point estimate means a change sitting on the limit is not a coin
+/// flip. Measures without an interval (mean ratio, CLES) use the point estimate. `sorted`
+/// holds the arms' sorted values for bounds on quantiles (empty for counters).
 pub(crate) fn classify(
     policy: &MetricPolicy,
     cmp: Comparison,
     adjusted_p: Option<f64>,
-    alpha: f64,
+    family: Family,
     sorted: (&[f64], &[f64]),
     sizes: (usize, usize),
 ) -> MetricJudgment {
+    let alpha = family.alpha;
     let mut j = MetricJudgment::bare(policy, Classification::Pass, String::new());
     j.p_value = cmp.p_value;
     j.adjusted_p = adjusted_p;
@@ -264,9 +296,12 @@ pub(crate) fn classify(
     if j.reason.is_empty() {
         let tol = policy.tolerance;
         let significant = adjusted_p.is_some_and(|p| p < alpha);
-        // An undefined effect (a change from zero) is beyond every tolerance, as in Kayenta.
-        let effect = cmp.effect;
-        let up = match (effect, cmp.estimate) {
+        // An undefined effect (a change from zero) is beyond every tolerance, as in Kayenta. So
+        // is a relative tolerance on a metric whose baseline straddles zero: the comparison fell
+        // back to the absolute scale, where the relative limits have no meaning.
+        let rescaled = cmp.measure != policy.tolerance.measure;
+        let effect = if rescaled { None } else { cmp.effect };
+        let up = match (cmp.effect, cmp.estimate) {
             (Some(e), _) => e > cmp.measure.neutral(),
             (None, Some(est)) => est > 0.0,
             _ => false,
@@ -274,9 +309,14 @@ pub(crate) fn classify(
         let harmful_up = matches!(policy.direction, Direction::Increase | Direction::Either) && up;
         let harmful_down =
             matches!(policy.direction, Direction::Decrease | Direction::Either) && !up;
-        let effect_text = effect.map_or("an undefined relative change".to_string(), |e| {
-            fmt_effect(cmp.measure, e)
-        });
+        let effect_text = match (rescaled, cmp.effect, effect) {
+            (true, Some(shift), _) => format!(
+                "{} (absolute: the baseline straddles zero, so no relative change is defined)",
+                fmt_effect(cmp.measure, shift)
+            ),
+            (_, _, Some(e)) => fmt_effect(cmp.measure, e),
+            _ => "an undefined relative change".to_string(),
+        };
         let limit_text = |critical: bool, limit: f64| {
             format!(
                 "exceeds the {} limit {}",
@@ -284,9 +324,26 @@ pub(crate) fn classify(
                 fmt_effect(cmp.measure, limit)
             )
         };
-        if significant && harmful_up && effect.is_none_or(|e| e > tol.allowed_increase) {
+        // The interval's end nearest to no change, on the harmful side; the point estimate
+        // where the measure has no interval.
+        // Histograms: the median's interval is widened to whole buckets, too coarse to test a
+        // tolerance against; their interpolated median change is used as the estimate.
+        let interval = match cmp.details {
+            Some(TestDetails::Histogram { .. }) => None,
+            _ => cmp.effect_interval,
+        };
+        let near_up = interval.map(|(lo, _)| lo).or(effect);
+        let near_down = interval.map(|(_, hi)| hi).or(effect);
+        // A limit at the neutral value is tested by the significance test itself.
+        let neutral = cmp.measure.neutral();
+        let beyond_up =
+            |limit: f64| effect.is_none() || limit <= neutral || near_up.is_some_and(|e| e > limit);
+        let beyond_down = |limit: f64| {
+            effect.is_none() || limit >= neutral || near_down.is_some_and(|e| e < limit)
+        };
+        if significant && harmful_up && beyond_up(tol.allowed_increase) {
             j.classification = Classification::High;
-            j.critical_breach = effect.is_none_or(|e| e >= tol.critical_increase);
+            j.critical_breach = beyond_up(tol.critical_increase);
             let limit = if j.critical_breach {
                 tol.critical_increase
             } else {
@@ -296,9 +353,9 @@ pub(crate) fn classify(
                 "increase {effect_text} {}{numbers}",
                 limit_text(j.critical_breach, limit)
             );
-        } else if significant && harmful_down && effect.is_none_or(|e| e < tol.allowed_decrease) {
+        } else if significant && harmful_down && beyond_down(tol.allowed_decrease) {
             j.classification = Classification::Low;
-            j.critical_breach = effect.is_none_or(|e| e <= tol.critical_decrease);
+            j.critical_breach = beyond_down(tol.critical_decrease);
             let limit = if j.critical_breach {
                 tol.critical_decrease
             } else {
@@ -310,16 +367,98 @@ pub(crate) fn classify(
             );
         } else if cmp.p_value.is_none() {
             j.reason = "within bounds".into();
+        } else if let Some(why) =
+            insufficient(policy, &cmp, family, harmful_up || harmful_down, sizes)
+        {
+            j.classification = Classification::Inconclusive;
+            j.reason = format!("could not tell: {why}; {effect_text}{numbers}");
         } else if significant {
             j.reason = format!("change {effect_text} within tolerance{numbers}");
         } else {
             j.reason = format!("no significant harmful change: {effect_text}{numbers}");
         }
     }
+    j.alpha_share = cmp.p_value.map(|_| family.share);
+    j.detectable = detectable(policy, &cmp, family.share);
+    j.dependence = cmp.dependence;
     j.baseline = cmp.baseline;
     j.canary = cmp.canary;
     j.details = cmp.details;
     j
+}
+
+/// The smallest change the metric's test would find significant at its alpha share half of
+/// the time, on the effect's scale: `q(1 - share) · se`, where `q` is the quantile of the
+/// test's reference (Student's t on the effective degrees of freedom under serial correlation,
+/// else normal; two-sided shares are halved for `either`).
+fn detectable(policy: &MetricPolicy, cmp: &Comparison, share: f64) -> Option<f64> {
+    let se = cmp.se_effect?;
+    let level = match policy.direction {
+        Direction::Either => share / 2.0,
+        _ => share,
+    };
+    let q = match cmp.dependence {
+        Some(d) => d.quantile(1.0 - level),
+        None => crate::dist::norm_quantile(1.0 - level),
+    };
+    let v = q * se;
+    v.is_finite().then_some(v)
+}
+
+/// Why a metric that showed no harmful change could not have shown one: no outcome of this
+/// size could reach significance at its alpha share (counts and small rank tests), or the
+/// smallest change it could detect is more than `sufficiency_multiple` times the distance to
+/// its critical tolerance. `None` when the data were sufficient.
+fn insufficient(
+    policy: &MetricPolicy,
+    cmp: &Comparison,
+    family: Family,
+    harm_seen: bool,
+    sizes: (usize, usize),
+) -> Option<String> {
+    if let Some(floor) = cmp.p_floor.filter(|&f| harm_seen && f >= family.share) {
+        return Some(format!(
+            "no outcome with these data (n = {}/{}) could reach its alpha share {} (smallest possible p = {})",
+            sizes.0,
+            sizes.1,
+            fmt_g(family.share),
+            fmt_g(floor)
+        ));
+    }
+    // Only a tolerance on the measure actually used is a distance on the effect's scale.
+    if cmp.measure != policy.tolerance.measure {
+        return None;
+    }
+    let tol = policy.tolerance;
+    let neutral = cmp.measure.neutral();
+    let up = tol.critical_increase - neutral;
+    let down = neutral - tol.critical_decrease;
+    let distance = match policy.direction {
+        Direction::Increase => up,
+        Direction::Decrease => down,
+        Direction::Either => up.min(down),
+    };
+    if !(distance.is_finite() && distance > 0.0) {
+        return None;
+    }
+    let d = detectable(policy, cmp, family.share)?;
+    (d > family.sufficiency_multiple * distance).then(|| {
+        format!(
+            "the smallest change it could detect at its alpha share is {} (critical limit {})",
+            fmt_pct_effect(cmp.measure, d),
+            fmt_pct_effect(cmp.measure, distance)
+        )
+    })
+}
+
+/// A distance on an effect's scale: percentage points for ratios, plain for the others.
+fn fmt_pct_effect(measure: EffectMeasure, d: f64) -> String {
+    match measure {
+        EffectMeasure::RelativeShift | EffectMeasure::MeanRatio => {
+            format!("±{}%", fmt_g(d * 100.0))
+        }
+        _ => format!("±{}", fmt_g(d)),
+    }
 }
 
 fn fmt_pct(change: f64) -> String {

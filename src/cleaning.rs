@@ -14,6 +14,9 @@ pub(crate) enum Cleaned {
     Unpaired {
         baseline: Vec<f64>,
         canary: Vec<f64>,
+        /// Both arms are timestamped points, here in time order: their serial correlation is
+        /// estimated and corrected for (see `dependence`). Raw samples carry no time.
+        in_time_order: bool,
     },
     /// Measurements paired by timestamp (same length, same order).
     Paired {
@@ -42,7 +45,9 @@ impl Cleaned {
     /// Sizes of the two arms (points, or trials for counters).
     pub(crate) fn sizes(&self) -> (usize, usize) {
         match self {
-            Cleaned::Unpaired { baseline, canary }
+            Cleaned::Unpaired {
+                baseline, canary, ..
+            }
             | Cleaned::Paired {
                 baseline, canary, ..
             } => (baseline.len(), canary.len()),
@@ -114,13 +119,21 @@ fn values(policy: &MetricPolicy, arm: Arm, series: &Series) -> Result<Vec<f64>> 
         // All finite (the common case): one check, then one copy; the NaN rule has nothing to do.
         Series::Samples(v) if all_finite(v.iter().copied()) => out.extend_from_slice(v),
         Series::Samples(v) => v.iter().enumerate().try_for_each(|(i, &v)| keep(i, v))?,
-        Series::Points(p) if all_finite(p.iter().map(|p| p.value)) => {
-            out.extend(p.iter().map(|p| p.value))
+        // Points in time order, so that their serial correlation can be estimated.
+        Series::Points(p) if p.windows(2).all(|w| w[0].timestamp <= w[1].timestamp) => {
+            if all_finite(p.iter().map(|p| p.value)) {
+                out.extend(p.iter().map(|p| p.value))
+            } else {
+                p.iter()
+                    .enumerate()
+                    .try_for_each(|(i, p)| keep(i, p.value))?
+            }
         }
-        Series::Points(p) => p
-            .iter()
-            .enumerate()
-            .try_for_each(|(i, p)| keep(i, p.value))?,
+        Series::Points(p) => {
+            let mut order: Vec<usize> = (0..p.len()).collect();
+            order.sort_by_key(|&i| p[i].timestamp);
+            order.into_iter().try_for_each(|i| keep(i, p[i].value))?
+        }
         Series::Counts(_) => {
             return Err(bad(
                 &policy.name,
@@ -406,5 +419,6 @@ pub(crate) fn clean(policy: &MetricPolicy, baseline: &Series, canary: &Series) -
     Ok(Cleaned::Unpaired {
         baseline: values(policy, Arm::Baseline, baseline)?,
         canary: values(policy, Arm::Canary, canary)?,
+        in_time_order: matches!((baseline, canary), (Series::Points(_), Series::Points(_))),
     })
 }

@@ -3,7 +3,7 @@
 
 use crate::cleaning::{Cleaned, Totals};
 use crate::counts::{poisson_rate_test, Exposure, PoissonRateTest};
-use crate::effect_size::ratio_of_means;
+use crate::dependence::Dependence;
 use crate::error::Result;
 use crate::hodges_lehmann::{HodgesLehmann, HodgesLehmannConfig};
 use crate::hypothesis::{Alternative, ConfidenceInterval, Method};
@@ -85,6 +85,12 @@ pub(crate) struct Comparison {
     /// The cleaned arms sorted ascending (baseline, canary), for bounds and tail aspects:
     /// continuous metrics only.
     pub sorted: Option<(Vec<f64>, Vec<f64>)>,
+    /// The serial-correlation correction applied (continuous metrics compared by ranks).
+    pub dependence: Option<Dependence>,
+    /// The effect's standard error on its scale, read from its interval.
+    pub se_effect: Option<f64>,
+    /// The smallest p-value any outcome could give with these sizes, where it is not negligible.
+    pub p_floor: Option<f64>,
 }
 
 impl Comparison {
@@ -105,6 +111,9 @@ impl Comparison {
             canary,
             details: None,
             sorted: None,
+            dependence: None,
+            se_effect: None,
+            p_floor: None,
         }
     }
 }
@@ -131,9 +140,55 @@ fn summary_sorted(sorted: &[f64]) -> Option<Summary> {
         .then(|| Summary::of_sorted(sorted, &SUMMARY_QUANTILES, QuantileType::Type7))
 }
 
-/// Relative form of a shift: `1 + shift / baseline median` (1.1 is +10%).
-pub(crate) fn relative(shift: f64, median: f64) -> Option<f64> {
-    (median != 0.0).then(|| 1.0 + shift / median)
+/// Relative form of a shift: `1 + shift / |baseline location|` (1.1 is +10%). Dividing by the
+/// absolute value keeps the direction of harm for negative-valued metrics: a baseline at -100
+/// and a canary at -50 is `+50%`, an increase, as it is on the metric's own axis.
+pub(crate) fn relative(shift: f64, location: f64) -> Option<f64> {
+    (location != 0.0 && location.is_finite()).then(|| 1.0 + shift / location.abs())
+}
+
+/// The location a relative effect is stated against, when the baseline is clearly away from
+/// zero: its median, if its interquartile range does not contain 0. A baseline that straddles
+/// zero (a clock offset, a balance, a delta) has no meaningful percentage change; such a metric
+/// is judged on the absolute scale instead, and the judgment says so.
+pub(crate) fn relative_location(sorted_baseline: &[f64]) -> Option<f64> {
+    if sorted_baseline.is_empty() {
+        return None;
+    }
+    let q = |p| quantile_sorted(sorted_baseline, p, QuantileType::Type7);
+    let (q1, median, q3) = (q(0.25), q(0.5), q(0.75));
+    (median != 0.0 && (q1 > 0.0 || q3 < 0.0)).then_some(median)
+}
+
+/// The effect and its interval on the policy's relative scales, or on the absolute scale when
+/// the baseline straddles zero (see [`relative_location`]). Returns the measure actually used.
+fn shift_effect(
+    measure: EffectMeasure,
+    sorted_baseline: &[f64],
+    shift: f64,
+    ci: ConfidenceInterval,
+    means: Option<(f64, f64)>,
+) -> (EffectMeasure, Option<f64>, Option<(f64, f64)>) {
+    let location = relative_location(sorted_baseline);
+    match (measure, location) {
+        (EffectMeasure::RelativeShift, Some(m)) => (
+            measure,
+            relative(shift, m),
+            relative(ci.lower, m).zip(relative(ci.upper, m)),
+        ),
+        (EffectMeasure::MeanRatio, Some(_)) => (
+            measure,
+            means.and_then(|(mb, mc)| relative(mc - mb, mb)),
+            None,
+        ),
+        (EffectMeasure::RelativeShift | EffectMeasure::MeanRatio, None)
+        | (EffectMeasure::Absolute, _) => (
+            EffectMeasure::Absolute,
+            Some(shift),
+            Some((ci.lower, ci.upper)),
+        ),
+        (EffectMeasure::Cles, _) => (measure, None, None),
+    }
 }
 
 /// Runs the policy's comparison on cleaned data. Arms must be non-empty (the caller checks the
@@ -146,7 +201,9 @@ pub(crate) fn compare(policy: &MetricPolicy, data: &Cleaned) -> Result<Compariso
         Cleaned::Histograms { baseline, canary } => {
             crate::histogram_compare::compare(policy, baseline, canary)
         }
-        Cleaned::Unpaired { baseline, canary }
+        Cleaned::Unpaired {
+            baseline, canary, ..
+        }
         | Cleaned::Paired {
             baseline, canary, ..
         } if policy.comparator == Comparator::ThresholdsOnly => {
@@ -159,7 +216,11 @@ pub(crate) fn compare(policy: &MetricPolicy, data: &Cleaned) -> Result<Compariso
                 ..Comparison::summaries_only(measure, sb, sc)
             })
         }
-        Cleaned::Unpaired { baseline, canary } => {
+        Cleaned::Unpaired {
+            baseline,
+            canary,
+            in_time_order,
+        } => {
             let pair = TwoSample::new(baseline, canary)?;
             let test = pair.mann_whitney(&MannWhitneyConfig {
                 alternative: alt,
@@ -171,30 +232,32 @@ pub(crate) fn compare(policy: &MetricPolicy, data: &Cleaned) -> Result<Compariso
                 correct: true,
                 method: Method::Auto,
             })?;
-            let median = quantile_sorted(pair.baseline(), 0.5, QuantileType::Type7);
-            let ci = shift.interval;
+            // Timestamped arms: serial correlation inflates the rank statistic's variance.
+            let n = (baseline.len() + canary.len()) as f64;
+            let (dependence, z0) = if *in_time_order {
+                crate::dependence::unpaired(baseline, canary, 0.0)
+            } else {
+                (Dependence::none(n), f64::NAN)
+            };
+            let p_value = dependence.p_value(test.p_value, z0, alt);
+            let ci = dependence.widen(shift.estimate, shift.interval);
             // The summaries' means are the mean ratio's: computed once.
             let (base_summary, canary_summary) = (
                 summary_sorted(pair.baseline()),
                 summary_sorted(pair.canary()),
             );
-            let (effect, effect_interval) = match measure {
-                EffectMeasure::RelativeShift => (
-                    relative(shift.estimate, median),
-                    relative(ci.lower, median).zip(relative(ci.upper, median)),
-                ),
-                EffectMeasure::MeanRatio => (
-                    base_summary
-                        .as_ref()
-                        .zip(canary_summary.as_ref())
-                        .and_then(|(b, c)| ratio_of_means(b.mean, c.mean).ok()),
-                    None,
-                ),
-                EffectMeasure::Cles => (Some(pair.cles()), None),
-                EffectMeasure::Absolute => (Some(shift.estimate), Some((ci.lower, ci.upper))),
-            };
+            let means = base_summary
+                .as_ref()
+                .zip(canary_summary.as_ref())
+                .map(|(b, c)| (b.mean, c.mean));
+            let (measure, mut effect, effect_interval) =
+                shift_effect(measure, pair.baseline(), shift.estimate, ci, means);
+            if measure == EffectMeasure::Cles {
+                effect = Some(pair.cles());
+            }
+            let p_floor = rank_sum_floor(baseline.len(), canary.len(), alt);
             Ok(Comparison {
-                p_value: Some(test.p_value),
+                p_value: Some(p_value),
                 estimate: Some(shift.estimate),
                 interval: Some(ci),
                 effect,
@@ -204,6 +267,9 @@ pub(crate) fn compare(policy: &MetricPolicy, data: &Cleaned) -> Result<Compariso
                 canary: canary_summary,
                 details: Some(TestDetails::RankSum { test, shift }),
                 sorted: Some(pair.into_sorted()),
+                dependence: Some(dependence),
+                se_effect: effect_se(effect_interval, &dependence, policy.conf_level),
+                p_floor,
             })
         }
         Cleaned::Paired {
@@ -220,44 +286,45 @@ pub(crate) fn compare(policy: &MetricPolicy, data: &Cleaned) -> Result<Compariso
                 conf_level: policy.conf_level,
                 ..Default::default()
             });
+            // The differences in time order: their serial correlation is what remains after the
+            // pairing has cancelled the load both arms share.
+            let differences: Vec<f64> = canary.iter().zip(baseline).map(|(c, b)| c - b).collect();
+            let (dependence, z0) = crate::dependence::paired(&differences, 0.0);
+            let p_value = dependence.p_value(test.p_value, z0, alt);
             let mut sorted_base = baseline.clone();
             crate::sorted::sort_finite(&mut sorted_base);
-            let median = quantile_sorted(&sorted_base, 0.5, QuantileType::Type7);
             // Summaries from the sorted arms: each arm is sorted once.
             let base_summary = summary_sorted(&sorted_base);
             let mut sorted_canary = canary.clone();
             crate::sorted::sort_finite(&mut sorted_canary);
             let canary_summary = summary_sorted(&sorted_canary);
+            let means = base_summary
+                .as_ref()
+                .zip(canary_summary.as_ref())
+                .map(|(b, c)| (b.mean, c.mean));
+            let mut measure = measure;
             let (estimate, interval, effect, effect_interval, shift) = match shift {
                 Ok(s) => {
-                    let ci = s.interval;
-                    let (effect, effect_interval) = match measure {
-                        EffectMeasure::RelativeShift => (
-                            relative(s.estimate, median),
-                            relative(ci.lower, median).zip(relative(ci.upper, median)),
-                        ),
-                        EffectMeasure::MeanRatio => {
-                            let mb = base_summary.as_ref().map_or(0.0, |b| b.mean);
-                            let mc = canary_summary.as_ref().map_or(0.0, |c| c.mean);
-                            (ratio_of_means(mb, mc).ok(), None)
-                        }
-                        EffectMeasure::Cles => {
-                            let wins = canary
-                                .iter()
-                                .zip(baseline.iter())
-                                .map(|(c, b)| {
-                                    if c > b {
-                                        1.0
-                                    } else if c == b {
-                                        0.5
-                                    } else {
-                                        0.0
-                                    }
-                                })
-                                .sum::<f64>();
-                            (Some(wins / canary.len() as f64), None)
-                        }
-                        EffectMeasure::Absolute => (Some(s.estimate), Some((ci.lower, ci.upper))),
+                    let ci = dependence.widen(s.estimate, s.interval);
+                    let (used, effect, effect_interval) =
+                        shift_effect(measure, &sorted_base, s.estimate, ci, means);
+                    measure = used;
+                    let effect = if measure == EffectMeasure::Cles {
+                        let wins = differences
+                            .iter()
+                            .map(|d| {
+                                if *d > 0.0 {
+                                    1.0
+                                } else if *d == 0.0 {
+                                    0.5
+                                } else {
+                                    0.0
+                                }
+                            })
+                            .sum::<f64>();
+                        Some(wins / canary.len() as f64)
+                    } else {
+                        effect
                     };
                     (Some(s.estimate), Some(ci), effect, effect_interval, s)
                 }
@@ -282,8 +349,9 @@ pub(crate) fn compare(policy: &MetricPolicy, data: &Cleaned) -> Result<Compariso
                     )
                 }
             };
+            let p_floor = signed_rank_floor(test.n_nonzero, alt);
             Ok(Comparison {
-                p_value: Some(test.p_value),
+                p_value: Some(p_value),
                 estimate,
                 interval,
                 effect,
@@ -297,9 +365,55 @@ pub(crate) fn compare(policy: &MetricPolicy, data: &Cleaned) -> Result<Compariso
                     unpaired: *unpaired,
                 }),
                 sorted: Some((sorted_base, sorted_canary)),
+                dependence: Some(dependence),
+                se_effect: effect_se(effect_interval, &dependence, policy.conf_level),
+                p_floor,
             })
         }
     }
+}
+
+/// The standard error of the effect read back from its two-sided interval: the half-width
+/// over the reference quantile the interval was built with (normal, or Student's t on the
+/// effective degrees of freedom when serial correlation widened it).
+fn effect_se(interval: Option<(f64, f64)>, dep: &Dependence, level: f64) -> Option<f64> {
+    let (lo, hi) = interval?;
+    let q = dep.quantile(0.5 + level / 2.0);
+    let se = (hi - lo) / (2.0 * q);
+    (se.is_finite() && se >= 0.0).then_some(se)
+}
+
+/// The smallest p-value the rank-sum test can give with these sizes (no ties): one over the
+/// number of ways to split the pooled ranks, `1 / C(n + m, n)`, doubled when two-sided. `None`
+/// when it is negligible (both arms of 30 or more points).
+fn rank_sum_floor(n: usize, m: usize, alt: Alternative) -> Option<f64> {
+    if n.min(m) >= 30 {
+        return None;
+    }
+    let (small, total) = (n.min(m) as f64, (n + m) as f64);
+    let ln_ways = (1..=n.min(m))
+        .map(|i| ((total - small + i as f64) / i as f64).ln())
+        .sum::<f64>();
+    let p = (-ln_ways).exp();
+    Some(if alt == Alternative::TwoSided {
+        (2.0 * p).min(1.0)
+    } else {
+        p
+    })
+}
+
+/// The smallest p-value the signed-rank test can give with `n` non-zero differences (no ties):
+/// `2^-n`, doubled when two-sided. `None` from 60 differences on.
+fn signed_rank_floor(n: usize, alt: Alternative) -> Option<f64> {
+    if n >= 60 {
+        return None;
+    }
+    let p = 0.5f64.powi(n as i32);
+    Some(if alt == Alternative::TwoSided {
+        (2.0 * p).min(1.0)
+    } else {
+        p
+    })
 }
 
 fn compare_counts(policy: &MetricPolicy, baseline: Totals, canary: Totals) -> Result<Comparison> {
@@ -358,5 +472,28 @@ fn compare_counts(policy: &MetricPolicy, baseline: Totals, canary: Totals) -> Re
             canary_trials: canary.trials,
         }),
         sorted: None,
+        dependence: None,
+        se_effect: None,
+        p_floor: count_floor(baseline, canary, alternative(policy.direction)),
     })
+}
+
+/// The smallest p-value the conditional count test can give with the events seen: all `E`
+/// events in one arm, with probability `π^E` for the canary's share of trials `π` (the test
+/// conditions on `E`; Przyborowski & Wilenski, *Biometrika* 31, 1940). `None` when it is
+/// negligible (below 1e-12) or when there are no events.
+fn count_floor(baseline: Totals, canary: Totals, alt: Alternative) -> Option<f64> {
+    let events = (baseline.events + canary.events) as f64;
+    let trials = baseline.trials as f64 + canary.trials as f64;
+    if events == 0.0 || trials <= 0.0 {
+        return None;
+    }
+    let share = canary.trials as f64 / trials;
+    let (up, down) = (share.powf(events), (1.0 - share).powf(events));
+    let p = match alt {
+        Alternative::Greater => up,
+        Alternative::Less => down,
+        Alternative::TwoSided => (up + down).min(1.0),
+    };
+    (p >= 1e-12).then_some(p)
 }

@@ -470,6 +470,9 @@ pub(crate) fn compare(
             median: Box::new(median),
         }),
         sorted: None,
+        dependence: None,
+        se_effect: None,
+        p_floor: None,
     })
 }
 

@@ -3,13 +3,15 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::classify::{classify, Classification, MetricJudgment};
+use crate::alpha_share::{adjust_weighted, metric_weights};
+use crate::classify::{classify, Classification, Family, MetricJudgment};
 use crate::cleaning::{clean, Cleaned};
 use crate::compare::compare;
 use crate::error::{Error, Result};
 use crate::hypothesis::fmt_g;
-use crate::multiple_testing::p_adjust;
-use crate::policy::{CanaryPolicy, Comparator, MetricKind, MetricPolicy, SrmAction};
+use crate::policy::{
+    CanaryPolicy, Comparator, MetricKind, MetricPolicy, MustHaveAction, SrmAction,
+};
 use crate::score::score;
 use crate::series::MetricData;
 use crate::srm::srm_binomial;
@@ -92,7 +94,37 @@ pub fn judge(policy: &CanaryPolicy, data: &[MetricData]) -> Result<Judgment> {
             raw.push(p);
         }
     }
-    let adjusted = p_adjust(&raw, policy.adjustment)?;
+    // Weights: critical metrics share `critical_alpha_share` of alpha; a metric's weight is
+    // split equally among its tests (location and tail aspects).
+    let tested_metrics: Vec<usize> = {
+        let mut v: Vec<usize> = tested.iter().map(|(i, _)| *i).collect();
+        v.dedup();
+        v
+    };
+    let metric_weight: BTreeMap<usize, f64> = tested_metrics
+        .iter()
+        .copied()
+        .zip(metric_weights(
+            &tested_metrics
+                .iter()
+                .map(|&i| policy.metrics[i].critical)
+                .collect::<Vec<_>>(),
+            policy.critical_alpha_share,
+        ))
+        .collect();
+    let tests_of = |i: usize| tested.iter().filter(|(k, _)| *k == i).count().max(1) as f64;
+    let weights: Vec<f64> = tested
+        .iter()
+        .map(|(i, _)| metric_weight[i] / tests_of(*i))
+        .collect();
+    let adjusted = adjust_weighted(&raw, &weights, policy.adjustment)?;
+    // A metric's share of alpha for its location test: its weight over the tests' total
+    // (the level it must reach on its own, as in the first step of the weighted procedure).
+    let share_of = |i: usize| -> f64 {
+        let w = metric_weight.get(&i).map_or(1.0, |w| w / tests_of(i));
+        policy.alpha * w
+    };
+    let shares: Vec<f64> = (0..policy.metrics.len()).map(share_of).collect();
     let mut adjusted_of: BTreeMap<(usize, Option<usize>), f64> =
         tested.into_iter().zip(adjusted).collect();
     let metrics: Vec<MetricJudgment> = staged
@@ -110,8 +142,12 @@ pub fn judge(policy: &CanaryPolicy, data: &[MetricData]) -> Result<Judgment> {
                 } => {
                     // A muted metric is adjusted as if alone: it is reported, never counted.
                     let adj = adjusted_of.remove(&(i, None)).or(cmp.p_value);
-                    let mut j =
-                        classify(mp, *cmp, adj, policy.alpha, (&sorted.0, &sorted.1), sizes);
+                    let family = Family {
+                        alpha: policy.alpha,
+                        share: shares[i],
+                        sufficiency_multiple: policy.sufficiency_multiple,
+                    };
+                    let mut j = classify(mp, *cmp, adj, family, (&sorted.0, &sorted.1), sizes);
                     if !tails.is_empty() {
                         let tail_adj: Vec<Option<f64>> = (0..tails.len())
                             .map(|k| adjusted_of.remove(&(i, Some(k))).or(tails[k].p_value))
@@ -206,12 +242,18 @@ fn stage(mp: &MetricPolicy, data: Option<&MetricData>) -> Stage {
         }
         return j;
     }
-    if mp.kind == MetricKind::Continuous && (sizes.0 < mp.min_samples || sizes.1 < mp.min_samples) {
+    // Too little data to judge: points per arm, or trials per arm for counters.
+    if sizes.0 < mp.min_samples || sizes.1 < mp.min_samples {
+        let what = if mp.kind == MetricKind::Counter {
+            "trials"
+        } else {
+            "points"
+        };
         let mut j = MetricJudgment::bare(
             mp,
             Classification::Inconclusive,
             format!(
-                "needs at least {} points per arm, has {} baseline and {} canary",
+                "needs at least {} {what} per arm, has {} baseline and {} canary",
                 mp.min_samples, sizes.0, sizes.1
             ),
         );
@@ -326,7 +368,11 @@ fn decide(
             continue;
         }
         if label.is_failure() {
-            let severity = if m.critical || m.critical_breach {
+            // A failure never promotes: at best the verdict is Marginal.
+            cap_marginal = true;
+            let missing_rolls_back = label == Classification::NoDataFail
+                && policy.missing_must_have == MustHaveAction::Rollback;
+            let severity = if m.critical || m.critical_breach || missing_rolls_back {
                 Severity::Critical
             } else {
                 Severity::Failure
@@ -343,6 +389,10 @@ fn decide(
                 Severity::Warning,
                 format!("critical metric not judged ({label}): {}", m.reason),
             ));
+        } else if label == Classification::Inconclusive {
+            // "Could not tell" is never a silent Promote.
+            cap_marginal = true;
+            reasons.push(reason(Severity::Warning, format!("{label}: {}", m.reason)));
         } else if !label.is_counted() {
             reasons.push(reason(Severity::Info, format!("{label}: {}", m.reason)));
         }

@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod alpha_share;
 mod anderson_darling;
 #[cfg(feature = "ndarray")]
 mod arrays;
@@ -9,6 +10,7 @@ mod classify;
 mod cleaning;
 mod compare;
 mod counts;
+mod dependence;
 mod discrete;
 mod dist;
 mod effect_size;
@@ -53,6 +55,7 @@ pub use crate::counts::{
     binom_test, fisher_exact, poisson_rate_test, prop_test, BinomialTest, Exposure, FisherExact,
     PoissonRateTest, Proportion, ProportionTest,
 };
+pub use crate::dependence::Dependence;
 pub use crate::effect_size::EffectSizes;
 pub use crate::error::{Arm, Error, Result};
 pub use crate::exceedance::{exceedance_test, Exceedance};

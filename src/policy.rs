@@ -105,27 +105,35 @@ pub struct Tolerance {
 }
 
 impl Default for Tolerance {
-    /// Any significant change in the harmful direction fails the metric; one of 10% or more
-    /// (relative Hodges-Lehmann shift) rolls back.
+    /// The relative Hodges-Lehmann shift: a change shown beyond ±5% fails the metric and rolls
+    /// back (see [`Tolerance::for_measure`]).
     fn default() -> Self {
         Tolerance::for_measure(EffectMeasure::RelativeShift)
     }
 }
 
 impl Tolerance {
-    /// The default limits on a given scale: fail at any significant harmful change; roll back at
-    /// ±10% (ratios), 0.6 / 0.4 (CLES); absolute shifts never roll back on their own.
+    /// The default limits on a given scale.
+    ///
+    /// - `relative_shift` (continuous metrics): a change whose interval lies beyond ±5% of the
+    ///   baseline median fails the metric and rolls back; smaller changes, even significant
+    ///   ones, are tolerated (a healthy release moves a few endpoints by 1-3%).
+    /// - `mean_ratio` (counters' rate ratio): any significant harmful change fails the metric;
+    ///   one whose interval lies beyond ±10% rolls back.
+    /// - `cles`: fail at any significant change, roll back beyond 0.6 / 0.4.
+    /// - `absolute`: fail at any significant change; never roll back on its own.
     pub fn for_measure(measure: EffectMeasure) -> Tolerance {
         let n = measure.neutral();
-        let (ci, cd) = match measure {
-            EffectMeasure::RelativeShift | EffectMeasure::MeanRatio => (1.1, 0.9),
-            EffectMeasure::Cles => (0.6, 0.4),
-            EffectMeasure::Absolute => (f64::INFINITY, f64::NEG_INFINITY),
+        let (ai, ad, ci, cd) = match measure {
+            EffectMeasure::RelativeShift => (1.05, 0.95, 1.05, 0.95),
+            EffectMeasure::MeanRatio => (n, n, 1.1, 0.9),
+            EffectMeasure::Cles => (n, n, 0.6, 0.4),
+            EffectMeasure::Absolute => (n, n, f64::INFINITY, f64::NEG_INFINITY),
         };
         Tolerance {
             measure,
-            allowed_increase: n,
-            allowed_decrease: n,
+            allowed_increase: ai,
+            allowed_decrease: ad,
             critical_increase: ci,
             critical_decrease: cd,
         }
@@ -441,6 +449,10 @@ pub struct CanaryPolicy {
     pub critical_alpha_share: f64,
     /// What a `must_have_data` metric without data does; default [`MustHaveAction::Rollback`].
     pub missing_must_have: MustHaveAction,
+    /// Data sufficiency: a metric whose test could not detect a change of this multiple of its
+    /// critical tolerance (at half power, at its share of alpha) is Inconclusive, and so caps
+    /// the verdict at Marginal. At least 1; default 2.
+    pub sufficiency_multiple: f64,
 }
 
 impl Default for CanaryPolicy {
@@ -454,6 +466,7 @@ impl Default for CanaryPolicy {
             srm: None,
             critical_alpha_share: 0.5,
             missing_must_have: MustHaveAction::Rollback,
+            sufficiency_multiple: 2.0,
         }
     }
 }
@@ -490,6 +503,13 @@ impl CanaryPolicy {
                     "{} is outside [{MIN_ALPHA:e}, {MAX_ALPHA}]: a smaller alpha makes no change significant, a larger one rolls back on noise",
                     self.alpha
                 ),
+            );
+        }
+        if !(self.sufficiency_multiple >= 1.0 && self.sufficiency_multiple <= 1e6) {
+            return fail(
+                "",
+                "sufficiency_multiple",
+                format!("{} is outside [1, 1e6]", self.sufficiency_multiple),
             );
         }
         if !(self.critical_alpha_share > 0.0 && self.critical_alpha_share < 1.0) {

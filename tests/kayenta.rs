@@ -969,9 +969,24 @@ fn default_judge_flags_what_kayenta_passes_and_counts_errors() {
         exp.clone(),
     );
     assert_eq!(k.results[0].classification, KayentaLabel::Pass);
+    // The default judge finds the increase significant; with 10 points per arm the median
+    // shift's interval reaches down to 0 (three canary points equal the baseline), so it cannot
+    // show the shift beyond the 5% tolerance: "could not tell", never a promotion. With any
+    // significant increase failing the metric (`allowed_increase` 1), it rolls back.
     let p = CanaryPolicy::new(vec![MetricPolicy::new("m", Direction::Increase)]);
-    let j = judge(&p, &[data("m", ctrl, exp)]).unwrap();
-    assert_eq!(j.verdict, Verdict::Rollback);
+    let j = judge(&p, &[data("m", ctrl.clone(), exp.clone())]).unwrap();
+    assert!(j.metrics[0].adjusted_p.unwrap() < p.alpha, "{j}");
+    assert_ne!(j.verdict, Verdict::Promote, "{j}");
+    let strict = MetricPolicy {
+        tolerance: canary_verdict::Tolerance {
+            allowed_increase: 1.0,
+            critical_increase: 1.0,
+            ..Default::default()
+        },
+        ..MetricPolicy::new("m", Direction::Increase)
+    };
+    let j = judge(&CanaryPolicy::new(vec![strict]), &[data("m", ctrl, exp)]).unwrap();
+    assert_eq!(j.verdict, Verdict::Rollback, "{j}");
     // An unjudgeable metric: left out by Kayenta (score 100), a failure for the default judge.
     let d = [
         data("bad", vec![1.0, f64::INFINITY, 2.0, 3.0, 4.0], base()),

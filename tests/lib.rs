@@ -6,6 +6,7 @@
 mod bad_input;
 mod bounds;
 mod common;
+mod decision;
 mod descriptive;
 mod determinism;
 mod engine;

@@ -430,6 +430,7 @@ fn judged(rule: ProgressiveRule, lifetime: u64) -> ProgressivePolicy {
     let metric = |name: &str| MetricPolicy {
         comparator: Comparator::RankSum,
         tolerance: Tolerance {
+            allowed_increase: 1.0,
             critical_increase: 100.0,
             ..Tolerance::default()
         },

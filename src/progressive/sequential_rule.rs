@@ -491,6 +491,7 @@ impl SequentialState {
                 Cleaned::Unpaired {
                     baseline,
                     canary: c,
+                    ..
                 }
                 | Cleaned::Paired {
                     baseline,
