@@ -9,6 +9,8 @@ use canary_verdict::{
     QuantileType, Series, Verdict,
 };
 
+use crate::common::at;
+
 fn latency() -> MetricPolicy {
     MetricPolicy::new("latency_ms", Direction::Increase)
 }
@@ -391,7 +393,7 @@ fn bad_input_weights_that_do_not_add_up() {
     );
     // Either scale is accepted.
     p.group_weights = [("latency".to_string(), 0.75), ("errors".to_string(), 0.25)].into();
-    assert!(p.validate().is_ok());
+    assert_eq!(p.validate(), Ok(()));
 }
 
 #[test]
@@ -607,10 +609,6 @@ fn bad_input_group_listed_twice_counts_once() {
     assert_eq!(j.groups.len(), 1);
     assert_eq!((j.groups[0].counted, j.groups[0].passed), (2, 1), "{j}");
     assert_eq!(j.score, Some(50.0));
-}
-
-fn at(seconds: i64) -> chrono::DateTime<chrono::Utc> {
-    chrono::DateTime::from_timestamp(1_800_000_000 + seconds, 0).unwrap()
 }
 
 #[test]
