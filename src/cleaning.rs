@@ -204,7 +204,8 @@ fn pair_by_time(policy: &MetricPolicy, baseline: &[Point], canary: &[Point]) -> 
     let ob = time_order(policy, Arm::Baseline, baseline)?;
     let oc = time_order(policy, Arm::Canary, canary)?;
     let at = |order: &Option<Vec<usize>>, k: usize| order.as_ref().map_or(k, |o| o[k]);
-    // The NaN rule, arm by arm, in input order (so `reject` names the input index).
+    // The NaN rule on each point as the merge meets it (in time order); `reject` names the
+    // point's index in the input.
     let clean_value = |arm, points: &[Point], i: usize| nan_rule(policy, arm, i, points[i].value);
     let mut kept = (0usize, 0usize);
     let cap = baseline.len().min(canary.len());
