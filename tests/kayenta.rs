@@ -1095,3 +1095,22 @@ fn no_groups_are_scored_as_one_group() {
     assert_eq!(r.group_scores.len(), 1);
     assert_eq!(r.group_scores[0].name, "g");
 }
+
+#[test]
+fn control_characters_in_names_are_escaped_in_the_table() {
+    // A metric name with a newline could forge a line of Kayenta's table or its reasons.
+    let name = "latency\n  forged: Pass\u{1b}[2J";
+    let r = one(
+        metric(name, Direction::Increase, &["g"]),
+        base(),
+        scaled(1.3),
+    );
+    assert_eq!(r.results[0].classification, KayentaLabel::High);
+    let text = r.to_string();
+    assert!(!text.contains('\u{1b}'), "{text}");
+    assert!(text.contains(r"latency\n  forged: Pass\u{1b}[2J"), "{text}");
+    // Score line, table header, one row, one reason (High), groups: five lines.
+    assert_eq!(text.lines().count(), 5, "{text}");
+    assert!(!text.lines().any(|l| l.starts_with("  forged")), "{text}");
+    assert_eq!(r.results[0].name, name);
+}
