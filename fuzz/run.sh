@@ -20,7 +20,8 @@ case $target in
   judge_json) cp -n ../fixtures/canaries/*.json "$corpus"/ ;;
   kayenta_json) { cat ../fixtures/kayenta/config.json; printf '\0'; cat ../fixtures/kayenta/data.json; } > "$corpus/fixtures" ;;
 esac
-max_len=65536
+# Requests of a few hundred kilobytes (thousands of points per arm) are admitted: 512 KiB.
+max_len=524288
 [ "$target" = stats ] && max_len=4096
 RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none --debug-assertions "$target" "$corpus" -- \
   -max_total_time="$seconds" -max_len="$max_len" -timeout=10 -malloc_limit_mb=512 \

@@ -239,7 +239,15 @@ pub(crate) fn classify(
         if let Some(max) = b.max.filter(|&max| v > max) {
             j.classification = Classification::High;
             j.critical_breach = true;
-            j.reason = format!("canary {name} {} above the bound {}", fmt_g(v), fmt_g(max));
+            j.reason = if v.is_infinite() {
+                // A histogram's quantile in its `+inf` bucket: above every finite bound.
+                format!(
+                    "canary {name} beyond the last bucket, so possibly above the bound {}",
+                    fmt_g(max)
+                )
+            } else {
+                format!("canary {name} {} above the bound {}", fmt_g(v), fmt_g(max))
+            };
         } else if let Some(min) = b.min.filter(|&min| v < min) {
             j.classification = Classification::Low;
             j.critical_breach = true;

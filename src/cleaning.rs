@@ -1,15 +1,11 @@
 //! Cleaning: missing points and outliers are handled per the metric's policy, counters are
 //! checked and totalled, and timestamped arms are paired when they can be.
 
-use std::collections::BTreeMap;
-
-use chrono::{DateTime, Utc};
-
 use crate::error::{all_finite, Arm, Error, Result};
 use crate::fences::Fences;
 use crate::histogram::Histogram;
 use crate::policy::{Comparator, MetricKind, MetricPolicy, NanPolicy, OutlierPolicy};
-use crate::series::{CountPoint, Series};
+use crate::series::{CountPoint, Point, Series};
 
 /// A metric's data after cleaning, ready for comparison.
 #[derive(Debug, Clone, PartialEq)]
@@ -162,35 +158,102 @@ fn values(policy: &MetricPolicy, arm: Arm, series: &Series) -> Result<Vec<f64>> 
     Ok(out)
 }
 
-/// Timestamp → value for a Points series after the NaN rule; duplicates are an error.
-fn by_time(
-    policy: &MetricPolicy,
-    arm: Arm,
-    series: &Series,
-) -> Result<Option<BTreeMap<DateTime<Utc>, f64>>> {
-    let Series::Points(points) = series else {
+/// The order of a Points series by timestamp: `None` when the points are already strictly
+/// increasing in time (the common case: no allocation), else their indices sorted by timestamp.
+/// A timestamp given twice is an error naming the index of its second appearance.
+fn time_order(policy: &MetricPolicy, arm: Arm, points: &[Point]) -> Result<Option<Vec<usize>>> {
+    if points.windows(2).all(|w| w[0].timestamp < w[1].timestamp) {
         return Ok(None);
-    };
-    let mut map = BTreeMap::new();
-    for (i, p) in points.iter().enumerate() {
-        if map.insert(p.timestamp, p.value).is_some() {
-            return Err(bad(
-                &policy.name,
-                arm,
-                "timestamp",
-                format!("{} appears twice (second at index {i})", p.timestamp),
-            ));
-        }
     }
-    let mut clean = BTreeMap::new();
-    for (i, (t, v)) in map.into_iter().enumerate() {
-        if let Some(v) = nan_rule(policy, arm, i, v)? {
-            clean.insert(t, v);
-        }
+    let mut order: Vec<usize> = (0..points.len()).collect();
+    // Stable: within one timestamp the indices stay increasing, so the second of a run is the
+    // second appearance; the smallest such index is the first duplicate met reading the input.
+    order.sort_by_key(|&i| points[i].timestamp);
+    let second = order
+        .windows(2)
+        .filter(|w| points[w[0]].timestamp == points[w[1]].timestamp)
+        .map(|w| w[1])
+        .min();
+    if let Some(i) = second {
+        return Err(bad(
+            &policy.name,
+            arm,
+            "timestamp",
+            format!(
+                "{} appears twice (second at index {i})",
+                points[i].timestamp
+            ),
+        ));
     }
-    Ok(Some(clean))
+    Ok(Some(order))
 }
 
+/// The cleaned pairs of two Points series: values at the timestamps both arms hold, after the
+/// NaN rule, in time order.
+struct Pairs {
+    baseline: Vec<f64>,
+    canary: Vec<f64>,
+    /// Points (after the NaN rule) of each arm.
+    kept: (usize, usize),
+}
+
+/// Pairs two Points series by timestamp with a merge of their time orders: O(n log n) time for
+/// unsorted input (O(n) when sorted), and memory for the pairs plus, for an unsorted arm, one
+/// index per point.
+fn pair_by_time(policy: &MetricPolicy, baseline: &[Point], canary: &[Point]) -> Result<Pairs> {
+    let ob = time_order(policy, Arm::Baseline, baseline)?;
+    let oc = time_order(policy, Arm::Canary, canary)?;
+    let at = |order: &Option<Vec<usize>>, k: usize| order.as_ref().map_or(k, |o| o[k]);
+    // The NaN rule on each point as the merge meets it (in time order); `reject` names the
+    // point's index in the input.
+    let clean_value = |arm, points: &[Point], i: usize| nan_rule(policy, arm, i, points[i].value);
+    let mut kept = (0usize, 0usize);
+    let cap = baseline.len().min(canary.len());
+    let (mut pb, mut pc) = (Vec::with_capacity(cap), Vec::with_capacity(cap));
+    let (mut j, mut k) = (0usize, 0usize);
+    while j < baseline.len() || k < canary.len() {
+        let ib = (j < baseline.len()).then(|| at(&ob, j));
+        let ic = (k < canary.len()).then(|| at(&oc, k));
+        let order = match (ib, ic) {
+            (Some(b), Some(c)) => baseline[b].timestamp.cmp(&canary[c].timestamp),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            _ => std::cmp::Ordering::Greater,
+        };
+        let vb = match (order.is_le(), ib) {
+            (true, Some(b)) => {
+                j += 1;
+                clean_value(Arm::Baseline, baseline, b)?
+            }
+            _ => None,
+        };
+        let vc = match (order.is_ge(), ic) {
+            (true, Some(c)) => {
+                k += 1;
+                clean_value(Arm::Canary, canary, c)?
+            }
+            _ => None,
+        };
+        kept.0 += usize::from(vb.is_some());
+        kept.1 += usize::from(vc.is_some());
+        if let (Some(vb), Some(vc)) = (vb, vc) {
+            pb.push(vb);
+            pc.push(vc);
+        }
+    }
+    Ok(Pairs {
+        baseline: pb,
+        canary: pc,
+        kept,
+    })
+}
+
+/// The largest count, per interval and in total, that a counter metric is judged with: 2^53,
+/// where every whole number is still exact in an `f64` (the count tests take them as such).
+const MAX_COUNT: u64 = 1 << 53;
+const MAX_COUNT_F64: f64 = MAX_COUNT as f64;
+
+/// Totals a counter series over the window: every point's events and trials whole, at least 0,
+/// events at most trials, each count and each total at most 2^53.
 fn totals(policy: &MetricPolicy, arm: Arm, series: &Series) -> Result<Totals> {
     let Series::Counts(points) = series else {
         return Err(bad(
@@ -230,12 +293,22 @@ fn totals(policy: &MetricPolicy, arm: Arm, series: &Series) -> Result<Totals> {
             }
         }
         for (field, v) in [("events", e), ("trials", t)] {
-            if !(v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= 9.0e15) {
+            if !(v.is_finite() && v >= 0.0 && v.fract() == 0.0) {
                 return Err(bad(
                     &policy.name,
                     arm,
                     field,
                     format!("{v} at index {i} is not a whole number of at least 0"),
+                ));
+            }
+            if v > MAX_COUNT_F64 {
+                return Err(bad(
+                    &policy.name,
+                    arm,
+                    field,
+                    format!(
+                        "{v} at index {i} is above the largest count judged, 2^53 = {MAX_COUNT}"
+                    ),
                 ));
             }
         }
@@ -247,16 +320,24 @@ fn totals(policy: &MetricPolicy, arm: Arm, series: &Series) -> Result<Totals> {
                 format!("{e} events out of {t} trials at index {i}"),
             ));
         }
-        events += e as u64;
-        trials += t as u64;
-    }
-    if trials > 9_000_000_000_000_000 {
-        return Err(bad(
-            &policy.name,
-            arm,
-            "trials",
-            format!("{trials} in total is too large (at most 9e15)"),
-        ));
+        // Checked sums: a wrapped total would judge a different canary. Each term is at most
+        // 2^53, so the u64 sums cannot wrap before the limit is passed; checked all the same.
+        for (field, total, v) in [("events", &mut events, e), ("trials", &mut trials, t)] {
+            *total = match total.checked_add(v as u64) {
+                Some(sum) if sum <= MAX_COUNT => sum,
+                _ => {
+                    return Err(bad(
+                        &policy.name,
+                        arm,
+                        field,
+                        format!(
+                            "the {field} add up to more than the largest total judged, \
+                             2^53 = {MAX_COUNT}, at index {i}"
+                        ),
+                    ))
+                }
+            };
+        }
     }
     Ok(Totals { events, trials })
 }
@@ -275,41 +356,65 @@ pub(crate) fn clean(policy: &MetricPolicy, baseline: &Series, canary: &Series) -
             canary: totals(policy, Arm::Canary, canary)?,
         });
     }
-    let want_pairs = matches!(policy.comparator, Comparator::Auto | Comparator::SignedRank);
-    if want_pairs {
-        if let (Some(b), Some(c)) = (
-            by_time(policy, Arm::Baseline, baseline)?,
-            by_time(policy, Arm::Canary, canary)?,
-        ) {
-            let same_times = b.len() == c.len() && b.keys().eq(c.keys());
-            if same_times || policy.comparator == Comparator::SignedRank {
-                let mut pb = Vec::new();
-                let mut pc = Vec::new();
-                for (t, &vb) in &b {
-                    if let Some(&vc) = c.get(t) {
-                        pb.push(vb);
-                        pc.push(vc);
-                    }
-                }
-                let unpaired = b.len() + c.len() - 2 * pb.len();
-                // Outliers: drop a pair when either point lies outside its arm's fences.
-                if let (Some(fb), Some(fc)) = (fences(policy, &pb)?, fences(policy, &pc)?) {
-                    let keep: Vec<bool> = pb
-                        .iter()
-                        .zip(&pc)
-                        .map(|(&x, &y)| fb.contains(x) && fc.contains(y))
-                        .collect();
-                    let mut it = keep.iter();
-                    pb.retain(|_| *it.next().unwrap_or(&true));
-                    let mut it = keep.iter();
-                    pc.retain(|_| *it.next().unwrap_or(&true));
-                }
-                return Ok(Cleaned::Paired {
-                    baseline: pb,
-                    canary: pc,
-                    unpaired,
-                });
+    let signed_rank = policy.comparator == Comparator::SignedRank;
+    if signed_rank {
+        // The signed-rank test pairs points by timestamp: samples have none, and falling back
+        // to the rank-sum test would judge by a test the policy did not ask for.
+        for (arm, series) in [(Arm::Baseline, baseline), (Arm::Canary, canary)] {
+            if matches!(series, Series::Samples(v) if !v.is_empty()) {
+                return Err(bad(
+                    &policy.name,
+                    arm,
+                    "series",
+                    "samples have no timestamps, and the comparator signed_rank pairs points by \
+                     timestamp: give timestamped points, or use rank_sum"
+                        .into(),
+                ));
             }
+        }
+    }
+    if let (Comparator::Auto | Comparator::SignedRank, Series::Points(b), Series::Points(c)) =
+        (policy.comparator, baseline, canary)
+    {
+        let Pairs {
+            baseline: mut pb,
+            canary: mut pc,
+            kept,
+        } = pair_by_time(policy, b, c)?;
+        // Auto pairs only when every kept point has its partner; otherwise the arms are judged
+        // unpaired below (the rank-sum test).
+        let same_times = pb.len() == kept.0 && pb.len() == kept.1;
+        if signed_rank && pb.is_empty() && kept.0 > 0 && kept.1 > 0 {
+            return Err(bad(
+                &policy.name,
+                Arm::Canary,
+                "timestamp",
+                format!(
+                    "no timestamp is shared with the baseline ({} baseline and {} canary points), \
+                     so the comparator signed_rank has no pairs",
+                    kept.0, kept.1
+                ),
+            ));
+        }
+        if same_times || signed_rank {
+            let unpaired = kept.0 + kept.1 - 2 * pb.len();
+            // Outliers: drop a pair when either point lies outside its arm's fences.
+            if let (Some(fb), Some(fc)) = (fences(policy, &pb)?, fences(policy, &pc)?) {
+                let keep: Vec<bool> = pb
+                    .iter()
+                    .zip(&pc)
+                    .map(|(&x, &y)| fb.contains(x) && fc.contains(y))
+                    .collect();
+                let mut it = keep.iter();
+                pb.retain(|_| *it.next().unwrap_or(&true));
+                let mut it = keep.iter();
+                pc.retain(|_| *it.next().unwrap_or(&true));
+            }
+            return Ok(Cleaned::Paired {
+                baseline: pb,
+                canary: pc,
+                unpaired,
+            });
         }
     }
     Ok(Cleaned::Unpaired {

@@ -180,7 +180,8 @@ impl Histogram {
     }
 
     /// The `p`-quantile by linear interpolation inside its bucket, as Prometheus'
-    /// `histogram_quantile` (rank `p·total`); in the `+inf` bucket, the last finite bound.
+    /// `histogram_quantile` (rank `p·total`); in the `+inf` bucket, the last finite bound (a
+    /// lower bound of the quantile: see [`Histogram::beyond_last_bucket`]).
     pub fn quantile(&self, p: f64) -> f64 {
         let total = self.total() as f64;
         let rank = p.clamp(0.0, 1.0) * total;
@@ -197,6 +198,40 @@ impl Histogram {
             cum = next;
         }
         self.lower_edge(self.counts.len() - 1)
+    }
+}
+
+impl Histogram {
+    /// Whether the `p`-quantile (rank `p·total`, as [`Histogram::quantile`]) lies in a `+inf`
+    /// last bucket, where the histogram says only that it is above the last finite bound.
+    ///
+    /// # Example
+    /// ```
+    /// use canary_verdict::Histogram;
+    /// // 10% of the points beyond 0.5: p90 is 0.5, p99 is only known to be above it.
+    /// let h = Histogram::from_buckets(0.0, vec![0.25, 0.5, f64::INFINITY], vec![60, 30, 10])?;
+    /// assert!(!h.beyond_last_bucket(0.9) && h.beyond_last_bucket(0.99));
+    /// assert_eq!(h.quantile(0.99), 0.5); // Prometheus' answer: the last finite bound
+    /// # Ok::<(), canary_verdict::Error>(())
+    /// ```
+    pub fn beyond_last_bucket(&self, p: f64) -> bool {
+        let last = self.counts.len().saturating_sub(1);
+        if !self.upper_bounds.get(last).is_some_and(|b| b.is_infinite()) || self.counts[last] == 0 {
+            return false;
+        }
+        // The same walk as `quantile`: the first non-empty bucket whose cumulative count
+        // reaches the rank.
+        let total = self.total() as f64;
+        let rank = p.clamp(0.0, 1.0) * total;
+        let mut cum = 0.0;
+        for (i, &c) in self.counts.iter().enumerate() {
+            let next = cum + c as f64;
+            if next >= rank && c > 0 {
+                return i == last;
+            }
+            cum = next;
+        }
+        true
     }
 }
 

@@ -312,7 +312,19 @@ fn summary_of(h: &Histogram, probs: &[f64]) -> Summary {
         } else {
             top
         },
-        quantiles: probs.iter().map(|&p| (p, h.quantile(p))).collect(),
+        // A quantile in the `+inf` bucket is only known to lie beyond the last finite bound:
+        // +inf, so that a `max` bound on it fails (it could be breached), never the bound itself.
+        quantiles: probs
+            .iter()
+            .map(|&p| {
+                let q = if h.beyond_last_bucket(p) {
+                    f64::INFINITY
+                } else {
+                    h.quantile(p)
+                };
+                (p, q)
+            })
+            .collect(),
     }
 }
 
@@ -321,7 +333,9 @@ fn summary_of(h: &Histogram, probs: &[f64]) -> Summary {
 /// `min` the lower edge of the first non-empty bucket, `max` the upper bound of the last one
 /// (its lower edge for the `+inf` bucket), and the quantiles interpolated inside their bucket as
 /// [`Histogram::quantile`] (Prometheus' `histogram_quantile`). All are bucket approximations of
-/// the raw data's figures, off by up to a bucket's width.
+/// the raw data's figures, off by up to a bucket's width. A quantile that falls in the `+inf`
+/// bucket is reported as `+inf` ("beyond the last bucket", [`Histogram::beyond_last_bucket`]):
+/// the histogram bounds it only from below, so an upper bound on it can never be said to hold.
 ///
 /// # Errors
 /// [`Error::InvalidCounts`] for an invalid histogram ([`Histogram::validate`]);

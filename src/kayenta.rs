@@ -49,6 +49,11 @@
 //! count only in the critical and no-data rules. The score is Pass at or above `pass`, Marginal at
 //! or above `marginal`, Fail below.
 //!
+//! Two departures guard against a verdict no data could change: when no unmuted metric has a
+//! group, all of them are scored in one group named [`DEFAULT_GROUP`] (`"default"`), where
+//! Kayenta's weighted sum over no group is 0, a rollback whatever the data; and a group listed
+//! twice in one metric counts it once.
+//!
 //! # Where this mode knowingly departs from Kayenta
 //!
 //! - **No jitter.** When each arm is constant but the two differ, Kayenta adds unseeded Gaussian
@@ -121,7 +126,7 @@ use crate::hodges_lehmann::HodgesLehmannConfig;
 use crate::hypothesis::{fmt_g, Alternative, Method};
 use crate::policy::{
     CanaryPolicy, Comparator, Direction, EffectMeasure, MetricPolicy, NanPolicy, OutlierPolicy,
-    Tolerance,
+    Tolerance, DEFAULT_GROUP,
 };
 use crate::rank_sum::TwoSample;
 use crate::series::{MetricData, Series};
@@ -206,7 +211,8 @@ impl MetricPolicy {
 /// Judges a canary by Kayenta's `NetflixACAJudge-v1.0` rules (see the [module docs](crate::kayenta)) and
 /// returns the result in Kayenta's shape.
 ///
-/// Uses from the policy: each metric's `name`, `groups` (none means no group, as in Kayenta),
+/// Uses from the policy: each metric's `name`, `groups` (none means no group, as in Kayenta;
+/// when no metric has one, all are scored in the group `"default"`),
 /// `direction`, `critical`, `must_have_data`, `muted`, `tolerance` (measure
 /// [`EffectMeasure::MeanRatio`] or [`EffectMeasure::Cles`]), `nan` and `outliers`; the
 /// policy's `group_weights` (Kayenta's semantics, not validated) and `thresholds`. The
@@ -244,9 +250,10 @@ impl MetricPolicy {
 /// let result = judge_kayenta(&policy, &data)?;
 /// assert_eq!(result.results[0].classification, KayentaLabel::High);
 /// assert_eq!(result.results[1].classification, KayentaLabel::Pass);
-/// // No groups configured: neither metric affects a group score, and the weighted sum is 0.
-/// assert_eq!(result.score.classification, KayentaScoreLabel::Fail);
-/// assert_eq!(result.verdict(), Verdict::Rollback);
+/// // No groups configured: both metrics are scored in one implicit group, 1 of 2 passed.
+/// assert_eq!(result.score.score, 50.0);
+/// assert_eq!(result.score.classification, KayentaScoreLabel::Marginal);
+/// assert_eq!(result.verdict(), Verdict::Marginal);
 /// # Ok::<(), canary_verdict::Error>(())
 /// ```
 pub fn judge_kayenta(policy: &CanaryPolicy, data: &[MetricData]) -> Result<KayentaResult> {
@@ -670,9 +677,17 @@ fn score_results(
     let counted: Vec<&KayentaMetricResult> = results.iter().filter(|r| !r.muted).collect();
     // (passed, denominator) per group.
     let mut groups: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    // No group at all: one implicit group of every unmuted metric (Kayenta would score 0).
+    let ungrouped = counted.iter().all(|r| r.groups.is_empty());
     for r in &counted {
-        for g in &r.groups {
-            let e = groups.entry(g.as_str()).or_default();
+        // A group listed twice counts the metric once, as in the crate's own scoring.
+        let names: BTreeSet<&str> = if ungrouped {
+            BTreeSet::from([DEFAULT_GROUP])
+        } else {
+            r.groups.iter().map(String::as_str).collect()
+        };
+        for g in names {
+            let e = groups.entry(g).or_default();
             match r.classification {
                 KayentaLabel::Pass => {
                     e.0 += 1;

@@ -4,9 +4,10 @@
 //! `s_g = 100 · passed_g / counted_g`. Counted labels are Pass, High, Low, NoDataFail and Error
 //! (Kayenta leaves errors out; here a metric that cannot be judged is a failure). A group with
 //! nothing counted is left out and its weight shared by the others, where Kayenta scores it 100.
-//! Without configured weights every group weighs the same.
+//! Without configured weights every group weighs the same. A group listed twice in one metric's
+//! `groups` counts that metric once: the list names the groups it belongs to, not weights.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::classify::{Classification, MetricJudgment};
 use crate::policy::CanaryPolicy;
@@ -35,7 +36,9 @@ pub(crate) fn score(
 ) -> (Vec<GroupScore>, Option<f64>) {
     let mut groups: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     for (mp, mj) in policy.metrics.iter().zip(metrics) {
-        for g in mp.group_names() {
+        // Deduplicated: a metric counts once in each group it names, however often.
+        let names: BTreeSet<String> = mp.group_names().into_iter().collect();
+        for g in names {
             let entry = groups.entry(g).or_default();
             if mj.is_counted() {
                 entry.0 += 1;

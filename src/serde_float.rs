@@ -122,3 +122,33 @@ pub(crate) mod vec {
         Ok(v.into_iter().map(|f| f.0).collect())
     }
 }
+
+/// The same for a `Vec<(f64, f64)>` field (a summary's `(p, quantile)` pairs: a histogram's
+/// quantile beyond its last finite bound is `+inf`).
+pub(crate) mod pairs {
+    use super::*;
+
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct Pair(
+        #[serde(with = "crate::serde_float")] f64,
+        #[serde(with = "crate::serde_float")] f64,
+    );
+
+    /// Writes each pair as a two-element array, each value as [`serialize`](super::serialize).
+    pub(crate) fn serialize<S: Serializer>(v: &[(f64, f64)], s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(v.len()))?;
+        for &(p, q) in v {
+            seq.serialize_element(&Pair(p, q))?;
+        }
+        seq.end()
+    }
+
+    /// Reads pairs of numbers or the non-finite strings.
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Vec<(f64, f64)>, D::Error> {
+        let v: Vec<Pair> = serde::Deserialize::deserialize(d)?;
+        Ok(v.into_iter().map(|p| (p.0, p.1)).collect())
+    }
+}

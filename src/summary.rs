@@ -18,17 +18,23 @@ pub struct Summary {
     pub count: usize,
     /// Arithmetic mean `Σx / n`, computed as R's `mean(x)`: a compensated sum divided by `n`,
     /// then corrected by the mean of the residuals `Σ(x - mean) / n`.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_float"))]
     pub mean: f64,
     /// Sample standard deviation `sqrt(Σ(x - mean)² / (n - 1))`, as R's `sd(x)`. Defined as `0`
     /// for a single point (where R returns `NA`), so that the field is never NaN. It is infinite
     /// only when the true value exceeds `f64::MAX`.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_float"))]
     pub sd: f64,
     /// Smallest point (R's `min(x)`).
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_float"))]
     pub min: f64,
     /// Largest point (R's `max(x)`).
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_float"))]
     pub max: f64,
     /// `(p, quantile)` pairs in the order the probabilities were given, as R's
-    /// `quantile(x, p, type = k)` (type 7 unless built with [`Summary::with_type`]).
+    /// `quantile(x, p, type = k)` (type 7 unless built with [`Summary::with_type`]). In JSON a
+    /// non-finite value (a histogram's quantile beyond its last bucket) is `"inf"`.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_float::pairs"))]
     pub quantiles: Vec<(f64, f64)>,
 }
 

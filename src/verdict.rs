@@ -1,5 +1,6 @@
 //! The verdict and the judgment that explains it, with a table fit for a CI log.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use crate::classify::{fmt_effect, Classification, MetricJudgment};
@@ -75,12 +76,39 @@ pub struct Reason {
 }
 
 impl fmt::Display for Reason {
+    /// One line: `[severity] metric: message`, with control characters in the metric name and
+    /// the message escaped ([`escape_text`]), so that a name cannot forge a line.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let message = escape_text(&self.message);
         match &self.metric {
-            Some(m) => write!(f, "[{}] {}: {}", self.severity, m, self.message),
-            None => write!(f, "[{}] {}", self.severity, self.message),
+            Some(m) => write!(f, "[{}] {}: {message}", self.severity, escape_text(m)),
+            None => write!(f, "[{}] {message}", self.severity),
         }
     }
+}
+
+/// Text from the caller (metric and group names, messages quoting them) made safe for one line
+/// of a log: control characters (Unicode category Cc: newline, carriage return, escape, ...),
+/// the line and paragraph separators U+2028/U+2029 and the bidirectional overrides and isolates
+/// (U+202A–U+202E, U+2066–U+2069) are written as Rust escapes (`\n`, `\u{1b}`), as
+/// [`char::escape_debug`] writes them. Other text is returned as it is.
+pub(crate) fn escape_text(text: &str) -> Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.chars().any(unsafe_char) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// The full judgment of a canary: the verdict, the reasons ordered by severity, the scores and
@@ -170,19 +198,24 @@ impl fmt::Display for Judgment {
                 )
             })
             .collect();
-        write!(f, "  groups: {}", groups.join(", "))
+        write!(f, "  groups: {}", escape_text(&groups.join(", ")))
     }
 }
 
 /// Writes a header and rows as left-aligned columns, each line indented by two spaces and
-/// ended by a newline.
+/// ended by a newline; the cells' control characters escaped ([`escape_text`]).
 pub(crate) fn write_table<const N: usize>(
     f: &mut fmt::Formatter<'_>,
     header: &[&str; N],
     rows: &[[String; N]],
 ) -> fmt::Result {
+    // Cells come from the caller (metric names): escaped, so that none can forge a line.
+    let rows: Vec<[Cow<'_, str>; N]> = rows
+        .iter()
+        .map(|r| std::array::from_fn(|k| escape_text(&r[k])))
+        .collect();
     let mut widths = header.map(|h| h.chars().count());
-    for r in rows {
+    for r in &rows {
         for (w, c) in widths.iter_mut().zip(r) {
             *w = (*w).max(c.chars().count());
         }
@@ -197,8 +230,8 @@ pub(crate) fn write_table<const N: usize>(
         s.trim_end().to_string()
     };
     writeln!(f, "{}", line(&mut header.iter().copied()))?;
-    for r in rows {
-        writeln!(f, "{}", line(&mut r.iter().map(String::as_str)))?;
+    for r in &rows {
+        writeln!(f, "{}", line(&mut r.iter().map(|c| c.as_ref())))?;
     }
     Ok(())
 }

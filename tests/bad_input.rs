@@ -3,11 +3,13 @@
 
 use canary_verdict::{
     binom_test, hodges_lehmann, judge, mann_whitney, poisson_rate_test, prop_test, quantile,
-    Alternative, Arm, Bounds, CanaryPolicy, Classification, CountEProcess, CountEProcessConfig,
-    CountPoint, Direction, EProcess, Error, Exposure, HodgesLehmannConfig, Judgment,
-    MannWhitneyConfig, MetricData, MetricPolicy, NanPolicy, Point, Proportion, QuantileType,
-    Series, Verdict,
+    Alternative, Arm, Bounds, CanaryPolicy, Classification, Comparator, CountEProcess,
+    CountEProcessConfig, CountPoint, Direction, EProcess, Error, Exposure, HodgesLehmannConfig,
+    Judgment, MannWhitneyConfig, MetricData, MetricPolicy, NanPolicy, Point, Proportion,
+    QuantileType, Series, Verdict,
 };
+
+use crate::common::at;
 
 fn latency() -> MetricPolicy {
     MetricPolicy::new("latency_ms", Direction::Increase)
@@ -391,7 +393,7 @@ fn bad_input_weights_that_do_not_add_up() {
     );
     // Either scale is accepted.
     p.group_weights = [("latency".to_string(), 0.75), ("errors".to_string(), 0.25)].into();
-    assert!(p.validate().is_ok());
+    assert_eq!(p.validate(), Ok(()));
 }
 
 #[test]
@@ -530,4 +532,209 @@ fn bad_input_huge_counts() {
         "{}",
         e.log_e_value()
     );
+}
+
+#[test]
+fn bad_input_counter_totals_past_2_pow_53() {
+    // 2 050 intervals of 9e15 trials add up to 1.8e19: past u64::MAX, the sum used to wrap to
+    // 3.3e15 and a canary about 900 times worse was promoted as 84% better.
+    let baseline = Series::counts(vec![(1e9, 9e15); 2050]);
+    let canary = Series::total(9e14, 9e15);
+    let j = judge_one(errors(), baseline, canary);
+    let m = &j.metrics[0];
+    assert_eq!(m.classification, Classification::Error, "{j}");
+    assert_eq!(
+        m.reason,
+        "metric errors: baseline trials: the trials add up to more than the largest total \
+         judged, 2^53 = 9007199254740992, at index 1"
+    );
+    assert_ne!(j.verdict, Verdict::Promote);
+    // Events are summed with the same check: 1 026 intervals of 8.8e15 events out of as many
+    // trials pass 2^53 by the second.
+    let j = judge_one(
+        errors(),
+        Series::total(1.0, 1e6),
+        Series::counts(vec![(8.8e15, 8.8e15); 1026]),
+    );
+    assert!(
+        j.metrics[0]
+            .reason
+            .starts_with("metric errors: canary events: the events add up to more than"),
+        "{j}"
+    );
+    // Exactly 2^53 in one interval is judged; one past it is refused with the limit named (it
+    // used to read "not a whole number of at least 0").
+    let max = 9_007_199_254_740_992.0;
+    let j = judge_one(errors(), Series::total(1e3, max), Series::total(1e3, max));
+    assert_eq!(j.metrics[0].classification, Classification::Pass, "{j}");
+    let j = judge_one(errors(), Series::total(1e3, 1e16), Series::total(1e3, max));
+    assert_eq!(
+        j.metrics[0].reason,
+        "metric errors: baseline trials: 10000000000000000 at index 0 is above the largest \
+         count judged, 2^53 = 9007199254740992"
+    );
+}
+
+#[test]
+fn bad_input_group_listed_twice_counts_once() {
+    // A failing metric listed twice in group "g" beside a passing one: 1 of 2 passed (50), not
+    // 1 of 3 (33.3).
+    let baseline = healthy();
+    let worse: Vec<f64> = baseline.iter().map(|v| v * 1.5).collect();
+    let twice = MetricPolicy {
+        groups: vec!["g".into(), "g".into()],
+        ..MetricPolicy::new("latency_ms", Direction::Increase)
+    };
+    let once = MetricPolicy {
+        groups: vec!["g".into()],
+        ..MetricPolicy::new("cpu", Direction::Increase)
+    };
+    let j = judge(
+        &CanaryPolicy::new(vec![twice, once]),
+        &[
+            MetricData::new(
+                "latency_ms",
+                Series::samples(baseline.clone()),
+                Series::samples(worse),
+            ),
+            MetricData::new(
+                "cpu",
+                Series::samples(baseline.clone()),
+                Series::samples(baseline),
+            ),
+        ],
+    )
+    .unwrap();
+    assert_eq!(j.metrics[0].classification, Classification::High, "{j}");
+    assert_eq!(j.groups.len(), 1);
+    assert_eq!((j.groups[0].counted, j.groups[0].passed), (2, 1), "{j}");
+    assert_eq!(j.score, Some(50.0));
+}
+
+#[test]
+fn bad_input_signed_rank_without_pairs() {
+    let signed_rank = MetricPolicy {
+        comparator: Comparator::SignedRank,
+        ..latency()
+    };
+    // Timestamped arms that share no timestamp: said so, not "no points after cleaning".
+    let b = Series::points((0..40).map(|i| (at(60 * i), 100.0 + (i % 9) as f64)));
+    let c = Series::points((0..40).map(|i| (at(60 * i + 30), 101.0 + (i % 9) as f64)));
+    let j = judge_one(signed_rank.clone(), b.clone(), c);
+    assert_eq!(j.metrics[0].classification, Classification::Error, "{j}");
+    assert_eq!(
+        j.metrics[0].reason,
+        "metric latency_ms: canary timestamp: no timestamp is shared with the baseline (40 \
+         baseline and 40 canary points), so the comparator signed_rank has no pairs"
+    );
+    // Samples have no timestamps: an error, not a silent rank-sum test.
+    let j = judge_one(
+        signed_rank.clone(),
+        Series::samples(healthy()),
+        Series::samples(healthy()),
+    );
+    assert_eq!(j.metrics[0].classification, Classification::Error, "{j}");
+    assert!(j.metrics[0].details.is_none());
+    assert!(
+        j.metrics[0]
+            .reason
+            .starts_with("metric latency_ms: baseline series: samples have no timestamps"),
+        "{j}"
+    );
+    // An empty arm is still "no data", and shared timestamps are still paired.
+    let j = judge_one(signed_rank.clone(), b.clone(), Series::points([]));
+    assert_eq!(j.metrics[0].classification, Classification::NoData, "{j}");
+    let j = judge_one(signed_rank, b.clone(), b);
+    assert!(
+        matches!(
+            j.metrics[0].details,
+            Some(canary_verdict::TestDetails::SignedRank { unpaired: 0, .. })
+        ),
+        "{j}"
+    );
+}
+
+#[test]
+fn bad_input_paired_points_out_of_order_and_duplicated() {
+    // Pairing sorts by timestamp: arms given in any order pair the same, and a timestamp given
+    // twice is named with the index of its second appearance.
+    let values: Vec<(i64, f64)> = (0..30).map(|i| (i, 100.0 + (i * 7 % 11) as f64)).collect();
+    let arm = |shift: f64, order: &[(i64, f64)]| {
+        Series::points(order.iter().map(|&(t, v)| (at(60 * t), v + shift)))
+    };
+    let mut reversed = values.clone();
+    reversed.reverse();
+    let sorted = judge_one(latency(), arm(0.0, &values), arm(5.0, &values));
+    let shuffled = judge_one(latency(), arm(0.0, &reversed), arm(5.0, &values));
+    assert!(matches!(
+        sorted.metrics[0].details,
+        Some(canary_verdict::TestDetails::SignedRank { unpaired: 0, .. })
+    ));
+    assert_eq!(
+        format!("{:?}", sorted.metrics[0]),
+        format!("{:?}", shuffled.metrics[0])
+    );
+    let mut twice = reversed.clone();
+    twice[17].0 = twice[4].0;
+    let j = judge_one(latency(), arm(0.0, &twice), arm(5.0, &values));
+    assert_eq!(
+        j.metrics[0].reason,
+        format!(
+            "metric latency_ms: baseline timestamp: {} appears twice (second at index 17)",
+            at(60 * twice[4].0)
+        )
+    );
+    // Partners missing in both arms under signed_rank: paired on the shared ones, the rest
+    // counted as unpaired.
+    let signed_rank = MetricPolicy {
+        comparator: Comparator::SignedRank,
+        ..latency()
+    };
+    let j = judge_one(
+        signed_rank,
+        arm(0.0, &values[..25]),
+        arm(5.0, &reversed[..25]),
+    );
+    assert!(
+        matches!(
+            j.metrics[0].details,
+            Some(canary_verdict::TestDetails::SignedRank { unpaired: 10, .. })
+        ),
+        "{j}"
+    );
+    assert_eq!((j.metrics[0].n_baseline, j.metrics[0].n_canary), (20, 20));
+}
+
+#[test]
+fn bad_input_control_characters_in_names() {
+    // A metric name with a newline could forge a line of the text table (or of a reason).
+    let forged = "latency\n  [critical] forged: ROLLBACK\u{1b}[2J\u{2028}";
+    let j = judge_one(
+        MetricPolicy::new(forged, Direction::Increase),
+        Series::samples(healthy()),
+        Series::samples(vec![f64::INFINITY; 40]),
+    );
+    let text = j.to_string();
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{2028}'),
+        "{text}"
+    );
+    for line in text.lines() {
+        assert!(
+            !line.trim_start().starts_with("[critical] forged"),
+            "{text}"
+        );
+    }
+    assert!(
+        text.contains(r"latency\n  [critical] forged: ROLLBACK\u{1b}[2J\u{2028}"),
+        "{text}"
+    );
+    // The verdict line, one per reason, the table's header and row, the groups.
+    assert_eq!(text.lines().count(), 4 + j.reasons.len(), "{text}");
+    assert!(j
+        .reasons
+        .iter()
+        .any(|r| r.metric.as_deref() == Some(forged)));
+    // The data keep the name as given.
+    assert_eq!(j.metrics[0].name, forged);
 }

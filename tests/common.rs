@@ -156,3 +156,20 @@ impl Rng {
         }
     }
 }
+
+/// Reads an alternative as the reference generators write it (`"two_sided"` or R's
+/// `"two.sided"`, `"less"`, `"greater"`).
+pub fn alternative_of(v: &Value) -> canary_verdict::Alternative {
+    use canary_verdict::Alternative;
+    match v.as_str().expect("alternative") {
+        "two_sided" | "two.sided" => Alternative::TwoSided,
+        "less" => Alternative::Less,
+        "greater" => Alternative::Greater,
+        other => panic!("unknown alternative {other}"),
+    }
+}
+
+/// A timestamp `seconds` after 2026-11-26T12:00:00Z, for timestamped points.
+pub fn at(seconds: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp(1_795_694_400 + seconds, 0).expect("in range")
+}

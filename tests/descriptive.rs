@@ -117,9 +117,15 @@ fn no_panic_on_degenerate_input() {
         assert_eq!(quantile(&[2.0], 0.3, ty), Ok(2.0));
         assert_eq!(quantile(&[-1.0; 5], 0.99, ty), Ok(-1.0));
         let extreme = [f64::MAX, -f64::MAX, f64::MIN_POSITIVE, 0.0];
-        for p in [0.0, 0.01, 0.5, 0.99, 1.0] {
-            assert!(quantile(&extreme, p, ty).is_ok());
-        }
+        // No overflow between the extremes: the ends are the extremes, every quantile finite
+        // and non-decreasing in p.
+        let qs: Vec<f64> = [0.0, 0.01, 0.5, 0.99, 1.0]
+            .iter()
+            .map(|&p| quantile(&extreme, p, ty).unwrap())
+            .collect();
+        assert_eq!((qs[0], qs[4]), (-f64::MAX, f64::MAX), "{ty:?}");
+        assert!(qs.iter().all(|q| q.is_finite()), "{ty:?}: {qs:?}");
+        assert!(qs.windows(2).all(|w| w[0] <= w[1]), "{ty:?}: {qs:?}");
     }
     let s = Summary::of(&[5.0], &[0.0, 1.0]).unwrap();
     assert_eq!(s.to_string(), "n=1 mean=5 sd=0 min=5 p0=5 p100=5 max=5");

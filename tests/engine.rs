@@ -78,9 +78,7 @@ fn judge_every_request_in(dir: &str) -> usize {
 }
 
 fn t0() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-11-26T12:00:00Z")
-        .unwrap()
-        .with_timezone(&Utc)
+    at(0)
 }
 
 fn noise(rng: &mut Rng, n: usize, median: f64, sigma: f64) -> Vec<f64> {
@@ -373,17 +371,23 @@ fn counters_and_pairing() {
         "{}",
         j.metrics[0].reason
     );
-    let _ = (
-        Point {
+    // The constructors build the documented points.
+    assert_eq!(
+        Series::points([(t0(), 1.0)]),
+        Series::Points(vec![Point {
             timestamp: t0(),
             value: 1.0,
-        },
-        CountPoint {
+        }])
+    );
+    assert_eq!(
+        Series::counts([(1.0, 2.0)]),
+        Series::Counts(vec![CountPoint {
             timestamp: None,
             events: 1.0,
             trials: 2.0,
-        },
+        }])
     );
+    assert_eq!(Series::total(1.0, 2.0), Series::counts([(1.0, 2.0)]));
 }
 
 #[test]
@@ -632,4 +636,168 @@ fn public_types_are_send_and_sync() {
     check::<canary_verdict::KayentaStats>();
     check::<canary_verdict::KayentaMetadata>();
     check::<canary_verdict::KayentaResultMetadata>();
+}
+
+// ---------- the judge's sample-ratio check (src/judge.rs, srm_check) ----------
+
+/// A healthy latency metric and a muted counter carrying the arms' trials: the SRM check is the
+/// only thing that can move the verdict.
+fn srm_request(
+    srm: Option<canary_verdict::SrmPolicy>,
+    canary_trials: f64,
+    baseline_trials: f64,
+) -> Judgment {
+    let mut rng = Rng(0x5a5a);
+    let base = noise(&mut rng, 200, 100.0, 0.2);
+    let requests = MetricPolicy {
+        muted: true,
+        ..MetricPolicy::counter("requests", Direction::Increase)
+    };
+    let policy = CanaryPolicy {
+        srm,
+        ..CanaryPolicy::new(vec![
+            MetricPolicy::new("latency_ms", Direction::Increase),
+            requests,
+        ])
+    };
+    let data = [
+        MetricData::new(
+            "latency_ms",
+            Series::samples(base.clone()),
+            Series::samples(base),
+        ),
+        MetricData::new(
+            "requests",
+            Series::total(0.0, baseline_trials),
+            Series::total(0.0, canary_trials),
+        ),
+    ];
+    judge(&policy, &data).unwrap()
+}
+
+fn srm_reasons(j: &Judgment) -> Vec<&canary_verdict::Reason> {
+    j.reasons
+        .iter()
+        .filter(|r| r.message.starts_with("sample ratio mismatch"))
+        .collect()
+}
+
+#[test]
+fn srm_check_outcome_for_every_action() {
+    use canary_verdict::{Severity, SrmAction, SrmPolicy};
+    // Without the check the canary is promoted; 1 000 canary against 9 000 baseline trials on a
+    // configured 50/50 split is a mismatch (chi-squared p ~ 0), whatever the metrics say.
+    let healthy = srm_request(None, 1000.0, 9000.0);
+    assert_eq!(healthy.verdict, Verdict::Promote, "{healthy}");
+    assert!(healthy.srm.is_none());
+    for (action, verdict, severity) in [
+        (SrmAction::Warn, Verdict::Promote, Severity::Info),
+        (SrmAction::Marginal, Verdict::Marginal, Severity::Warning),
+        (
+            SrmAction::Inconclusive,
+            Verdict::Inconclusive,
+            Severity::Warning,
+        ),
+        (SrmAction::Rollback, Verdict::Rollback, Severity::Critical),
+    ] {
+        let srm = SrmPolicy {
+            action,
+            ..SrmPolicy::default()
+        };
+        let j = srm_request(Some(srm), 1000.0, 9000.0);
+        assert_eq!(j.verdict, verdict, "{action:?}:\n{j}");
+        let reasons = srm_reasons(&j);
+        assert_eq!(reasons.len(), 1, "{j}");
+        assert_eq!(reasons[0].severity, severity);
+        assert!(
+            reasons[0]
+                .message
+                .starts_with("sample ratio mismatch: canary 1000 vs baseline 9000 trials"),
+            "{}",
+            reasons[0].message
+        );
+        let test = j.srm.as_ref().unwrap();
+        assert!(test.p_value < 1e-100, "{test:?}");
+        // The same split as configured: no reason, the metrics' verdict.
+        let j = srm_request(Some(srm), 5000.0, 5000.0);
+        assert!(srm_reasons(&j).is_empty(), "{j}");
+        assert_eq!(j.verdict, Verdict::Promote, "{action:?}:\n{j}");
+        assert_eq!(j.srm.as_ref().unwrap().p_value, 1.0);
+    }
+}
+
+#[test]
+fn srm_check_tests_the_canary_share_not_the_baseline_share() {
+    use canary_verdict::{SrmAction, SrmPolicy};
+    let srm = SrmPolicy {
+        canary_share: 0.1,
+        action: SrmAction::Rollback,
+        ..SrmPolicy::default()
+    };
+    // A 10% canary with 10% of the trials: as configured.
+    let j = srm_request(Some(srm), 1000.0, 9000.0);
+    assert!(srm_reasons(&j).is_empty(), "{j}");
+    assert_eq!(j.verdict, Verdict::Promote, "{j}");
+    // The arms the other way round: 90% of the trials on a 10% canary.
+    let j = srm_request(Some(srm), 9000.0, 1000.0);
+    assert_eq!(srm_reasons(&j).len(), 1, "{j}");
+    assert_eq!(j.verdict, Verdict::Rollback, "{j}");
+}
+
+#[test]
+fn srm_check_takes_the_exact_binomial_test_below_1000_trials() {
+    use canary_verdict::{srm_binomial, srm_chi_squared, SrmAction, SrmPolicy};
+    let srm = SrmPolicy {
+        action: SrmAction::Rollback,
+        ..SrmPolicy::default()
+    };
+    // 2 canary against 16 baseline trials on a 50/50 split: the chi-squared p-value (0.00097)
+    // is below alpha = 0.001, the exact binomial one (2·172/2^18 = 0.00131) is not. The exact
+    // test decides below 1 000 trials: no mismatch.
+    let chi = srm_chi_squared(&[2, 16], &[0.5, 0.5]).unwrap().p_value;
+    let exact = srm_binomial(2, 16, 0.5).unwrap().p_value;
+    assert!(chi < srm.alpha && exact >= srm.alpha, "{chi} {exact}");
+    assert!((exact - 2.0 * 172.0 / 262_144.0).abs() < 1e-15, "{exact}");
+    let j = srm_request(Some(srm), 2.0, 16.0);
+    assert!(srm_reasons(&j).is_empty(), "{j}");
+    assert_ne!(j.verdict, Verdict::Rollback, "{j}");
+    // One trial fewer on the canary: the exact test finds the mismatch too, and its p-value is
+    // the one reported (2·18/2^17 = 0.000275).
+    let exact = srm_binomial(1, 16, 0.5).unwrap().p_value;
+    assert!((exact - 2.0 * 18.0 / 131_072.0).abs() < 1e-15, "{exact}");
+    let j = srm_request(Some(srm), 1.0, 16.0);
+    assert_eq!(j.verdict, Verdict::Rollback, "{j}");
+    let reasons = srm_reasons(&j);
+    assert!(
+        reasons[0].message.ends_with("(p = 0.0002747)"),
+        "{}",
+        reasons[0].message
+    );
+}
+
+#[test]
+fn method_auto_is_exact_only_when_both_arms_are_below_50() {
+    // R's wilcox.test: exact when both samples have fewer than 50 points and there are no ties
+    // (`exact <- (n.x < 50) && (n.y < 50)`, documented in ?wilcox.test). One small arm is not
+    // enough.
+    use canary_verdict::{mann_whitney, MannWhitneyConfig, MethodUsed};
+    let arm = |n: usize, offset: f64| -> Vec<f64> {
+        (0..n)
+            .map(|i| offset + i as f64 * 1.001 + 0.0001 * (i * i) as f64)
+            .collect()
+    };
+    let method = |nb: usize, nc: usize| {
+        mann_whitney(&arm(nb, 0.0), &arm(nc, 0.5), &MannWhitneyConfig::default())
+            .unwrap()
+            .method
+    };
+    assert_eq!(method(49, 49), MethodUsed::Exact);
+    assert_eq!(method(10, 10), MethodUsed::Exact);
+    for (nb, nc) in [(10, 50), (50, 10), (49, 50), (50, 49), (60, 60)] {
+        assert_eq!(
+            method(nb, nc),
+            MethodUsed::Asymptotic,
+            "{nb} baseline, {nc} canary"
+        );
+    }
 }

@@ -4,17 +4,21 @@
 //!
 //! Each function takes arbitrary bytes and must return without panicking, hanging or allocating
 //! without bound; where a result comes back it also checks the invariants any input must keep
-//! (p-values in [0, 1], intervals ordered, the same answer twice).
+//! (p-values in [0, 1], intervals ordered, the same answer twice) and, for the judge, the
+//! invariants of a verdict (see [`judge_json`]): a wrong verdict is worse than a crash, because
+//! nobody sees it.
 
 use canary_verdict::{
     binom_test, data_from_kayenta, fisher_exact, hodges_lehmann, judge, judge_kayenta,
     mann_whitney, p_adjust, poisson_rate_test, policy_from_kayenta, policy_from_kayenta_strict,
     prop_test, quantiles, rollback_threshold, srm_binomial, srm_chi_squared, Adjustment,
-    Alternative, CanaryPolicy, ConfidenceInterval, CountEProcess, CountEProcessConfig, EProcess,
-    Exposure, Fences, HodgesLehmannConfig, MannWhitneyConfig, MeanShiftEProcess,
-    MeanShiftEProcessConfig, Method, MetricData, PairedSample, PairedShiftConfig, Proportion,
-    QuantileType, ScoreThresholds, SignedRankConfig, SrmEProcess, SrmEProcessConfig, Summary,
-    TwoSample, VaryingSplitEProcess, VaryingSplitEProcessConfig, Verdict,
+    Alternative, CanaryPolicy, Classification, ConfidenceInterval, CountEProcess,
+    CountEProcessConfig, Direction, EProcess, EffectMeasure, Exposure, Fences, Histogram,
+    HodgesLehmannConfig, Judgment, MannWhitneyConfig, MeanShiftEProcess, MeanShiftEProcessConfig,
+    Method, MetricData, MetricPolicy, NanPolicy, PairedSample, PairedShiftConfig, Point,
+    Proportion, QuantileType, ScoreThresholds, Series, SignedRankConfig, SrmEProcess,
+    SrmEProcessConfig, Summary, TwoSample, VaryingSplitEProcess, VaryingSplitEProcessConfig,
+    Verdict,
 };
 use serde::Deserialize;
 
@@ -34,7 +38,22 @@ pub struct Request {
     pub metrics: Vec<MetricData>,
 }
 
-/// Arbitrary bytes as a judge request: parse, judge twice, compare, print, serialize.
+/// Arbitrary bytes as a judge request: parse, judge twice, compare, print, serialize; then the
+/// verdict invariants, each on a transformed request:
+///
+/// - **scale**: both arms (and everything stated in the metric's units: absolute bounds and
+///   tolerances, NaN replacements, histogram bounds) times 4, a power of two, so every value
+///   scales exactly: the same verdict and the same labels;
+/// - **mirror**: both arms negated and every direction flipped (tolerances mirrored about their
+///   neutral value): the same verdict;
+/// - **identical**: the canary replaced by its baseline: never a rollback, unless a metric's
+///   data are bad or missing (Error, NoDataFail);
+/// - **swap**: a metric judged a regression (High for `increase`, Low for `decrease`) with its
+///   arms swapped is not judged the same regression.
+///
+/// Where a transform would not keep the question the same (bounds and tails under the mirror,
+/// bounds and the SRM check under identical and swapped arms), the invariant is skipped or the
+/// feature dropped from both sides of the comparison, as each check says.
 pub fn judge_json(bytes: &[u8]) {
     let Ok(text) = std::str::from_utf8(bytes) else {
         return;
@@ -50,13 +69,283 @@ pub fn judge_json(bytes: &[u8]) {
         format!("{again:?}"),
         "the same request judged twice differs"
     );
-    if let Ok(j) = first {
-        if let Some(s) = j.score {
-            assert!((0.0..=100.0).contains(&s), "score {s} outside [0, 100]");
+    let Ok(j) = first else {
+        return;
+    };
+    if let Some(s) = j.score {
+        assert!((0.0..=100.0).contains(&s), "score {s} outside [0, 100]");
+    }
+    assert_eq!(j.metrics.len(), request.policy.metrics.len());
+    let text = j.to_string();
+    assert_eq!(
+        text.lines().count(),
+        3 + j.reasons.len() + j.metrics.len(),
+        "a line of the text table was forged:\n{text}"
+    );
+    let _ = serde_json::to_string(&j).expect("a judgment always serializes");
+    check_scale(&request, &j);
+    check_mirror(&request, &j);
+    check_identical(&request);
+    check_swap(&request, &j);
+}
+
+/// Labels of a judgment, for messages.
+fn labels(j: &Judgment) -> Vec<(String, Classification)> {
+    j.metrics
+        .iter()
+        .map(|m| (m.name.clone(), m.classification))
+        .collect()
+}
+
+/// Applies `f` to every value of a continuous series and to a histogram's bounds; counters are
+/// left as they are.
+fn map_series(series: &Series, f: &dyn Fn(f64) -> f64) -> Series {
+    match series {
+        Series::Samples(v) => Series::Samples(v.iter().map(|&x| f(x)).collect()),
+        Series::Points(p) => Series::Points(
+            p.iter()
+                .map(|p| Point {
+                    timestamp: p.timestamp,
+                    value: f(p.value),
+                })
+                .collect(),
+        ),
+        Series::Histogram(h) => Series::Histogram(Histogram {
+            lowest: f(h.lowest),
+            upper_bounds: h.upper_bounds.iter().map(|&b| f(b)).collect(),
+            counts: h.counts.clone(),
+        }),
+        other => other.clone(),
+    }
+}
+
+/// Every finite value of a series' values and bounds.
+fn values_of(series: &Series) -> Vec<f64> {
+    match series {
+        Series::Samples(v) => v.clone(),
+        Series::Points(p) => p.iter().map(|p| p.value).collect(),
+        Series::Histogram(h) => {
+            let mut v = h.upper_bounds.clone();
+            v.push(h.lowest);
+            v
         }
-        assert_eq!(j.metrics.len(), request.policy.metrics.len());
-        let _ = j.to_string();
-        let _ = serde_json::to_string(&j).expect("a judgment always serializes");
+        _ => Vec::new(),
+    }
+}
+
+/// Whether every finite number of the request stays exact and finite when scaled by 4, with room
+/// for sums of 10^7 such numbers.
+fn scalable(request: &Request) -> bool {
+    let small = |v: f64| !v.is_finite() || v.abs() < 1e290;
+    let data_ok = request.metrics.iter().all(|d| {
+        values_of(&d.baseline)
+            .into_iter()
+            .chain(values_of(&d.canary))
+            .all(small)
+    });
+    let policy_ok = request.policy.metrics.iter().all(|m| {
+        let t = m.tolerance;
+        let nan = match m.nan {
+            NanPolicy::Replace(r) => r,
+            _ => 0.0,
+        };
+        let b = m
+            .bounds
+            .map_or([0.0, 0.0], |b| [b.min.unwrap_or(0.0), b.max.unwrap_or(0.0)]);
+        [
+            t.allowed_increase,
+            t.allowed_decrease,
+            t.critical_increase,
+            t.critical_decrease,
+            nan,
+            b[0],
+            b[1],
+        ]
+        .into_iter()
+        .all(small)
+    });
+    data_ok && policy_ok
+}
+
+/// Both arms and the metric's units times 4: the same verdict and labels.
+fn check_scale(request: &Request, j: &Judgment) {
+    if !scalable(request) {
+        return;
+    }
+    const C: f64 = 4.0;
+    let scale = |v: f64| v * C;
+    let mut policy = request.policy.clone();
+    for m in &mut policy.metrics {
+        if let NanPolicy::Replace(r) = m.nan {
+            m.nan = NanPolicy::Replace(r * C);
+        }
+        if let Some(b) = &mut m.bounds {
+            b.min = b.min.map(scale);
+            b.max = b.max.map(scale);
+        }
+        if m.tolerance.measure == EffectMeasure::Absolute {
+            let t = &mut m.tolerance;
+            t.allowed_increase *= C;
+            t.allowed_decrease *= C;
+            t.critical_increase *= C;
+            t.critical_decrease *= C;
+        }
+    }
+    let metrics: Vec<MetricData> = request
+        .metrics
+        .iter()
+        .map(|d| {
+            MetricData::new(
+                d.name.clone(),
+                map_series(&d.baseline, &scale),
+                map_series(&d.canary, &scale),
+            )
+        })
+        .collect();
+    let Ok(scaled) = judge(&policy, &metrics) else {
+        panic!("scaled by {C}, the request is refused");
+    };
+    assert_eq!(
+        (scaled.verdict, labels(&scaled)),
+        (j.verdict, labels(j)),
+        "scaling both arms by {C} changed the verdict:\n{j}\n---\n{scaled}"
+    );
+}
+
+/// A tolerance's limits mirrored: what was an increase past `x` is a decrease past `2n - x`
+/// (n the measure's neutral value), and the other way round.
+fn mirror_tolerance(m: &mut MetricPolicy) {
+    let n2 = 2.0 * m.tolerance.measure.neutral();
+    let t = m.tolerance;
+    m.tolerance.allowed_increase = n2 - t.allowed_decrease;
+    m.tolerance.allowed_decrease = n2 - t.allowed_increase;
+    m.tolerance.critical_increase = n2 - t.critical_decrease;
+    m.tolerance.critical_decrease = n2 - t.critical_increase;
+}
+
+/// Both arms negated and every direction flipped: the same verdict. Continuous samples and
+/// points only, without bounds or tails (their statements do not mirror exactly).
+fn check_mirror(request: &Request, j: &Judgment) {
+    let continuous = request.metrics.iter().all(|d| {
+        [&d.baseline, &d.canary]
+            .iter()
+            .all(|s| matches!(s, Series::Samples(_) | Series::Points(_)))
+    });
+    let plain = request.policy.metrics.iter().all(|m| {
+        m.bounds.is_none()
+            && m.relative_bounds.is_none()
+            && m.tails.is_empty()
+            && m.kind == canary_verdict::MetricKind::Continuous
+    });
+    if !(continuous && plain) {
+        return;
+    }
+    let mut policy = request.policy.clone();
+    for m in &mut policy.metrics {
+        m.direction = match m.direction {
+            Direction::Increase => Direction::Decrease,
+            Direction::Decrease => Direction::Increase,
+            other => other,
+        };
+        if let NanPolicy::Replace(r) = m.nan {
+            m.nan = NanPolicy::Replace(-r);
+        }
+        mirror_tolerance(m);
+    }
+    let negate = |v: f64| -v;
+    let metrics: Vec<MetricData> = request
+        .metrics
+        .iter()
+        .map(|d| {
+            MetricData::new(
+                d.name.clone(),
+                map_series(&d.baseline, &negate),
+                map_series(&d.canary, &negate),
+            )
+        })
+        .collect();
+    let Ok(mirrored) = judge(&policy, &metrics) else {
+        // A mirrored tolerance can fail validation only through rounding at its limits.
+        return;
+    };
+    assert_eq!(
+        mirrored.verdict, j.verdict,
+        "mirroring both arms and the directions changed the verdict:\n{j}\n---\n{mirrored}"
+    );
+}
+
+/// The policy without bounds and SRM check: the parts a canary can fail by its own values
+/// (an absolute bound) or by its traffic share, whatever its baseline.
+fn relative_only(request: &Request) -> canary_verdict::CanaryPolicy {
+    let mut policy = request.policy.clone();
+    policy.srm = None;
+    for m in &mut policy.metrics {
+        m.bounds = None;
+    }
+    policy
+}
+
+/// The canary replaced by its baseline: never a rollback, unless a metric's data are bad or
+/// missing.
+fn check_identical(request: &Request) {
+    let policy = relative_only(request);
+    let metrics: Vec<MetricData> = request
+        .metrics
+        .iter()
+        .map(|d| MetricData::new(d.name.clone(), d.baseline.clone(), d.baseline.clone()))
+        .collect();
+    let Ok(same) = judge(&policy, &metrics) else {
+        return;
+    };
+    let bad_data = same.metrics.iter().any(|m| {
+        matches!(
+            m.classification,
+            Classification::Error | Classification::NoDataFail
+        )
+    });
+    // A must-have metric without data rolls back whatever the arms hold.
+    let missing = policy
+        .metrics
+        .iter()
+        .any(|m| !request.metrics.iter().any(|d| d.name == m.name));
+    if !bad_data && !missing {
+        assert_ne!(
+            same.verdict,
+            Verdict::Rollback,
+            "a canary identical to its baseline is rolled back:\n{same}"
+        );
+    }
+}
+
+/// A metric judged a regression in its direction, with its arms swapped, is not judged the same
+/// regression. Metrics with bounds or tails are left out (a heavier tail and a lower median
+/// are both regressions, of different aspects); the SRM check is dropped (its expected share
+/// is not symmetric).
+fn check_swap(request: &Request, j: &Judgment) {
+    let policy = relative_only(request);
+    let metrics: Vec<MetricData> = request
+        .metrics
+        .iter()
+        .map(|d| MetricData::new(d.name.clone(), d.canary.clone(), d.baseline.clone()))
+        .collect();
+    let Ok(swapped) = judge(&policy, &metrics) else {
+        return;
+    };
+    let judged = request.policy.metrics.iter().zip(&j.metrics);
+    for ((m, before), after) in judged.zip(&swapped.metrics) {
+        if m.bounds.is_some() || m.relative_bounds.is_some() || !m.tails.is_empty() {
+            continue;
+        }
+        let harm = match m.direction {
+            Direction::Increase => Classification::High,
+            Direction::Decrease => Classification::Low,
+            _ => continue,
+        };
+        assert!(
+            !(before.classification == harm && after.classification == harm),
+            "metric {:?} is {harm:?} both ways round:\n{j}\n---\n{swapped}",
+            m.name
+        );
     }
 }
 

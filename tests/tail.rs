@@ -20,15 +20,6 @@ use canary_verdict::*;
 use proptest::prelude::*;
 use serde_json::Value;
 
-fn alt(v: &Value) -> Alternative {
-    match v.as_str().expect("alternative") {
-        "two_sided" => Alternative::TwoSided,
-        "less" => Alternative::Less,
-        "greater" => Alternative::Greater,
-        other => panic!("unknown alternative {other}"),
-    }
-}
-
 fn method(v: &Value) -> Method {
     match v.as_str().expect("method") {
         "auto" => Method::Auto,
@@ -44,7 +35,7 @@ fn run_ks(r: &mut Report, case: &Value, p_abs: f64) {
     let t = match ks_2samp(
         &nums(&inp["canary"]),
         &nums(&inp["baseline"]),
-        alt(&inp["alternative"]),
+        alternative_of(&inp["alternative"]),
         method(&inp["method"]),
     ) {
         Ok(t) => t,

@@ -242,3 +242,121 @@ fn decrease_metrics_look_at_the_lower_tail() {
     assert!(t.summary.starts_with("p1 -"), "{}", t.summary);
     assert_eq!(j.metrics[0].classification, Classification::Low);
 }
+
+/// Share of `runs` canaries drawn by `canary` against a fixed-law baseline whose directional
+/// tail aspects (quantile, exceedance, Kolmogorov-Smirnov; Anderson-Darling is two-sided, with
+/// a direction read from the p95s) regress, for a metric of the given direction.
+fn tail_flag_rate(direction: Direction, runs: usize, canary: impl Fn(&mut Rng) -> f64) -> f64 {
+    let mut rng = Rng(0xdec0_5eed);
+    let mut m = MetricPolicy::new("throughput", direction);
+    m.tails = tails()
+        .into_iter()
+        .filter(|a| *a != TailAspect::AndersonDarling)
+        .collect();
+    let policy = CanaryPolicy::new(vec![m]);
+    let mut flagged = 0;
+    for _ in 0..runs {
+        let b: Vec<f64> = (0..500)
+            .map(|_| 500.0 * (0.1 * rng.normal()).exp())
+            .collect();
+        let c: Vec<f64> = (0..500).map(|_| canary(&mut rng)).collect();
+        let data = [MetricData::new(
+            "throughput",
+            Series::samples(b),
+            Series::samples(c),
+        )];
+        let j = judge(&policy, &data).expect("valid");
+        flagged += usize::from(j.metrics[0].tails.iter().any(|t| t.regressed));
+    }
+    let rate = flagged as f64 / runs as f64;
+    eprintln!("{direction:?}: {flagged} of {runs} flagged");
+    rate
+}
+
+#[test]
+fn decrease_tails_are_judged_on_negated_samples() {
+    // `decrease` tails run on the arms negated: identical laws are flagged at most at the
+    // family's alpha (0.01; over 100 runs P(6 or more) < 1e-3 even at the full alpha, where
+    // un-negated arms flagged 42 of 100), a heavier upper tail (harmless for throughput) is not
+    // flagged, and the collapse of the lower tail is.
+    let same = |rng: &mut Rng| 500.0 * (0.1 * rng.normal()).exp();
+    let identical = tail_flag_rate(Direction::Decrease, 100, same);
+    assert!(identical <= 0.05, "identical arms flagged: {identical}");
+    let faster = |rng: &mut Rng| {
+        let v = 500.0 * (0.1 * rng.normal()).exp();
+        if rng.uniform() < 0.1 {
+            v * 3.0
+        } else {
+            v
+        }
+    };
+    let upper = tail_flag_rate(Direction::Decrease, 20, faster);
+    assert_eq!(upper, 0.0, "a heavier upper tail flagged for decrease");
+    let collapse = |rng: &mut Rng| {
+        let v = 500.0 * (0.1 * rng.normal()).exp();
+        if rng.uniform() < 0.1 {
+            v * 0.3
+        } else {
+            v
+        }
+    };
+    // 10% of the canary at 0.3x (or 3x) is seen in every run at 500 points per arm (20 of 20
+    // for 20 seeds checked once; with a power of 0.99, P(fewer than 18 of 20) = 0.001).
+    assert!(tail_flag_rate(Direction::Decrease, 20, collapse) >= 0.9);
+    // `increase` is the other way round; `either` flags the upper one (its quantile aspects
+    // look at the upper tail; a lower collapse is left to Kolmogorov-Smirnov).
+    assert_eq!(tail_flag_rate(Direction::Increase, 20, collapse), 0.0);
+    assert!(tail_flag_rate(Direction::Increase, 20, faster) >= 0.9);
+    assert!(tail_flag_rate(Direction::Either, 20, faster) >= 0.9);
+    assert!(tail_flag_rate(Direction::Either, 100, same) <= 0.05);
+}
+
+#[test]
+fn tail_p_values_are_part_of_the_multiple_testing_family() {
+    // Bonferroni over one metric with two tail aspects: three tests share the metric's alpha, so
+    // each adjusted p-value is three times its raw one (at most 1). Without the tails in the
+    // family the location test would keep its raw p-value.
+    let mut rng = Rng(5);
+    let b: Vec<f64> = (0..400)
+        .map(|_| 100.0 * (0.3 * rng.normal()).exp())
+        .collect();
+    let c: Vec<f64> = (0..400)
+        .map(|_| 103.0 * (0.3 * rng.normal()).exp())
+        .collect();
+    let mut m = MetricPolicy::new("latency_ms", Direction::Increase);
+    m.tails = vec![
+        TailAspect::Quantile {
+            p: 0.9,
+            tolerance: 0.0,
+        },
+        TailAspect::KolmogorovSmirnov,
+    ];
+    let policy = CanaryPolicy {
+        adjustment: Adjustment::Bonferroni,
+        ..CanaryPolicy::new(vec![m])
+    };
+    let data = [MetricData::new(
+        "latency_ms",
+        Series::samples(b),
+        Series::samples(c),
+    )];
+    let j = judge(&policy, &data).unwrap();
+    let mj = &j.metrics[0];
+    let p = mj.p_value.unwrap();
+    assert!(p < 1.0 / 3.0, "the check needs p < 1/3: {p}");
+    let three = |p: f64| (3.0 * p).min(1.0);
+    assert!(
+        (mj.adjusted_p.unwrap() - three(p)).abs() <= 1e-15 * three(p),
+        "location: p {p}, adjusted {:?}",
+        mj.adjusted_p
+    );
+    assert_eq!(mj.tails.len(), 2);
+    for t in &mj.tails {
+        let raw = t.p_value.unwrap();
+        let adj = t.adjusted_p.unwrap();
+        assert!(
+            (adj - three(raw)).abs() <= 1e-15 * three(raw),
+            "{t}: {raw} -> {adj}"
+        );
+    }
+}

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::hypothesis::{fmt_g, ConfidenceInterval};
-use crate::verdict::{write_table, Verdict};
+use crate::verdict::{escape_text, write_table, Verdict};
 
 /// A metric's label in Kayenta's judge, serialized as Kayenta writes it (the Scala
 /// `case object` names).
@@ -250,7 +250,7 @@ impl fmt::Display for KayentaResult {
             self.judge_name, self.score.score, self.score.classification
         )?;
         if !self.score.classification_reason.is_empty() {
-            writeln!(f, "  {}", self.score.classification_reason)?;
+            writeln!(f, "  {}", escape_text(&self.score.classification_reason))?;
         }
         let dash = || "-".to_string();
         let rows: Vec<[String; 7]> = self
@@ -291,7 +291,12 @@ impl fmt::Display for KayentaResult {
             .iter()
             .filter(|r| r.classification != KayentaLabel::Pass)
         {
-            writeln!(f, "  {}: {}", r.name, r.classification_reason)?;
+            writeln!(
+                f,
+                "  {}: {}",
+                escape_text(&r.name),
+                escape_text(&r.classification_reason)
+            )?;
         }
         let groups: Vec<String> = self
             .group_scores
@@ -301,6 +306,6 @@ impl fmt::Display for KayentaResult {
                 format!("{} {:.2}{no_data}", g.name, g.score)
             })
             .collect();
-        write!(f, "  groups: {}", groups.join(", "))
+        write!(f, "  groups: {}", escape_text(&groups.join(", ")))
     }
 }
