@@ -104,7 +104,7 @@ pub(crate) fn stirlerr(n: f64) -> f64 {
 /// terms falling by `r² ≤ 1/49` each, with no cancellation. Elsewhere the difference is at
 /// least a tenth of `|u|` and is computed directly.
 pub(crate) fn u_minus_ln_1p(u: f64) -> f64 {
-    if !(u.abs() <= 0.25) {
+    if u.is_nan() || u.abs() > 0.25 {
         return u - u.ln_1p();
     }
     let r = u / (2.0 + u);

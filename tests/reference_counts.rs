@@ -142,7 +142,7 @@ fn check_within_uniroot(r: &mut Report, id: &str, field: &str, exact: f64, r_val
     } else {
         (1.0 / exact - 1.0 / r_value).abs()
     };
-    if !same && !(gap <= UNIROOT_TOL) {
+    if !same && (gap.is_nan() || gap > UNIROOT_TOL) {
         r.failures.push(format!(
             "{id}: {field} = {exact:e}, R {r_value:e}: further apart than uniroot's tolerance"
         ));
