@@ -250,6 +250,8 @@ fn erfc_scaled(x: f64) -> f64 {
 }
 
 #[cfg(test)]
+// Reference values are quoted with all the digits mpmath printed.
+#[allow(clippy::excessive_precision)]
 mod tests {
     use super::*;
 

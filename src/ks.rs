@@ -395,6 +395,8 @@ pub(crate) fn kolmogorov_sf(x: f64) -> f64 {
 }
 
 #[cfg(test)]
+// Reference values are quoted with all the digits mpmath printed.
+#[allow(clippy::excessive_precision)]
 mod tests {
     use super::*;
 

@@ -135,6 +135,8 @@ pub(crate) fn half_sq_plus_ln_norm_cdf(z: f64) -> f64 {
 }
 
 #[cfg(test)]
+// Reference values are quoted with all the digits mpmath printed.
+#[allow(clippy::excessive_precision)]
 mod tests {
     use super::*;
     use statrs::function::beta::beta_reg;
