@@ -100,12 +100,13 @@ pub struct FisherExact {
     pub alternative: Alternative,
     /// The p-value, as R's `fisher.test(...)$p.value`.
     pub p_value: f64,
-    /// The conditional maximum-likelihood odds ratio (canary vs baseline), as R's
-    /// `fisher.test(...)$estimate`: 0 when the canary count sits at the bottom of its support,
-    /// +inf at the top.
+    /// The conditional maximum-likelihood odds ratio (canary vs baseline), R's
+    /// `fisher.test(...)$estimate` solved exactly (R's agrees within its `uniroot` tolerance):
+    /// 0 when the canary count sits at the bottom of its support, +inf at the top.
     #[cfg_attr(feature = "serde", serde(with = "crate::serde_float"))]
     pub odds_ratio: f64,
-    /// The confidence interval of the conditional odds ratio, as R's `fisher.test(...)$conf.int`.
+    /// The confidence interval of the conditional odds ratio, R's `fisher.test(...)$conf.int`
+    /// solved exactly (R's agrees within its `uniroot` tolerance).
     pub conf_int: ConfidenceInterval,
     /// The sample (unconditional) odds ratio (a·d)/(b·c), as SciPy's `fisher_exact(...)`
     /// statistic: +inf when b·c = 0 < a·d, NaN when both products are 0 (0/0).

@@ -1,16 +1,16 @@
 //! Exact discrete distributions (binomial, hypergeometric) in log space, their tails, the
-//! Clopper-Pearson quantile and R's Brent root finder.
+//! Clopper-Pearson limits and Brent's root finder.
 //!
-//! Point probabilities follow R's `dbinom_raw` (Loader's saddle-point form with `stirlerr` and
-//! `bd0`), so they stay accurate with a billion trials where `ln_choose` would lose six digits to
-//! cancellation. Tails are summed outward from the observed value, away from the mode, with the
-//! ratio recurrence; the tail that holds the mode is obtained as a complement (it is then at
-//! least about one half, so nothing cancels). Near the mean of a wide binomial, where that sum
-//! would take about nine standard deviations' worth of terms, the binomial tails are the
-//! incomplete beta function `P(X ≥ x) = I_p(x, n - x + 1)` evaluated by Temme's expansion in
-//! constant time (`crate::incomplete_beta`, as R's `pbinom` through TOMS 708 `bratio`); away
-//! from the mean the summation is short (at most about 1300 terms, see
-//! [`SUMMATION_MAX_VARIANCE`]), so no tail costs more than a bounded amount of work.
+//! Point probabilities use Loader's saddle-point form (the Stirling error [`stirlerr`] and the
+//! deviance [`bd0`]), so they stay accurate with a billion trials where `ln C(n, x)` from
+//! log-gammas would lose six digits to cancellation. Tails are summed outward from the observed
+//! value, away from the mode, with the ratio recurrence; the tail that holds the mode is
+//! obtained as a complement (it is then at least about one half, so nothing cancels). Near the
+//! mean of a wide binomial, where that sum would take about nine standard deviations' worth of
+//! terms, the binomial tails are the incomplete beta function `P(X ≥ x) = I_p(x, n - x + 1)`
+//! (DLMF 8.17.5 and 26.5) evaluated by Temme's expansion in constant time
+//! (`crate::incomplete_beta`); away from the mean the summation is short (at most about 1300
+//! terms, see [`SUMMATION_MAX_VARIANCE`]), so no tail costs more than a bounded amount of work.
 
 use crate::dist::{ln_choose, norm_quantile};
 use crate::incomplete_beta::beta_ratio_near_mean;
@@ -185,7 +185,7 @@ pub(crate) fn ln_dbinom(x: f64, n: f64, p: f64, q: f64) -> f64 {
 /// evaluations, one run): by summation 43 µs at `n p q = 500` and 64 µs at 990; by the
 /// expansion 69 µs at 1010, 48 µs at 10^4 and 28 µs at 10^6 (an earlier run: summation 103 µs
 /// at 9900). They cross near `n p q = 1000` (sd ≈ 32): the switch is there. It also
-/// keeps both beta parameters far above R's minimum of 100 (near the mean they are at least
+/// keeps both beta parameters far above the expansion's minimum of 100 (near the mean they are at least
 /// `min(n p, n q) ≥ n p q`). Where the expansion does not apply (`|x - n p| > 0.03 min(x,
 /// n - x)`), the tail terms fall by a factor of at least `1 - 0.03 / max(p, q)` per step, so that
 /// sum stops within about `39 / 0.03 ≈ 1300` terms whatever `n`.
@@ -312,7 +312,10 @@ impl Binomial {
 }
 
 /// ln P(X = x) for the hypergeometric X = white balls among `k` drawn from `m` white and `n`
-/// black, as R's `dhyper(x, m, n, k, log = TRUE)`.
+/// black, as R's `dhyper(x, m, n, k, log = TRUE)`, through the identity
+/// `C(m, x) C(n, k - x) / C(m + n, k) = b(x; m, p) b(k - x; n, p) / b(k; m + n, p)` (true for
+/// every `p`; the powers of `p` and `q` cancel), with `p = k/(m + n)` so that each binomial
+/// density is near its saddle point and keeps Loader's accuracy.
 pub(crate) fn ln_dhyper(x: u64, m: u64, n: u64, k: u64) -> f64 {
     if x > k || x > m || k - x > n {
         return f64::NEG_INFINITY;

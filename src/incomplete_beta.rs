@@ -7,7 +7,7 @@
 //! With `s = a + b`, `p = a/s`, `q = b/s` and `t^a (1-t)^b = p^a q^b e^{-s η²/2}`, where
 //! `-η²/2 = p ln(t/p) + q ln((1-t)/q)` and `η` has the sign of `t - p` (Temme, *Special
 //! Functions: An Introduction to the Classical Functions of Mathematical Physics*, Wiley 1996,
-//! §11.3.3; DLMF 8.18(ii)), the integral becomes
+//! ch. 11; DLMF 8.18(ii)), the integral becomes
 //!
 //! `I_x(a, b) = (p^a q^b / B(a, b)) ∫_{-∞}^{η_x} e^{-s η²/2} H(η) dη`, `H = (dt/dη) / (t (1 - t))`.
 //!
@@ -20,13 +20,14 @@
 //!
 //! where `p^a q^b / B(a, b) = √(s p q / 2π) e^{-Δ}` by Stirling's series (DLMF 5.11.1), with
 //! `Δ = δ(a) + δ(b) - δ(s)` and `δ(z) = ln Γ(z) - (z - ½) ln z + z - ln √(2π)` the Stirling
-//! error (`crate::discrete::stirlerr`, the same function as the error for `z!`). The coefficients `h_k` are computed numerically for the given `p`: the
-//! power series of `η²/2` in `w = (t - p)/min(p, q)` is known in closed form (the logarithm
-//! series), its square root gives `η(w)`, series reversion gives `w(η)`, and `H` follows by
-//! series division. The series in `k` converges like powers of
+//! error (`crate::discrete::stirlerr`, the same function as the error for `z!`).
+//!
+//! The coefficients `h_k` are computed numerically for the given `p`: the power series of
+//! `η²/2` in `w = (t - p)/min(p, q)` is known in closed form (the logarithm series), its square
+//! root gives `η(w)`, series reversion gives `w(η)`, and `H` follows by series division. The series in `k` converges like powers of
 //! `max(|ζ_x|, 1)/√min(a, b)`; [`ORDER`] terms reach the last bit in the region used here.
 //!
-//! The same region as Didonato and Morris's choice for their version of this expansion (ACM
+//! It is used in the region Didonato and Morris chose for their form of this expansion (ACM
 //! TOMS 18 (1992), Algorithm 708, §4, their `λ`): both parameters above 100 and
 //! `|λ| ≤ 0.03 min(a, b)` with `λ = a - (a + b) x`. The tail that does not hold the mean
 //! (`ζ_x ≤ 0` after exchanging `(a, x)` with `(b, 1 - x)` if needed) is summed directly and the
