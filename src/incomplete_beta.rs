@@ -41,9 +41,10 @@ const MIN_PARAMETER: f64 = 100.0;
 /// `|λ|` must be at most this fraction of the smaller parameter (Didonato & Morris's bound).
 const MAX_LAMBDA_FRACTION: f64 = 0.03;
 
-/// Number of terms `h_0 .. h_{ORDER-1}` of the series. In the region, `|ζ_x| ≤ 0.03 √min(a, b)`
+/// Most terms `h_0 .. h_{ORDER-1}` of the series. In the region, `|ζ_x| ≤ 0.03 √min(a, b)`
 /// roughly, so the terms fall by about `max(0.03, 1/√min(a, b)) ≤ 0.1` per order, times the
-/// growth of `h_k` (about 1.5 at worst): the 22nd is below `1e-17` of the first.
+/// growth of `h_k` (about 1.5 at worst): the 22nd is below `1e-17` of the first. The sum stops
+/// earlier when an even and an odd term both fall below `1e-17` of it.
 const ORDER: usize = 22;
 
 /// `(I_x(a, b), 1 - I_x(a, b))`, each computed without cancellation (the smaller one directly,
@@ -120,20 +121,29 @@ fn lower_tail(a: f64, b: f64, lambda: f64, log: bool) -> f64 {
     // -λ + λ = 0 turns it into two non-negative terms without cancellation.
     let exponent = a * u_minus_ln_1p(-lambda / a) + b * u_minus_ln_1p(lambda / b);
     let zeta = -(2.0 * exponent).sqrt();
-    let coefficients = scaled_coefficients(a, b);
+    let mut coefficients = Coefficients::new(a, b);
     // Ñ_k = N_k e^{ζ²/2}; every even Ñ_k is positive and every odd one negative (ζ ≤ 0), so
     // the recurrence Ñ_k = -ζ^{k-1} + (k - 1) Ñ_{k-2} adds terms of one sign.
-    let mut moments = [0.0; 2];
-    moments[0] =
-        (std::f64::consts::PI / 2.0).sqrt() * erfc_scaled(-zeta * std::f64::consts::FRAC_1_SQRT_2);
-    moments[1] = -1.0;
-    let mut sum = coefficients[0] * moments[0] + coefficients[1] * moments[1];
-    let mut zeta_power = 1.0;
-    for (k, coefficient) in coefficients.iter().enumerate().skip(2) {
-        zeta_power *= zeta;
-        let slot = &mut moments[k % 2];
-        *slot = (k as f64 - 1.0).mul_add(*slot, -zeta_power);
-        sum += coefficient * *slot;
+    let mut moments = [
+        (std::f64::consts::PI / 2.0).sqrt() * erfc_scaled(-zeta * std::f64::consts::FRAC_1_SQRT_2),
+        -1.0,
+    ];
+    let mut sum = 0.0;
+    let mut previous_term = f64::INFINITY;
+    let mut zeta_power = 1.0; // ζ^{k-1}
+    for k in 0..ORDER {
+        if k >= 2 {
+            zeta_power *= zeta;
+            let slot = &mut moments[k % 2];
+            *slot = (k as f64 - 1.0).mul_add(*slot, -zeta_power);
+        }
+        let term = coefficients.next_scaled() * moments[k % 2];
+        sum += term;
+        // Stop after an odd order when the last even and odd terms no longer count.
+        if k % 2 == 1 && term.abs() + previous_term.abs() <= 1e-17 * sum.abs() {
+            break;
+        }
+        previous_term = term;
     }
     let delta = stirlerr(a) + stirlerr(b) - stirlerr(s);
     let ln_value = -delta - exponent + sum.ln() - LN_SQRT_2PI;
@@ -144,84 +154,110 @@ fn lower_tail(a: f64, b: f64, lambda: f64, log: bool) -> f64 {
     }
 }
 
-/// `√(pq) h_k s^{-k/2}` for `k < ORDER` (see the module doc), the coefficients of the series in
-/// `ζ = η √s`; the first is 1.
-fn scaled_coefficients(a: f64, b: f64) -> [f64; ORDER] {
-    let s = a + b;
-    let (p, q) = (a / s, b / s);
-    let m = p.min(q);
-    let (ratio_p, ratio_q) = (m / p, m / q);
-    // η²/2 = Σ_{k≥2} c_k w^k with t = p + m w, from the logarithm series of
-    // p ln(1 + m w/p) + q ln(1 - m w/q): c_k = (m/k) ((m/q)^{k-1} + (-1)^k (m/p)^{k-1}).
-    // Stored as c_{k+2}/c_2 for k = 0..ORDER-1.
-    let mut rel = [0.0; ORDER];
-    let (mut power_p, mut power_q) = (ratio_p, ratio_q);
-    let mut c2 = 0.0;
-    for (i, slot) in rel.iter_mut().enumerate() {
-        let k = i + 2;
-        let sign = if k % 2 == 0 { 1.0 } else { -1.0 };
-        let c = m / k as f64 * (power_q + sign * power_p);
-        if i == 0 {
-            c2 = c;
+/// The coefficients `√(pq) h_k s^{-k/2}` of the series in `ζ = η √s` (see the module doc),
+/// produced one order at a time, so that the work (cubic in the order, for the reversion)
+/// stops where the series has converged: about 10 orders at `min(a, b) = 10^3` near the
+/// mean, up to [`ORDER`] at the edge of the region.
+struct Coefficients {
+    /// `m/(p q)`, with `m = min(p, q)` and `t = p + m w`: `H = (m/(p q)) w'(η) / (1 + α w + β w²)`.
+    scale: f64,
+    /// `c_{k+2}/c_2`, where `η²/2 = Σ_{k≥2} c_k w^k`.
+    rel: [f64; ORDER + 1],
+    /// `√(2 c_2)`: `η = √(2 c_2) w √(1 + Σ_{j≥1} rel[j] w^j)`.
+    lead: f64,
+    /// The square-root series `r_j` of `1 + Σ rel[j] w^j`.
+    root: [f64; ORDER + 1],
+    /// `powers[j][n]`: the coefficient of `η^n` in `w(η)^(j+1)`; `powers[0][n] = f_n`.
+    powers: [[f64; ORDER + 2]; ORDER + 1],
+    /// `t (1 - t) = p q (1 + α w + β w²)`.
+    alpha: f64,
+    beta: f64,
+    /// The Taylor coefficients `h_k` of `H(η)` found so far.
+    h: [f64; ORDER],
+    /// Orders produced so far.
+    done: usize,
+    /// `√(pq) s^{-k/2}` for the next `k`, and the factor `s^{-1/2}`.
+    factor: f64,
+    inv_root_s: f64,
+}
+
+impl Coefficients {
+    fn new(a: f64, b: f64) -> Coefficients {
+        let s = a + b;
+        let (p, q) = (a / s, b / s);
+        let m = p.min(q);
+        let (ratio_p, ratio_q) = (m / p, m / q);
+        // From the logarithm series of p ln(1 + m w/p) + q ln(1 - m w/q):
+        // c_k = (m/k) ((m/q)^{k-1} + (-1)^k (m/p)^{k-1}); c_2 = m²/(2 p q).
+        let c2 = m * m / (2.0 * p * q);
+        let mut rel = [0.0; ORDER + 1];
+        let (mut power_p, mut power_q) = (ratio_p, ratio_q);
+        for (i, slot) in rel.iter_mut().enumerate() {
+            let k = i + 2;
+            let signed_p = if k % 2 == 0 { power_p } else { -power_p };
+            *slot = m / k as f64 * (power_q + signed_p) / c2;
+            power_p *= ratio_p;
+            power_q *= ratio_q;
         }
-        *slot = c / c2;
-        power_p *= ratio_p;
-        power_q *= ratio_q;
+        rel[0] = 1.0;
+        let lead = (2.0 * c2).sqrt();
+        let mut powers = [[0.0; ORDER + 2]; ORDER + 1];
+        powers[0][1] = 1.0 / lead;
+        let mut root = [0.0; ORDER + 1];
+        root[0] = 1.0;
+        Coefficients {
+            scale: m / (p * q),
+            rel,
+            lead,
+            root,
+            powers,
+            alpha: m * (q - p) / (p * q),
+            beta: -m * m / (p * q),
+            h: [0.0; ORDER],
+            done: 0,
+            factor: (p * q).sqrt(),
+            inv_root_s: 1.0 / s.sqrt(),
+        }
     }
-    // η = √(2 c_2) w √(1 + U(w)), U = Σ_{j≥1} rel[j] w^j: the square root series r_j of
-    // 1 + U by r_0 = 1, 2 r_n = U_n - Σ_{0<i<n} r_i r_{n-i}; η = Σ_{j≥1} e_j w^j.
-    let mut root = [0.0; ORDER];
-    root[0] = 1.0;
-    for n in 1..ORDER {
-        let cross: f64 = (1..n).map(|i| root[i] * root[n - i]).sum();
-        root[n] = 0.5 * (rel[n] - cross);
-    }
-    let lead = (2.0 * c2).sqrt();
-    // eta[j] is e_{j+1}.
-    let eta: [f64; ORDER] = std::array::from_fn(|j| lead * root[j]);
-    // Reversion: w = Σ_{n≥1} f_n η^n with η(w(η)) = η. powers[j][n] is the coefficient of η^n
-    // in w^(j+1); at step n the coefficients of order n of w², w³, ... need only f_1..f_{n-1}.
-    let mut powers = [[0.0; ORDER + 1]; ORDER];
-    let mut inverse = [0.0; ORDER + 1]; // inverse[n] = f_n
-    inverse[1] = 1.0 / eta[0];
-    powers[0][1] = inverse[1];
-    for n in 2..=ORDER {
+
+    /// Extends the reversion `w(η) = Σ f_n η^n` (with `η(w(η)) = η`) to order `n ≥ 2`: the
+    /// coefficients of order `n` of `w², w³, ...` need only `f_1 .. f_{n-1}`, and then
+    /// `e_1 f_n = -Σ_{j≥2} e_j [η^n] w^j`, where `e_j = √(2 c_2) r_{j-1}` are those of `η(w)`.
+    fn extend_reversion(&mut self, n: usize) {
+        let cross: f64 = (1..n - 1)
+            .map(|i| self.root[i] * self.root[n - 1 - i])
+            .sum();
+        self.root[n - 1] = 0.5 * (self.rel[n - 1] - cross);
         let mut known = 0.0;
         for j in 1..n {
-            // w^(j+1) at order n = Σ_i (w^j at order i) f_{n-i}, i = j..n-1.
-            let mut c = 0.0;
-            for i in j..n {
-                c += powers[j - 1][i] * inverse[n - i];
-            }
-            powers[j][n] = c;
-            known += eta[j] * c;
+            let c: f64 = (j..n)
+                .map(|i| self.powers[j - 1][i] * self.powers[0][n - i])
+                .sum();
+            self.powers[j][n] = c;
+            known += self.lead * self.root[j] * c;
         }
-        inverse[n] = -known / eta[0];
-        powers[0][n] = inverse[n];
+        self.powers[0][n] = -known / self.lead;
     }
-    // H(η) = m w'(η) / (t (1 - t)) with t (1 - t) = p q (1 + α w + β w²).
-    let alpha = m * (q - p) / (p * q);
-    let beta = -m * m / (p * q);
-    let mut denominator = [0.0; ORDER];
-    denominator[0] = 1.0;
-    for n in 1..ORDER {
-        denominator[n] = alpha * powers[0][n] + beta * powers[1][n];
-    }
-    let scale = m / (p * q);
-    let mut h = [0.0; ORDER];
-    for n in 0..ORDER {
-        let numerator = scale * (n + 1) as f64 * inverse[n + 1];
-        let known: f64 = (1..=n).map(|i| denominator[i] * h[n - i]).sum();
-        h[n] = numerator - known;
-    }
-    let root_pq = (p * q).sqrt();
-    let inv_root_s = 1.0 / s.sqrt();
-    let mut factor = root_pq;
-    std::array::from_fn(|k| {
-        let v = h[k] * factor;
-        factor *= inv_root_s;
+
+    /// The next coefficient `√(pq) h_k s^{-k/2}`, `k = 0, 1, ...` (`k < ORDER`), from
+    /// `H = (m/(p q)) w'(η) / (1 + α w + β w²)` by series division.
+    fn next_scaled(&mut self) -> f64 {
+        let k = self.done;
+        if k + 1 >= 2 {
+            self.extend_reversion(k + 1);
+        }
+        let derivative = (k + 1) as f64 * self.powers[0][k + 1];
+        let known: f64 = (1..=k)
+            .map(|i| {
+                (self.alpha * self.powers[0][i] + self.beta * self.powers[1][i]) * self.h[k - i]
+            })
+            .sum();
+        self.h[k] = self.scale * derivative - known;
+        self.done += 1;
+        let v = self.h[k] * self.factor;
+        self.factor *= self.inv_root_s;
         v
-    })
+    }
 }
 
 /// The scaled complementary error function `e^{x²} erfc(x)` for `x ≥ 0`.
