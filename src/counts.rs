@@ -612,7 +612,7 @@ fn binom_core(
 /// to the last representable digit by bisecting the binomial tails (no approximate inverse
 /// beta). The cost does not grow with the counts: near the mean of a wide binomial
 /// (`n p q ≥ 1000`) the tails are the incomplete beta function by Temme's uniform asymptotic
-/// expansion (TOMS 708 `basym`, as R's `pbinom`), elsewhere short sums; about 30 µs at 10^14
+/// expansion (`crate::incomplete_beta`), elsewhere short sums; about 30 µs at 10^14
 /// trials.
 ///
 /// # Errors
