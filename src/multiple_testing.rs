@@ -53,7 +53,9 @@ impl fmt::Display for Adjustment {
 /// With `m` p-values, `p_(i)` the i-th smallest: Bonferroni `min(1, m p)`; Holm
 /// `min(1, cummax((m + 1 - i) p_(i)))`; Hochberg `min(1, cummin((m + 1 - i) p_(i)))` taken from
 /// the largest p down; BH `min(1, cummin(m / i p_(i)))` from the largest down; BY as BH times
-/// `Σ_{j=1}^{m} 1/j`; Hommel by [`hommel`]'s closed form. Results come back in the input order. Ties get equal adjusted values. R
+/// `Σ_{j=1}^{m} 1/j`; Hommel `max_{I ∋ i} min_j |I| p_(j:I) / j` over the sets `I` of hypotheses
+/// containing `i` (the closed Simes test; Hommel 1988, Wright 1992), in closed form in O(m²).
+/// Results come back in the input order. Ties get equal adjusted values. R
 /// drops `NA`s and sets `m` to the number of the others: pass only the p-values you have.
 ///
 /// # Errors
