@@ -169,7 +169,16 @@ pub(crate) fn ln_dbinom(x: f64, n: f64, p: f64, q: f64) -> f64 {
     }
     let rest = n - x;
     let stirling = stirlerr(n) - stirlerr(x) - stirlerr(rest);
-    let deviance = bd0(x, n * p) + bd0(rest, n * q);
+    // The deviances need n p - x and n q - (n - x) = -(n p - x): taken from the smaller of p
+    // and q (the one known to full relative precision) with one fused multiply-add, so that
+    // neither n p nor 1 - p is rounded first. At 10^12 trials and 30 standard deviations out,
+    // rounding n p alone moves ln P by about (x - n p) ε, 1e-12 relative in P.
+    let excess = if p <= q {
+        n.mul_add(p, -x)
+    } else {
+        -n.mul_add(q, -rest)
+    };
+    let deviance = x * u_minus_ln_1p(excess / x) + rest * u_minus_ln_1p(-excess / rest);
     // ln(2π x (n - x)/n) = ln 2π + ln x + ln(1 - x/n).
     let ln_spread = LN_2PI + x.ln() + (-x / n).ln_1p();
     stirling - deviance - 0.5 * ln_spread
