@@ -1,6 +1,6 @@
 //! Exact null distributions of the rank-sum statistic U: without ties from the Gaussian-binomial
-//! generating function in exact integers, with ties from the Streitberg-Röhmel shift algorithm.
-//! Both are bounded: past their caps the caller gets [`Error::ExactTooLarge`].
+//! generating function in exact multi-word integers, with ties from the Streitberg-Röhmel shift
+//! algorithm. Both are bounded: past their caps the caller gets [`Error::ExactTooLarge`].
 
 use crate::error::{Error, Result};
 
@@ -8,20 +8,20 @@ use crate::error::{Error, Result};
 pub(crate) const EXACT_MAX_HALF_RANGE: u64 = 1 << 20;
 /// Largest work (subset size × pooled size × score range) for the conditional distribution.
 pub(crate) const CONDITIONAL_MAX_WORK: u64 = 250_000_000;
-/// The tie-free distribution counts in u128; C(n+m, n) must stay below 2^127.
-const MAX_LN_TOTAL: f64 = 127.0 * std::f64::consts::LN_2;
+/// Largest work (smaller arm × ⌊nm/2⌋ × 64-bit words per count) for the tie-free distribution:
+/// 1.2e9 word additions, about 4 s in release on a loaded machine (500 points per arm is 1.0e9).
+pub(crate) const EXACT_MAX_WORD_WORK: u64 = 1_200_000_000;
 
 /// The null distribution of 2U (twice the canary's U), as counts of equally likely splits.
 #[derive(Debug, Clone)]
 pub(crate) enum RankSumNull {
-    /// No ties: `lower[u]` = #{splits with U ≤ u} for u ≤ ⌊mn/2⌋, exact integers.
+    /// No ties: `lower[u]` = P(U ≤ u) for u ≤ ⌊mn/2⌋, each the ratio of two exact integer
+    /// counts rounded once (within an ulp or so).
     NoTies {
-        /// Cumulative counts of the lower half.
-        lower: Vec<u128>,
-        /// Point counts of the lower half (R's `cwilcox`), kept for `qwilcox`.
-        point: Vec<u128>,
-        /// C(n+m, n).
-        total: u128,
+        /// Cumulative probabilities of the lower half.
+        lower: Vec<f64>,
+        /// Point probabilities of the lower half (R's `dwilcox`), kept for `qwilcox`.
+        point: Vec<f64>,
         /// n·m.
         mn: u64,
     },
@@ -41,8 +41,10 @@ impl RankSumNull {
     /// Π_{i=1..k} (1 − q^{K+i}) / (1 − q^i)` with k = min(n, m), K = max(n, m) (Andrews, *The
     /// Theory of Partitions*, 1976, §3.3). Dividing by `1 − q^i` is a strided prefix sum and
     /// multiplying by `1 − q^{K+i}` a strided difference; done in that order every intermediate
-    /// coefficient is a non-negative integer, so u128 arithmetic is exact. Only the lower half is
-    /// kept (U is symmetric about nm/2): O(k·nm) time, O(nm) memory.
+    /// coefficient is a non-negative integer of at most `C(n+m, k) (⌊nm/2⌋ + 1)`, so the counts
+    /// are carried exactly in as many 64-bit words as that needs (7 at 200 points per arm, 16
+    /// at 500) and each probability is one correctly rounded ratio at the end. Only the lower
+    /// half is kept (U is symmetric about nm/2): O(k·nm·words) time, O(nm·words) memory.
     pub(crate) fn no_ties(n: usize, m: usize) -> Result<Self> {
         let too_large = |cap| Error::ExactTooLarge {
             what: "rank-sum distribution",
@@ -58,34 +60,36 @@ impl RankSumNull {
             return Err(too_large("n·m/2 at most 1048576"));
         }
         let (k, big) = (n.min(m), n.max(m));
-        if crate::dist::ln_choose((n + m) as f64, k as f64) > MAX_LN_TOTAL {
-            return Err(too_large("C(n+m, n) below 2^127"));
-        }
         let len = half as usize + 1;
-        let mut c = vec![0u128; len];
-        c[0] = 1;
-        for i in 1..=k {
-            for u in i..len {
-                c[u] += c[u - i];
-            }
-            let s = big + i;
-            for u in (s..len).rev() {
-                c[u] -= c[u - s];
-            }
+        let bits = crate::dist::ln_choose((n + m) as f64, k as f64) / std::f64::consts::LN_2
+            + (len as f64).log2()
+            + 2.0;
+        let words = (bits / 64.0).ceil().max(1.0) as usize;
+        let work = (k as u64)
+            .saturating_mul(len as u64)
+            .saturating_mul(words as u64);
+        if work > EXACT_MAX_WORD_WORK {
+            return Err(too_large(
+                "smaller arm × n·m/2 × 64-bit words per count at most 1.2e9 (about 500 points per arm)",
+            ));
         }
-        let total = binomial_u128(n + m, k);
-        let point = c.clone();
-        let mut acc = 0u128;
-        for v in c.iter_mut() {
-            acc += *v;
-            *v = acc;
-        }
-        Ok(RankSumNull::NoTies {
-            lower: c,
-            point,
-            total,
-            mn,
-        })
+        // Fixed word counts let the compiler unroll the carries; a few spare zero words cost
+        // little.
+        let (lower, point) = match words {
+            1 => gaussian_binomial::<1>(k, big, len, mn),
+            2 => gaussian_binomial::<2>(k, big, len, mn),
+            3 => gaussian_binomial::<3>(k, big, len, mn),
+            4 => gaussian_binomial::<4>(k, big, len, mn),
+            5 | 6 => gaussian_binomial::<6>(k, big, len, mn),
+            7 | 8 => gaussian_binomial::<8>(k, big, len, mn),
+            9..=12 => gaussian_binomial::<12>(k, big, len, mn),
+            13..=16 => gaussian_binomial::<16>(k, big, len, mn),
+            17..=24 => gaussian_binomial::<24>(k, big, len, mn),
+            25..=32 => gaussian_binomial::<32>(k, big, len, mn),
+            33..=48 => gaussian_binomial::<48>(k, big, len, mn),
+            _ => gaussian_binomial::<64>(k, big, len, mn),
+        };
+        Ok(RankSumNull::NoTies { lower, point, mn })
     }
 
     /// The exact conditional distribution of U given the pooled tie pattern, by the shift
@@ -158,12 +162,7 @@ impl RankSumNull {
     /// P(U ≤ two_u / 2), summed over the lower tail itself.
     pub(crate) fn cdf(&self, two_u: i128) -> f64 {
         match self {
-            RankSumNull::NoTies {
-                lower, total, mn, ..
-            } => {
-                let count = no_ties_count_le(lower, *total, *mn, two_u);
-                count as f64 / *total as f64
-            }
+            RankSumNull::NoTies { lower, mn, .. } => no_ties_cdf(lower, *mn, two_u),
             RankSumNull::Conditional { counts, total } => {
                 if two_u < 0 {
                     return 0.0;
@@ -177,12 +176,9 @@ impl RankSumNull {
     /// P(U ≥ two_u / 2), summed over the upper tail itself (never `1 − cdf`).
     pub(crate) fn sf(&self, two_u: i128) -> f64 {
         match self {
-            RankSumNull::NoTies {
-                lower, total, mn, ..
-            } => {
+            RankSumNull::NoTies { lower, mn, .. } => {
                 // U ≥ u  ⇔  mn − U ≤ mn − u, and mn − U has the same law.
-                let mirrored = 2 * *mn as i128 - two_u;
-                no_ties_count_le(lower, *total, *mn, mirrored) as f64 / *total as f64
+                no_ties_cdf(lower, *mn, 2 * *mn as i128 - two_u)
             }
             RankSumNull::Conditional { counts, total } => {
                 if two_u > counts.len() as i128 - 1 {
@@ -197,18 +193,14 @@ impl RankSumNull {
     /// R's `qwilcox(p, n, m)` for the tie-free distribution: the smallest q with
     /// P(U ≤ q) ≥ p, with R's fuzz of 10·ε and its summation order, so discrete ranks agree.
     pub(crate) fn quantile(&self, p: f64) -> Option<u64> {
-        let RankSumNull::NoTies {
-            point, total, mn, ..
-        } = self
-        else {
+        let RankSumNull::NoTies { point, mn, .. } = self else {
             return None;
         };
-        let c = *total as f64;
         let mut acc = 0.0;
         if p <= 0.5 {
             let x = p - 10.0 * f64::EPSILON;
-            for (q, &cnt) in point.iter().enumerate() {
-                acc += cnt as f64 / c;
+            for (q, &prob) in point.iter().enumerate() {
+                acc += prob;
                 if acc >= x {
                     return Some(q as u64);
                 }
@@ -216,8 +208,8 @@ impl RankSumNull {
             Some(point.len() as u64 - 1)
         } else {
             let x = 1.0 - p + 10.0 * f64::EPSILON;
-            for (q, &cnt) in point.iter().enumerate() {
-                acc += cnt as f64 / c;
+            for (q, &prob) in point.iter().enumerate() {
+                acc += prob;
                 if acc > x {
                     return Some(mn - q as u64);
                 }
@@ -227,43 +219,133 @@ impl RankSumNull {
     }
 }
 
-/// #{splits with 2U ≤ two_u} from the lower-half cumulative counts, by symmetry for the upper half.
-fn no_ties_count_le(lower: &[u128], total: u128, mn: u64, two_u: i128) -> u128 {
+/// P(2U ≤ two_u) from the lower-half cumulative probabilities, by symmetry for the upper half
+/// (where it is at least one half, so `1 − P(U ≥ u + 1)` loses nothing).
+fn no_ties_cdf(lower: &[f64], mn: u64, two_u: i128) -> f64 {
     if two_u < 0 {
-        return 0;
+        return 0.0;
     }
     // U is an integer without ties: U ≤ two_u/2 ⇔ U ≤ ⌊two_u/2⌋.
     let u = (two_u / 2) as u128;
     if u >= mn as u128 {
-        return total;
+        return 1.0;
     }
     let half = (lower.len() - 1) as u128;
     if u <= half {
         lower[u as usize]
     } else {
-        // #{U ≤ u} = total − #{U ≥ u+1} = total − #{U ≤ mn − u − 1}.
-        total - lower[(mn as u128 - u - 1) as usize]
+        // P(U ≤ u) = 1 − P(U ≥ u+1) = 1 − P(U ≤ mn − u − 1).
+        1.0 - lower[(mn as u128 - u - 1) as usize]
     }
 }
 
-/// C(n, k) in u128 (the caller has checked that it fits).
-fn binomial_u128(n: usize, k: usize) -> u128 {
-    let mut r: u128 = 1;
-    for i in 0..k {
-        // r·(n−i) is divisible by (i+1) at every step; divide first where possible to stay small.
-        let num = (n - i) as u128;
-        let den = (i + 1) as u128;
-        let g = gcd(r, den);
-        r = (r / g) * (num / (den / g));
+/// The lower half (`len` coefficients) of `[K+k choose k]_q` as (cumulative, point)
+/// probabilities, counting in integers of `W` 64-bit words (see [`RankSumNull::no_ties`]).
+fn gaussian_binomial<const W: usize>(
+    k: usize,
+    big: usize,
+    len: usize,
+    mn: u64,
+) -> (Vec<f64>, Vec<f64>) {
+    let mut c = vec![[0u64; W]; len];
+    c[0][0] = 1;
+    for i in 1..=k {
+        // Divide by 1 - q^i: c[u] += c[u - i], upward.
+        for u in i..len {
+            let from = c[u - i];
+            add_fixed(&mut c[u], &from);
+        }
+        // Multiply by 1 - q^(K+i): c[u] -= c[u - K - i], downward.
+        let s = big + i;
+        for u in (s..len).rev() {
+            let from = c[u - s];
+            sub_words(&mut c[u], &from);
+        }
     }
-    r
+    // C(n+m, k) = 2 Σ_{u < mn/2} c_u (+ c_{mn/2} when mn is even), one word wider.
+    let mut total = vec![0u64; W + 1];
+    for (u, coefficient) in c.iter().enumerate() {
+        let twice = if mn.is_multiple_of(2) && u as u64 == mn / 2 {
+            1
+        } else {
+            2
+        };
+        for _ in 0..twice {
+            add_words(&mut total, coefficient);
+        }
+    }
+    let total = scaled_f64(&total);
+    let point: Vec<f64> = c.iter().map(|v| ratio(scaled_f64(v), total)).collect();
+    for u in 1..len {
+        let from = c[u - 1];
+        add_words(&mut c[u], &from);
+    }
+    let lower: Vec<f64> = c.iter().map(|v| ratio(scaled_f64(v), total)).collect();
+    (lower, point)
 }
 
-fn gcd(mut a: u128, mut b: u128) -> u128 {
-    while b != 0 {
-        (a, b) = (b, a % b);
+/// `dst += src` for integers of `W` little-endian words (no overflow past `W` words).
+#[inline]
+fn add_fixed<const W: usize>(dst: &mut [u64; W], src: &[u64; W]) {
+    let mut carry = false;
+    for (d, &s) in dst.iter_mut().zip(src) {
+        let (v, c1) = d.overflowing_add(s);
+        let (v, c2) = v.overflowing_add(u64::from(carry));
+        *d = v;
+        carry = c1 || c2;
     }
-    a
+    debug_assert!(!carry, "rank-sum counts overflowed their words");
+}
+
+/// `dst -= src` on little-endian words (the result is known to be non-negative).
+#[inline]
+fn sub_words(dst: &mut [u64], src: &[u64]) {
+    let mut borrow = false;
+    for (d, &s) in dst.iter_mut().zip(src) {
+        let (v, b1) = d.overflowing_sub(s);
+        let (v, b2) = v.overflowing_sub(u64::from(borrow));
+        *d = v;
+        borrow = b1 || b2;
+    }
+    debug_assert!(!borrow, "rank-sum counts went negative");
+}
+
+/// A little-endian multi-word integer as `(mantissa, exponent in words)`: the value is
+/// `mantissa · 2^(64 exponent)`, the mantissa its top 128 bits correctly rounded (relative
+/// error below 2^-53 + 2^-64).
+fn scaled_f64(v: &[u64]) -> (f64, i32) {
+    let Some(top) = v.iter().rposition(|&x| x != 0) else {
+        return (0.0, 0);
+    };
+    if top == 0 {
+        return (v[0] as f64, 0);
+    }
+    let high = (u128::from(v[top]) << 64) | u128::from(v[top - 1]);
+    (high as f64, top as i32 - 1)
+}
+
+/// `dst += src` on little-endian words (`src` no longer than `dst`; no overflow past `dst`).
+fn add_words(dst: &mut [u64], src: &[u64]) {
+    let mut carry = false;
+    for (i, d) in dst.iter_mut().enumerate() {
+        let s = src.get(i).copied().unwrap_or(0);
+        let (v, c1) = d.overflowing_add(s);
+        let (v, c2) = v.overflowing_add(u64::from(carry));
+        *d = v;
+        carry = c1 || c2;
+    }
+    debug_assert!(!carry, "rank-sum counts overflowed their words");
+}
+
+/// `a / b` for two scaled values from [`scaled_f64`].
+fn ratio(a: (f64, i32), b: (f64, i32)) -> f64 {
+    if a.0 == 0.0 {
+        return 0.0;
+    }
+    let shift = 64 * (a.1 - b.1);
+    // Split the power of two so that neither factor overflows on the way.
+    let q = a.0 / b.0;
+    q * 2f64.powi(shift / 2) * 2f64.powi(shift - shift / 2)
 }
 
 #[cfg(test)]
@@ -279,7 +361,6 @@ mod tests {
         assert_eq!(probs, expect);
         assert_eq!(d.sf(12), 0.1);
         assert_eq!(d.sf(0), 1.0);
-        assert_eq!(binomial_u128(98, 49), 25477612258980856902730428600);
     }
 
     #[test]
@@ -296,9 +377,22 @@ mod tests {
     #[test]
     fn caps_are_errors_not_allocations() {
         assert!(matches!(
-            RankSumNull::no_ties(100, 100),
+            RankSumNull::no_ties(2000, 2000),
             Err(Error::ExactTooLarge { .. })
         ));
         assert!(RankSumNull::no_ties(3, 100_000).is_ok());
+    }
+
+    #[test]
+    fn wide_counts_agree_with_the_symmetric_total() {
+        // 120 per arm: C(240, 120) ≈ 2^235 needs four words; the probabilities still sum to 1
+        // and the two halves meet.
+        let d = RankSumNull::no_ties(120, 120).unwrap();
+        let mid = 120 * 120; // 2U at U = mn/2
+        assert!((d.cdf(mid) + d.sf(mid + 2) - 1.0).abs() < 1e-15);
+        assert!((d.cdf(mid - 2) - d.sf(mid + 2)).abs() < 1e-16);
+        // The smallest U has one split: P(U = 0) = 1 / C(240, 120).
+        let ln_p0 = -crate::dist::ln_choose(240.0, 120.0);
+        assert!((d.cdf(0).ln() - ln_p0).abs() < 1e-12 * ln_p0.abs());
     }
 }

@@ -20,6 +20,7 @@ mod properties_rank;
 mod reference_counts;
 mod reference_descriptive;
 mod reference_effect;
+mod reference_ks;
 mod reference_rank;
 mod reference_signed_rank;
 mod sequential;

@@ -259,3 +259,280 @@ mod paired {
         }
     }
 }
+
+/// Exact p-values against exact rational arithmetic on every small input of a grid: each
+/// p-value is a ratio of integer counts below 2^53, so its correctly rounded value is one f64
+/// division, and the crate's value is checked in units in the last place (ulps) of it.
+mod exact_rationals {
+    use canary_verdict::{
+        binom_test, fisher_exact, Alternative, MannWhitneyConfig, Method, PairedSample, Proportion,
+        SignedRankConfig, TwoSample,
+    };
+
+    /// How many doubles lie between `a` and `b` (both finite and non-negative).
+    fn ulps(a: f64, b: f64) -> u64 {
+        a.to_bits().abs_diff(b.to_bits())
+    }
+
+    /// `num / den` correctly rounded (both below 2^53, so exact as doubles).
+    fn rational(num: u128, den: u128) -> f64 {
+        assert!(num < 1 << 53 && den < 1 << 53 && den > 0);
+        num as f64 / den as f64
+    }
+
+    fn two_sided(lower: u128, upper: u128, upper_side: bool, den: u128) -> f64 {
+        rational(if upper_side { upper } else { lower }, den) * 2.0
+    }
+
+    const ALTERNATIVES: [Alternative; 3] = [
+        Alternative::Less,
+        Alternative::Greater,
+        Alternative::TwoSided,
+    ];
+
+    /// Worst ulps seen, for the message.
+    struct Worst(u64, String);
+
+    impl Worst {
+        fn see(&mut self, got: f64, want: f64, what: impl FnOnce() -> String) {
+            let d = ulps(got, want.min(1.0));
+            if d > self.0 {
+                self.0 = d;
+                self.1 = what();
+            }
+        }
+    }
+
+    #[test]
+    fn rank_sum_exact_p_values_are_within_an_ulp() {
+        let mut worst = Worst(0, String::new());
+        for n in 1..=7usize {
+            for m in 1..=7usize {
+                // Count splits of the ranks 1..n+m by U (canary ranks above baseline ones).
+                let total_pts = n + m;
+                let mut counts = vec![0u128; n * m + 1];
+                for mask in 0u32..(1 << total_pts) {
+                    if mask.count_ones() as usize != n {
+                        continue;
+                    }
+                    let rank_sum: usize = (0..total_pts)
+                        .filter(|i| mask & (1 << i) != 0)
+                        .map(|i| i + 1)
+                        .sum();
+                    counts[rank_sum - n * (n + 1) / 2] += 1;
+                }
+                let den: u128 = counts.iter().sum();
+                // Canary = the ranks in `pick` (the first n of a spread), baseline the rest.
+                for u_obs in 0..=n * m {
+                    // A sample with this U: canary values at ranks chosen greedily.
+                    let Some((canary, baseline)) = sample_with_u(n, m, u_obs) else {
+                        continue;
+                    };
+                    let pair = TwoSample::new(&baseline, &canary).unwrap();
+                    let le: u128 = counts[..=u_obs].iter().sum();
+                    let ge: u128 = counts[u_obs..].iter().sum();
+                    for alt in ALTERNATIVES {
+                        let cfg = MannWhitneyConfig {
+                            alternative: alt,
+                            mu: 0.0,
+                            correct: true,
+                            method: Method::Exact,
+                        };
+                        let got = pair.mann_whitney(&cfg).unwrap().p_value;
+                        let want = match alt {
+                            Alternative::Less => rational(le, den),
+                            Alternative::Greater => rational(ge, den),
+                            _ => two_sided(le, ge, 2 * u_obs > n * m, den),
+                        };
+                        worst.see(got, want, || {
+                            format!("n={n} m={m} U={u_obs} {alt:?}: {got} vs {want}")
+                        });
+                    }
+                }
+            }
+        }
+        assert!(worst.0 <= 1, "rank-sum: {} ulps at {}", worst.0, worst.1);
+    }
+
+    /// Canary and baseline values (no ties) whose U (pairs with canary > baseline) is `u`.
+    fn sample_with_u(n: usize, m: usize, u: usize) -> Option<(Vec<f64>, Vec<f64>)> {
+        // Place canary point j (0-based) above c_j baseline points, c non-decreasing, Σ c_j = u.
+        let mut above = vec![0usize; n];
+        let mut left = u;
+        for slot in above.iter_mut().rev() {
+            let take = left.min(m);
+            *slot = take;
+            left -= take;
+        }
+        if left > 0 {
+            return None;
+        }
+        let canary: Vec<f64> = above
+            .iter()
+            .enumerate()
+            .map(|(j, &c)| c as f64 + 0.5 + j as f64 * 1e-3)
+            .collect();
+        let baseline: Vec<f64> = (0..m).map(|i| i as f64 + 1.0).collect();
+        Some((canary, baseline))
+    }
+
+    #[test]
+    fn signed_rank_exact_p_values_are_within_an_ulp() {
+        let mut worst = Worst(0, String::new());
+        for n in 1..=12usize {
+            let max_v = n * (n + 1) / 2;
+            let mut counts = vec![0u128; max_v + 1];
+            for mask in 0u32..(1 << n) {
+                let v: usize = (0..n).filter(|i| mask & (1 << i) != 0).map(|i| i + 1).sum();
+                counts[v] += 1;
+            }
+            let den: u128 = counts.iter().sum();
+            for mask in (0u32..(1 << n)).step_by(if n > 8 { 37 } else { 1 }) {
+                // Differences ±(i + 1): positive where the mask has a bit.
+                let diffs: Vec<f64> = (0..n)
+                    .map(|i| {
+                        if mask & (1 << i) != 0 {
+                            (i + 1) as f64
+                        } else {
+                            -((i + 1) as f64)
+                        }
+                    })
+                    .collect();
+                let v_obs: usize = (0..n).filter(|i| mask & (1 << i) != 0).map(|i| i + 1).sum();
+                let sample = PairedSample::from_differences(&diffs).unwrap();
+                let le: u128 = counts[..=v_obs].iter().sum();
+                let ge: u128 = counts[v_obs..].iter().sum();
+                for alt in ALTERNATIVES {
+                    let cfg = SignedRankConfig {
+                        alternative: alt,
+                        mu: 0.0,
+                        correct: true,
+                        method: Method::Exact,
+                    };
+                    let got = sample.signed_rank(&cfg).unwrap().p_value;
+                    let want = match alt {
+                        Alternative::Less => rational(le, den),
+                        Alternative::Greater => rational(ge, den),
+                        _ => two_sided(le, ge, 4 * v_obs > n * (n + 1), den),
+                    };
+                    worst.see(got, want, || {
+                        format!("n={n} V={v_obs} {alt:?}: {got} vs {want}")
+                    });
+                }
+            }
+        }
+        assert!(worst.0 <= 1, "signed-rank: {} ulps at {}", worst.0, worst.1);
+    }
+
+    fn choose(n: u128, k: u128) -> u128 {
+        if k > n {
+            return 0;
+        }
+        (0..k).fold(1u128, |acc, i| acc * (n - i) / (i + 1))
+    }
+
+    /// Largest error allowed for the Fisher and binomial p-values, in ulps: their point
+    /// probabilities are `exp` of Loader's saddle-point logarithm, whose absolute error of a few
+    /// ulps of `|ln p|` becomes that many relative ulps of `p` (about 17 at p = 3e-8), and the
+    /// tails add ratio recurrences; observed 19 (Fisher) and 54 (binomial) on these grids.
+    /// Rank-sum and signed-rank p-values are ratios of exact counts: at most 1 ulp.
+    const SADDLE_POINT_ULPS: u64 = 64;
+
+    #[test]
+    fn fisher_exact_p_values_match_rationals() {
+        let mut worst = Worst(0, String::new());
+        for n1 in 1..=12u64 {
+            for n2 in 1..=12u64 {
+                for a in 0..=n1 {
+                    for c in 0..=n2 {
+                        let (big_k, big_n) = ((a + c) as u128, (n1 + n2) as u128);
+                        let lo = (n1 as u128).saturating_sub(big_n - big_k);
+                        let hi = (n1 as u128).min(big_k);
+                        let w = |i: u128| choose(big_k, i) * choose(big_n - big_k, n1 as u128 - i);
+                        let den = choose(big_n, n1 as u128);
+                        let x = a as u128;
+                        let le: u128 = (lo..=x).map(w).sum();
+                        let ge: u128 = (x..=hi).map(w).sum();
+                        let wx = w(x);
+                        let two: u128 = (lo..=hi)
+                            .map(w)
+                            .filter(|&wi| wi * 10_000_000 <= wx * 10_000_001)
+                            .sum();
+                        for alt in ALTERNATIVES {
+                            let t = fisher_exact(
+                                Proportion::new(a, n1),
+                                Proportion::new(c, n2),
+                                alt,
+                                0.95,
+                            )
+                            .unwrap();
+                            let want = match alt {
+                                Alternative::Less => rational(le, den),
+                                Alternative::Greater => rational(ge, den),
+                                _ => rational(two, den),
+                            };
+                            worst.see(t.p_value, want, || {
+                                format!("{a}/{n1} vs {c}/{n2} {alt:?}: {} vs {want}", t.p_value)
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        assert!(
+            worst.0 <= SADDLE_POINT_ULPS,
+            "Fisher: {} ulps at {}",
+            worst.0,
+            worst.1
+        );
+        eprintln!("Fisher: worst {} ulps ({})", worst.0, worst.1);
+    }
+
+    #[test]
+    fn binomial_exact_p_values_match_rationals() {
+        let mut worst = Worst(0, String::new());
+        // p = a/b exactly representable; n small enough that b^n < 2^53.
+        for &(pa, pb, max_n) in &[(1u128, 2u128, 40u128), (1, 4, 24), (3, 8, 16), (1, 16, 12)] {
+            let p = pa as f64 / pb as f64;
+            for n in 1..=max_n {
+                let w = |i: u128| choose(n, i) * pa.pow(i as u32) * (pb - pa).pow((n - i) as u32);
+                let den = pb.pow(n as u32);
+                for x in 0..=n {
+                    let le: u128 = (0..=x).map(w).sum();
+                    let ge: u128 = (x..=n).map(w).sum();
+                    let wx = w(x);
+                    let below = |i: u128| w(i) * 10_000_000 <= wx * 10_000_001;
+                    // R's rule: the observed tail plus the counts on the other side of n p
+                    // that are at most as probable.
+                    let two = if x * pb == n * pa {
+                        den
+                    } else if x * pb < n * pa {
+                        let from = (n * pa).div_ceil(pb);
+                        le + (from..=n).filter(|&i| below(i)).map(w).sum::<u128>()
+                    } else {
+                        let to = n * pa / pb;
+                        ge + (0..=to).filter(|&i| below(i)).map(w).sum::<u128>()
+                    };
+                    for alt in ALTERNATIVES {
+                        let t = binom_test(x as u64, n as u64, p, alt, 0.95).unwrap();
+                        let want = match alt {
+                            Alternative::Less => rational(le, den),
+                            Alternative::Greater => rational(ge, den),
+                            _ => rational(two.min(den), den),
+                        };
+                        worst.see(t.p_value, want, || {
+                            format!("{x}/{n} p={p} {alt:?}: {} vs {want}", t.p_value)
+                        });
+                    }
+                }
+            }
+        }
+        assert!(
+            worst.0 <= SADDLE_POINT_ULPS,
+            "binomial: {} ulps at {}",
+            worst.0,
+            worst.1
+        );
+        eprintln!("binomial: worst {} ulps ({})", worst.0, worst.1);
+    }
+}

@@ -1,6 +1,6 @@
 //! Rank-sum test and Hodges-Lehmann interval against R's `wilcox.test`, SciPy's `mannwhitneyu`
 //! and coin's exact conditional test (fixtures/reference/rank_sum*.json, made by
-//! fixtures/generate_rank.R and fixtures/generate_rank.py).
+//! fixtures/generate_rank.R, fixtures/generate_rank_large.R and fixtures/generate_rank.py).
 //!
 //! Tolerances:
 //! - the statistic U: exact;
@@ -177,6 +177,16 @@ fn rank_sum_matches_r() {
     let mut report = Report::default();
     run_file("rank_sum", &mut report);
     report.finish("rank_sum (R, coin)", 300);
+}
+
+/// 100 to 250 points per arm, exact without ties (`fixtures/reference/rank_sum_large.json`,
+/// `fixtures/generate_rank_large.R`), where the split counts pass 2^128: p-values at 1e-9 and
+/// the exact Hodges-Lehmann interval bit-exact against brute force and 1e-12 against R.
+#[test]
+fn rank_sum_matches_r_at_200_points_per_arm() {
+    let mut report = Report::default();
+    run_file("rank_sum_large", &mut report);
+    report.finish("rank_sum_large (R)", 45 * 6);
 }
 
 #[test]
