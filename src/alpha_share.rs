@@ -33,6 +33,7 @@ pub(crate) fn metric_weights(critical: &[bool], share: f64) -> Vec<f64> {
 ///   by `p_i / w_i`; the `j`-th adjusted value is `max_{k<=j} min(1, p_(k) Σ_{l>=k} w_(l) /
 ///   w_(k))`. A test is rejected at level `alpha` exactly when Holm's weighted procedure
 ///   rejects it.
+/// - Hommel (with unequal weights): weighted Holm, as above.
 /// - Bonferroni: `min(1, p_i Σw / w_i)`.
 /// - Hochberg, BH, BY: the method applied to `p_i / ŵ_i` with the weights scaled to mean 1
 ///   (the weighted p-values of Genovese, Roeder & Wasserman, *Biometrika* 93, 2006), capped
@@ -56,7 +57,9 @@ pub(crate) fn adjust_weighted(p: &[f64], w: &[f64], method: Adjustment) -> Resul
             .zip(w)
             .map(|(p, w)| (p * total / w).min(1.0))
             .collect()),
-        Adjustment::Holm => {
+        // Hommel has no weighted form here: weighted Holm, which it improves on and whose
+        // family-wise guarantee holds under any dependence, stands in for it.
+        Adjustment::Holm | Adjustment::Hommel => {
             let mut order: Vec<usize> = (0..m).collect();
             order.sort_by(|&a, &b| (p[a] / w[a]).total_cmp(&(p[b] / w[b])));
             let mut remaining = total;
