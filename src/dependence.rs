@@ -208,41 +208,55 @@ fn signed_rank_scores(values: &[f64]) -> Vec<f64> {
 /// its median, then scored by signed ranks. Estimating it on the raw scores would read a
 /// change that scales with a drifting load as serial correlation and hide it.
 pub(crate) fn paired(baseline: &[f64], canary: &[f64], mu: f64) -> (Dependence, f64) {
-    let centred: Vec<f64> = canary
+    let n = baseline.len().min(canary.len()) as f64;
+    if baseline.len().min(canary.len()) < MIN_POINTS {
+        return (Dependence::none(n), f64::NAN);
+    }
+    let positive = baseline.iter().chain(canary).all(|v| *v > 0.0);
+    let mut residuals: Vec<f64> = canary
         .iter()
         .zip(baseline)
-        .map(|(c, b)| c - b - mu)
+        .map(|(c, b)| if positive { (c / b).ln() } else { c - b - mu })
         .collect();
-    let scores = signed_rank_scores(&centred);
+    let median = median_of(&residuals);
+    residuals.iter_mut().for_each(|r| *r -= median);
+    let f = inflation(&signed_rank_scores(&residuals));
+    if f <= 1.0 {
+        // Nothing to correct: the statistic is not needed.
+        return (Dependence::none(n), f64::NAN);
+    }
+    // The test's own scores: signed ranks of the differences, reusing the buffer.
+    residuals
+        .iter_mut()
+        .zip(canary.iter().zip(baseline))
+        .for_each(|(r, (c, b))| *r = c - b - mu);
+    let scores = signed_rank_scores(&residuals);
     let sum: f64 = scores.iter().sum();
     let sq: f64 = scores.iter().map(|s| s * s).sum();
     let z0 = if sq > 0.0 { sum / sq.sqrt() } else { 0.0 };
-    let n = centred.len() as f64;
-    let positive = baseline.iter().chain(canary).all(|v| *v > 0.0);
-    let mut residuals: Vec<f64> = if positive {
-        canary
-            .iter()
-            .zip(baseline)
-            .map(|(c, b)| (c / b).ln())
-            .collect()
-    } else {
-        centred.clone()
-    };
-    let mut sorted = residuals.clone();
-    sorted.sort_by(f64::total_cmp);
-    let median = match sorted.len() {
-        0 => 0.0,
-        k if k % 2 == 1 => sorted[k / 2],
-        k => (sorted[k / 2 - 1] + sorted[k / 2]) / 2.0,
-    };
-    residuals.iter_mut().for_each(|r| *r -= median);
-    let f = inflation(&signed_rank_scores(&residuals));
     let dep = Dependence {
         inflation: f,
         effective_n: n / f,
         df: (n / f - 1.0).max(1.0),
     };
     (dep, z0)
+}
+
+/// The median of `values` (the mean of the middle two for an even count), by selection.
+fn median_of(values: &[f64]) -> f64 {
+    let k = values.len();
+    if k == 0 {
+        return 0.0;
+    }
+    let mut v = values.to_vec();
+    let (_, &mut upper, _) = v.select_nth_unstable_by(k / 2, f64::total_cmp);
+    if k % 2 == 1 {
+        upper
+    } else {
+        // The lower middle is the largest of the part below the upper middle.
+        let lower = v[..k / 2].iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        (lower + upper) / 2.0
+    }
 }
 
 /// Two arms in time order, unpaired: each arm's pooled-rank series gives its own inflation;
@@ -287,7 +301,8 @@ pub(crate) fn unpaired(baseline: &[f64], canary: &[f64], mu: f64) -> (Dependence
 /// Mid-ranks (1-based, ties averaged) of `values`, in their order.
 fn mid_ranks(values: &[f64]) -> Vec<f64> {
     let mut idx: Vec<usize> = (0..values.len()).collect();
-    idx.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
+    // Ties get their mean rank whatever their order, so an unstable sort gives the same ranks.
+    idx.sort_unstable_by(|&a, &b| values[a].total_cmp(&values[b]));
     let mut ranks = vec![0.0; values.len()];
     let mut i = 0;
     while i < idx.len() {
