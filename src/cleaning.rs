@@ -1,6 +1,8 @@
 //! Cleaning: missing points and outliers are handled per the metric's policy, counters are
 //! checked and totalled, and timestamped arms are paired when they can be.
 
+use std::collections::BTreeMap;
+
 use crate::error::{all_finite, Arm, Error, Result};
 use crate::fences::Fences;
 use crate::histogram::Histogram;
@@ -24,6 +26,14 @@ pub(crate) enum Cleaned {
         canary: Vec<f64>,
         /// Points without a partner, left out.
         unpaired: usize,
+    },
+    /// Per-request values in time blocks matched by timestamp (same number of blocks, in time
+    /// order; every block has values in both arms).
+    Blocked {
+        baseline: Vec<Vec<f64>>,
+        canary: Vec<Vec<f64>>,
+        /// Blocks without a partner (or emptied by the NaN rule), left out.
+        unmatched: usize,
     },
     /// Counter totals.
     Counts { baseline: Totals, canary: Totals },
@@ -51,6 +61,12 @@ impl Cleaned {
             | Cleaned::Paired {
                 baseline, canary, ..
             } => (baseline.len(), canary.len()),
+            Cleaned::Blocked {
+                baseline, canary, ..
+            } => (
+                baseline.iter().map(Vec::len).sum(),
+                canary.iter().map(Vec::len).sum(),
+            ),
             Cleaned::Counts { baseline, canary } => {
                 (baseline.trials as usize, canary.trials as usize)
             }
@@ -129,6 +145,12 @@ fn values(policy: &MetricPolicy, arm: Arm, series: &Series) -> Result<Vec<f64>> 
                     .try_for_each(|(i, p)| keep(i, p.value))?
             }
         }
+        // Blocks met with another kind of series: their values, as samples.
+        Series::Blocks(b) => b
+            .iter()
+            .flat_map(|b| &b.values)
+            .enumerate()
+            .try_for_each(|(i, &v)| keep(i, v))?,
         Series::Points(p) => {
             let mut order: Vec<usize> = (0..p.len()).collect();
             order.sort_by_key(|&i| p[i].timestamp);
@@ -342,6 +364,54 @@ fn totals(policy: &MetricPolicy, arm: Arm, series: &Series) -> Result<Totals> {
     Ok(Totals { events, trials })
 }
 
+/// Matches the blocks of the two arms by timestamp, after the NaN rule (duplicated timestamps
+/// and infinities are errors). Outlier rules are not applied within blocks.
+fn blocked(
+    policy: &MetricPolicy,
+    baseline: &[crate::series::Block],
+    canary: &[crate::series::Block],
+) -> Result<Cleaned> {
+    let arm_map = |arm: Arm, blocks: &[crate::series::Block]| -> Result<BTreeMap<_, Vec<f64>>> {
+        let mut map = BTreeMap::new();
+        let mut index = 0usize;
+        for (k, b) in blocks.iter().enumerate() {
+            let mut values = Vec::with_capacity(b.values.len());
+            for &v in &b.values {
+                if let Some(v) = nan_rule(policy, arm, index, v)? {
+                    values.push(v);
+                }
+                index += 1;
+            }
+            if map.insert(b.timestamp, values).is_some() {
+                return Err(bad(
+                    &policy.name,
+                    arm,
+                    "timestamp",
+                    format!("{} appears twice (second at block {k})", b.timestamp),
+                ));
+            }
+        }
+        Ok(map)
+    };
+    let mut b = arm_map(Arm::Baseline, baseline)?;
+    let c = arm_map(Arm::Canary, canary)?;
+    let (mut pb, mut pc) = (Vec::new(), Vec::new());
+    let total = b.len() + c.len();
+    for (t, vc) in c {
+        if let Some(vb) = b.remove(&t) {
+            if !vb.is_empty() && !vc.is_empty() {
+                pb.push(vb);
+                pc.push(vc);
+            }
+        }
+    }
+    Ok(Cleaned::Blocked {
+        unmatched: total - 2 * pb.len(),
+        baseline: pb,
+        canary: pc,
+    })
+}
+
 /// Cleans one metric's data per its policy.
 ///
 /// # Errors
@@ -356,12 +426,19 @@ pub(crate) fn clean(policy: &MetricPolicy, baseline: &Series, canary: &Series) -
             canary: totals(policy, Arm::Canary, canary)?,
         });
     }
+    if let (Comparator::Auto | Comparator::RankSum, Series::Blocks(b), Series::Blocks(c)) =
+        (policy.comparator, baseline, canary)
+    {
+        return blocked(policy, b, c);
+    }
     let signed_rank = policy.comparator == Comparator::SignedRank;
     if signed_rank {
         // The signed-rank test pairs points by timestamp: samples have none, and falling back
         // to the rank-sum test would judge by a test the policy did not ask for.
         for (arm, series) in [(Arm::Baseline, baseline), (Arm::Canary, canary)] {
-            if matches!(series, Series::Samples(v) if !v.is_empty()) {
+            if matches!(series, Series::Samples(v) if !v.is_empty())
+                || matches!(series, Series::Blocks(b) if !b.is_empty())
+            {
                 return Err(bad(
                     &policy.name,
                     arm,

@@ -41,6 +41,23 @@ pub enum TestDetails {
         /// Points left out for want of a partner at the same timestamp.
         unpaired: usize,
     },
+    /// Per-request values in time blocks: van Elteren's stratified rank test (robust to what
+    /// one block's requests share, corrected for serial correlation between blocks), and the
+    /// Hodges-Lehmann shift of the pooled values.
+    Blocked {
+        /// The rank-sum test of the pooled values, for reference (not the one that decides).
+        pooled: MannWhitney,
+        /// The pooled shift and its interval (widened as the stratified variance was).
+        shift: HodgesLehmann,
+        /// The stratified statistic standardised under independence.
+        z: f64,
+        /// The stratified test's p-value, after its corrections: the one that decides.
+        p_value: f64,
+        /// Blocks compared.
+        blocks: usize,
+        /// Blocks left out for want of a partner at the same timestamp (or of values).
+        unmatched: usize,
+    },
     /// Conditional exact Poisson rate test on events over trials.
     Counts {
         /// The test (rate ratio canary / baseline; it holds the event counts).
@@ -201,6 +218,20 @@ pub(crate) fn compare(policy: &MetricPolicy, data: &Cleaned) -> Result<Compariso
         Cleaned::Histograms { baseline, canary } => {
             crate::histogram_compare::compare(policy, baseline, canary)
         }
+        Cleaned::Blocked {
+            baseline, canary, ..
+        } if policy.comparator == Comparator::ThresholdsOnly => {
+            let (b, c) = (
+                sorted_copy(&baseline.concat()).ok(),
+                sorted_copy(&canary.concat()).ok(),
+            );
+            let summary = |s: &Option<Vec<f64>>| s.as_deref().and_then(summary_sorted);
+            let (sb, sc) = (summary(&b), summary(&c));
+            Ok(Comparison {
+                sorted: b.zip(c),
+                ..Comparison::summaries_only(measure, sb, sc)
+            })
+        }
         Cleaned::Unpaired {
             baseline, canary, ..
         }
@@ -226,12 +257,6 @@ pub(crate) fn compare(policy: &MetricPolicy, data: &Cleaned) -> Result<Compariso
                 alternative: alt,
                 ..Default::default()
             })?;
-            let shift = pair.hodges_lehmann(&HodgesLehmannConfig {
-                conf_level: policy.conf_level,
-                alternative: Alternative::TwoSided,
-                correct: true,
-                method: Method::Auto,
-            })?;
             // Timestamped arms: serial correlation inflates the rank statistic's variance.
             let n = (baseline.len() + canary.len()) as f64;
             let (dependence, z0) = if *in_time_order {
@@ -240,36 +265,35 @@ pub(crate) fn compare(policy: &MetricPolicy, data: &Cleaned) -> Result<Compariso
                 (Dependence::none(n), f64::NAN)
             };
             let p_value = dependence.p_value(test.p_value, z0, alt);
-            let ci = dependence.widen(shift.estimate, shift.interval);
-            // The summaries' means are the mean ratio's: computed once.
-            let (base_summary, canary_summary) = (
-                summary_sorted(pair.baseline()),
-                summary_sorted(pair.canary()),
-            );
-            let means = base_summary
-                .as_ref()
-                .zip(canary_summary.as_ref())
-                .map(|(b, c)| (b.mean, c.mean));
-            let (measure, mut effect, effect_interval) =
-                shift_effect(measure, pair.baseline(), shift.estimate, ci, means);
-            if measure == EffectMeasure::Cles {
-                effect = Some(pair.cles());
-            }
-            let p_floor = rank_sum_floor(baseline.len(), canary.len(), alt);
-            Ok(Comparison {
-                p_value: Some(p_value),
-                estimate: Some(shift.estimate),
-                interval: Some(ci),
-                effect,
-                effect_interval,
-                measure,
-                baseline: base_summary,
-                canary: canary_summary,
-                details: Some(TestDetails::RankSum { test, shift }),
-                sorted: Some(pair.into_sorted()),
-                dependence: Some(dependence),
-                se_effect: effect_se(effect_interval, &dependence, policy.conf_level),
-                p_floor,
+            rank_comparison(policy, pair, p_value, dependence, |shift| {
+                TestDetails::RankSum { test, shift }
+            })
+        }
+        Cleaned::Blocked {
+            baseline,
+            canary,
+            unmatched,
+        } => {
+            // The pooled values give the shift and the summaries; the test is stratified.
+            let pair = TwoSample::new(&baseline.concat(), &canary.concat())?;
+            let test = pair.mann_whitney(&MannWhitneyConfig {
+                alternative: alt,
+                ..Default::default()
+            })?;
+            let st = crate::blocked::van_elteren(baseline, canary);
+            let p_value = st
+                .dependence
+                .p_value(crate::rank_sum::normal_p(st.z0, alt), st.z0, alt);
+            let (blocks, unmatched) = (st.blocks, *unmatched);
+            rank_comparison(policy, pair, p_value, st.dependence, |shift| {
+                TestDetails::Blocked {
+                    pooled: test,
+                    shift,
+                    z: st.z0,
+                    p_value,
+                    blocks,
+                    unmatched,
+                }
             })
         }
         Cleaned::Paired {
@@ -371,6 +395,60 @@ pub(crate) fn compare(policy: &MetricPolicy, data: &Cleaned) -> Result<Compariso
             })
         }
     }
+}
+
+/// The rank-sum family's comparison once the test is done: the Hodges-Lehmann shift with its
+/// interval widened for dependence, the effect on the policy's scale, the summaries.
+fn rank_comparison(
+    policy: &MetricPolicy,
+    pair: TwoSample,
+    p_value: f64,
+    dependence: Dependence,
+    details: impl FnOnce(HodgesLehmann) -> TestDetails,
+) -> Result<Comparison> {
+    let alt = alternative(policy.direction);
+    let shift = pair.hodges_lehmann(&HodgesLehmannConfig {
+        conf_level: policy.conf_level,
+        alternative: Alternative::TwoSided,
+        correct: true,
+        method: Method::Auto,
+    })?;
+    let ci = dependence.widen(shift.estimate, shift.interval);
+    // The summaries' means are the mean ratio's: computed once.
+    let (base_summary, canary_summary) = (
+        summary_sorted(pair.baseline()),
+        summary_sorted(pair.canary()),
+    );
+    let means = base_summary
+        .as_ref()
+        .zip(canary_summary.as_ref())
+        .map(|(b, c)| (b.mean, c.mean));
+    let (measure, mut effect, effect_interval) = shift_effect(
+        policy.tolerance.measure,
+        pair.baseline(),
+        shift.estimate,
+        ci,
+        means,
+    );
+    if measure == EffectMeasure::Cles {
+        effect = Some(pair.cles());
+    }
+    let p_floor = rank_sum_floor(pair.baseline().len(), pair.canary().len(), alt);
+    Ok(Comparison {
+        p_value: Some(p_value),
+        estimate: Some(shift.estimate),
+        interval: Some(ci),
+        effect,
+        effect_interval,
+        measure,
+        baseline: base_summary,
+        canary: canary_summary,
+        details: Some(details(shift)),
+        sorted: Some(pair.into_sorted()),
+        dependence: Some(dependence),
+        se_effect: effect_se(effect_interval, &dependence, policy.conf_level),
+        p_floor,
+    })
 }
 
 /// The standard error of the effect read back from its two-sided interval: the half-width

@@ -299,7 +299,7 @@ pub(crate) fn unpaired(baseline: &[f64], canary: &[f64], mu: f64) -> (Dependence
 }
 
 /// Mid-ranks (1-based, ties averaged) of `values`, in their order.
-fn mid_ranks(values: &[f64]) -> Vec<f64> {
+pub(crate) fn mid_ranks(values: &[f64]) -> Vec<f64> {
     let mut idx: Vec<usize> = (0..values.len()).collect();
     // Ties get their mean rank whatever their order, so an unstable sort gives the same ranks.
     idx.sort_unstable_by(|&a, &b| values[a].total_cmp(&values[b]));

@@ -309,7 +309,8 @@ fn stage(mp: &MetricPolicy, data: Option<&MetricData>) -> Stage {
     }
 }
 
-/// The tail aspect judged by default: for raw samples (per-request values, no time) of a
+/// The tail aspect judged by default: for raw samples (per-request values, no time, not in
+/// blocks) of a
 /// metric whose harm is an increase, on the relative scale, with no tails listed and
 /// `auto_tails` on, the p99 tested against the critical tolerance (`H0: ξ_c ≤ (1 + t)·ξ_b`,
 /// see [`quantile_compare`](crate::quantile_compare)). It catches what a location test cannot:
@@ -317,6 +318,8 @@ fn stage(mp: &MetricPolicy, data: Option<&MetricData>) -> Stage {
 /// breach, as a location change past the critical tolerance is. Too few points for a p99
 /// interval leave it unjudged.
 fn auto_tail(mp: &MetricPolicy, cleaned: &Cleaned) -> Option<TailAspect> {
+    // Not on blocks: the quantile test counts requests as independent, which is what blocks
+    // say they are not (a few slow minutes of one arm would read as a slower tail).
     let raw = matches!(
         cleaned,
         Cleaned::Unpaired {

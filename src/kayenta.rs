@@ -378,6 +378,7 @@ fn values_of(series: &Series) -> std::result::Result<Vec<f64>, &'static str> {
     match series {
         Series::Samples(v) => Ok(v.clone()),
         Series::Points(p) => Ok(p.iter().map(|p| p.value).collect()),
+        Series::Blocks(b) => Ok(b.iter().flat_map(|b| b.values.iter().copied()).collect()),
         Series::Counts(_) => {
             Err("counter series have no Kayenta equivalent; give the values (e.g. rates)")
         }

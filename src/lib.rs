@@ -6,6 +6,7 @@ mod alpha_share;
 mod anderson_darling;
 #[cfg(feature = "ndarray")]
 mod arrays;
+mod blocked;
 mod classify;
 mod cleaning;
 mod compare;
@@ -96,7 +97,7 @@ pub use crate::sequential::{
     MeanShiftEProcessConfig, SrmEProcess, SrmEProcessConfig, VaryingSplitEProcess,
     VaryingSplitEProcessConfig,
 };
-pub use crate::series::{CountPoint, MetricData, Point, Series};
+pub use crate::series::{Block, CountPoint, MetricData, Point, Series};
 pub use crate::signed_rank::{
     PairedSample, PairedShift, PairedShiftConfig, SignedRank, SignedRankConfig,
 };

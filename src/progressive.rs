@@ -742,6 +742,7 @@ fn carries_data(policy: &CanaryPolicy, data: &[MetricData]) -> bool {
                 Series::Points(p) => p.iter().any(|x| x.value.is_finite()),
                 Series::Counts(c) => c.iter().any(|x| x.trials > 0.0),
                 Series::Histogram(h) => h.total() > 0,
+                Series::Blocks(b) => b.iter().flat_map(|b| &b.values).any(|x| x.is_finite()),
             }
     })
 }

@@ -33,6 +33,18 @@ pub struct CountPoint {
     pub trials: f64,
 }
 
+/// Per-request values of one time block (a minute), for [`Series::Blocks`].
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+pub struct Block {
+    /// The start of the block; blocks of the two arms with the same timestamp are compared
+    /// with each other.
+    pub timestamp: DateTime<Utc>,
+    /// The values measured in the block (per-request latencies); NaN marks a missing one.
+    pub values: Vec<f64>,
+}
+
 /// One arm's data for one metric.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
@@ -52,6 +64,13 @@ pub enum Series {
     /// with the same bounds. Deserialized histograms skip [`Histogram::from_buckets`]' checks:
     /// the judge re-checks them.
     Histogram(Histogram),
+    /// Per-request values grouped in time blocks (one per minute): JSON
+    /// `{"blocks": [{"timestamp": "...", "values": [0.12, 0.31]}]}`. When both arms are blocks,
+    /// requests are compared within their block (van Elteren's stratified rank test with a
+    /// variance robust to what requests of one block share, and corrected for serial
+    /// correlation between blocks), so a load both arms share in a minute cancels and requests
+    /// of one minute are not counted as independent. Against samples, blocks are their values.
+    Blocks(Vec<Block>),
 }
 
 impl Series {
@@ -100,6 +119,26 @@ impl Series {
         )
     }
 
+    /// Per-request values in time blocks from `(timestamp, values)` pairs (see
+    /// [`Series::Blocks`]).
+    ///
+    /// # Example
+    /// ```
+    /// use canary_verdict::Series;
+    /// use chrono::{TimeZone, Utc};
+    /// let t = Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, 0).unwrap();
+    /// let s = Series::blocks([(t, vec![0.12, 0.31, 0.18])]);
+    /// assert_eq!(s.len(), 3);
+    /// ```
+    pub fn blocks(blocks: impl IntoIterator<Item = (DateTime<Utc>, Vec<f64>)>) -> Series {
+        Series::Blocks(
+            blocks
+                .into_iter()
+                .map(|(timestamp, values)| Block { timestamp, values })
+                .collect(),
+        )
+    }
+
     /// A histogram of the window (see [`Series::Histogram`]).
     ///
     /// # Example
@@ -121,6 +160,9 @@ impl Series {
             Series::Points(v) => v.len(),
             Series::Counts(v) => v.len(),
             Series::Histogram(h) => h.points(),
+            Series::Blocks(b) => b
+                .iter()
+                .fold(0usize, |n, b| n.saturating_add(b.values.len())),
         }
     }
 

@@ -341,3 +341,61 @@ fn default_p99_aspect_catches_a_doubled_spread_and_is_a_breach() {
     assert!(j.metrics[0].tails.is_empty());
     assert_ne!(j.verdict, Verdict::Rollback, "{j}");
 }
+
+#[test]
+fn blocks_are_compared_within_their_minute() {
+    // A load that moves both arms minute by minute cancels within blocks; a +20% canary is
+    // found; blocks parse from JSON; duplicated timestamps and signed_rank are errors.
+    let mut rng = Rng(29);
+    let times = minutes(30);
+    let arm = |rng: &mut Rng, scale: f64| -> Series {
+        Series::blocks(
+            times
+                .iter()
+                .enumerate()
+                .map(|(i, t)| {
+                    let load = 1.0 + 0.5 * ((i % 6) as f64);
+                    let v = (0..40)
+                        .map(|_| 100.0 * scale * load * (0.3 * rng.normal()).exp())
+                        .collect();
+                    (*t, v)
+                })
+                .collect::<Vec<_>>(),
+        )
+    };
+    let policy = MetricPolicy::new("latency", Direction::Increase);
+    let judge_blocks = |p: MetricPolicy, b: Series, c: Series| {
+        judge(
+            &CanaryPolicy::new(vec![p]),
+            &[MetricData::new("latency", b, c)],
+        )
+        .unwrap()
+    };
+    let j = judge_blocks(policy.clone(), arm(&mut rng, 1.0), arm(&mut rng, 1.2));
+    assert!(
+        matches!(
+            j.metrics[0].details,
+            Some(canary_verdict::TestDetails::Blocked {
+                blocks: 30,
+                unmatched: 0,
+                ..
+            })
+        ),
+        "{j}"
+    );
+    assert_eq!(j.verdict, Verdict::Rollback, "{j}");
+    let j = judge_blocks(policy.clone(), arm(&mut rng, 1.0), arm(&mut rng, 1.0));
+    assert_eq!(j.verdict, Verdict::Promote, "{j}");
+    let json = r#"{"blocks": [{"timestamp": "2026-12-01T12:00:00Z", "values": [1.0, 2.0]},
+                              {"timestamp": "2026-12-01T12:00:00Z", "values": [3.0]}]}"#;
+    let dup: Series = serde_json::from_str(json).unwrap();
+    let j = judge_blocks(policy.clone(), dup.clone(), arm(&mut rng, 1.0));
+    assert_eq!(j.metrics[0].classification, Classification::Error);
+    assert!(j.metrics[0].reason.contains("timestamp"), "{j}");
+    let signed = MetricPolicy {
+        comparator: canary_verdict::Comparator::SignedRank,
+        ..policy
+    };
+    let j = judge_blocks(signed, arm(&mut rng, 1.0), arm(&mut rng, 1.0));
+    assert_eq!(j.metrics[0].classification, Classification::Error, "{j}");
+}

@@ -577,6 +577,7 @@ pub(super) fn append(acc: &mut Series, more: &Series, metric: &str, arm: Arm) ->
         (Series::Samples(a), Series::Samples(b)) => a.extend_from_slice(b),
         (Series::Points(a), Series::Points(b)) => a.extend_from_slice(b),
         (Series::Counts(a), Series::Counts(b)) => a.extend_from_slice(b),
+        (Series::Blocks(a), Series::Blocks(b)) => a.extend_from_slice(b),
         (Series::Histogram(a), Series::Histogram(b)) => {
             crate::histogram_compare::merge_into(a, b, metric, arm)?
         }
@@ -585,8 +586,9 @@ pub(super) fn append(acc: &mut Series, more: &Series, metric: &str, arm: Arm) ->
                 metric: metric.to_string(),
                 arm,
                 field: "series",
-                problem: "intervals of the window mix samples, points, counts and histograms"
-                    .into(),
+                problem:
+                    "intervals of the window mix samples, points, blocks, counts and histograms"
+                        .into(),
             })
         }
     }
