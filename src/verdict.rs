@@ -77,7 +77,7 @@ pub struct Reason {
 
 impl fmt::Display for Reason {
     /// One line: `[severity] metric: message`, with control characters in the metric name and
-    /// the message escaped ([`escape_text`]), so that a name cannot forge a line.
+    /// the message escaped (`escape_text`), so that a name cannot forge a line.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let message = escape_text(&self.message);
         match &self.metric {
