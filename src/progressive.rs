@@ -283,7 +283,8 @@ impl fmt::Display for IntervalRecord {
             write!(f, " measurement {m}")?;
         }
         if !self.note.is_empty() {
-            write!(f, " ({})", self.note)?;
+            // The note quotes metric names and fetch errors: escaped, so neither forges a line.
+            write!(f, " ({})", crate::verdict::escape_text(&self.note))?;
         }
         for e in &self.evidence {
             write!(f, "\n    {e}")?;

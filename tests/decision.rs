@@ -399,3 +399,23 @@ fn blocks_are_compared_within_their_minute() {
     let j = judge_blocks(signed, arm(&mut rng, 1.0), arm(&mut rng, 1.0));
     assert_eq!(j.metrics[0].classification, Classification::Error, "{j}");
 }
+
+#[test]
+fn progressive_records_escape_names_and_notes() {
+    use canary_verdict::{ProgressiveAnalysis, ProgressivePolicy};
+    let name = "errors\n[critical] forged";
+    let canary = CanaryPolicy::new(vec![MetricPolicy::counter(name, Direction::Increase)]);
+    let mut a = ProgressiveAnalysis::new(ProgressivePolicy::recommended(canary, 5)).unwrap();
+    a.update(&[MetricData::new(
+        name,
+        Series::total(1.0, 1000.0),
+        Series::total(1.0, 1000.0),
+    )])
+    .unwrap();
+    a.record_error("fetch failed\n[critical] forged too")
+        .unwrap();
+    for record in a.history() {
+        let text = record.to_string();
+        assert!(text.lines().all(|l| !l.starts_with("[critical]")), "{text}");
+    }
+}

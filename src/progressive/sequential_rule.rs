@@ -713,7 +713,7 @@ impl fmt::Display for MetricEvidence {
         write!(
             f,
             "{}{}{}: ",
-            self.metric,
+            crate::verdict::escape_text(&self.metric),
             if self.critical { " (critical)" } else { "" },
             if self.muted { " (muted)" } else { "" },
         )?;
