@@ -203,7 +203,7 @@ fn signed_rank_scores(values: &[f64]) -> Vec<f64> {
 /// of `canary_t − baseline_t − mu`.
 ///
 /// The inflation is estimated on residuals that carry no shift: the per-timestamp log ratios
-/// `ln(canary_t / baseline_t)` when every value is positive (a load that scales both arms, and a
+/// `ln(canary_t / baseline_t)` when every pair has one sign (a load that scales both arms, and a
 /// change that scales the canary, both cancel in them), else the differences, each centred at
 /// its median, then scored by signed ranks. Estimating it on the raw scores would read a
 /// change that scales with a drifting load as serial correlation and hide it.
@@ -212,11 +212,16 @@ pub(crate) fn paired(baseline: &[f64], canary: &[f64], mu: f64) -> (Dependence, 
     if baseline.len().min(canary.len()) < MIN_POINTS {
         return (Dependence::none(n), f64::NAN);
     }
-    let positive = baseline.iter().chain(canary).all(|v| *v > 0.0);
+    // Log ratios where every pair has one sign (so negative-valued metrics mirror positive
+    // ones exactly), differences otherwise.
+    let ratios = baseline
+        .iter()
+        .zip(canary)
+        .all(|(b, c)| *b != 0.0 && c / b > 0.0 && (c / b).is_finite());
     let mut residuals: Vec<f64> = canary
         .iter()
         .zip(baseline)
-        .map(|(c, b)| if positive { (c / b).ln() } else { c - b - mu })
+        .map(|(c, b)| if ratios { (c / b).ln() } else { c - b - mu })
         .collect();
     let median = median_of(&residuals);
     residuals.iter_mut().for_each(|r| *r -= median);

@@ -419,3 +419,41 @@ fn progressive_records_escape_names_and_notes() {
         assert!(text.lines().all(|l| !l.starts_with("[critical]")), "{text}");
     }
 }
+
+#[test]
+fn mirrored_correlated_points_give_the_same_verdict() {
+    // Paired per-minute points with serial correlation, and the same arms negated with the
+    // direction flipped: the dependence correction sees the same log ratios, so the judgments
+    // agree.
+    let mut rng = Rng(30);
+    let times = minutes(60);
+    for shift in [1.0, 1.08, 1.3] {
+        let noise_b = rng.ar1(0.6, 60);
+        let noise_c = rng.ar1(0.6, 60);
+        let arm = |noise: &[f64], f: f64, sign: f64| -> Series {
+            Series::points(
+                times
+                    .iter()
+                    .zip(noise)
+                    .map(|(t, x)| (*t, sign * f * 100.0 * (0.04 * x).exp())),
+            )
+        };
+        let j = |direction, sign: f64| {
+            judge(
+                &CanaryPolicy::new(vec![MetricPolicy::new("gauge", direction)]),
+                &[MetricData::new(
+                    "gauge",
+                    arm(&noise_b, 1.0, sign),
+                    arm(&noise_c, shift, sign),
+                )],
+            )
+            .unwrap()
+        };
+        let (up, down) = (j(Direction::Increase, 1.0), j(Direction::Decrease, -1.0));
+        assert_eq!(up.verdict, down.verdict, "{up}\n{down}");
+        assert_eq!(
+            up.metrics[0].dependence.unwrap().inflation,
+            down.metrics[0].dependence.unwrap().inflation
+        );
+    }
+}
