@@ -457,3 +457,33 @@ fn mirrored_correlated_points_give_the_same_verdict() {
         );
     }
 }
+
+#[test]
+fn a_change_from_zero_is_a_critical_breach_among_healthy_metrics() {
+    // Errors appearing where the baseline had none: an undefined relative change, beyond every
+    // tolerance, so it rolls back although 20 healthy metrics keep the score above pass.
+    let mut rng = Rng(31);
+    let mut metrics: Vec<MetricPolicy> = (0..20)
+        .map(|i| MetricPolicy::new(format!("m{i:02}"), Direction::Increase))
+        .collect();
+    metrics.push(MetricPolicy::counter("errors", Direction::Increase));
+    let mut data: Vec<MetricData> = (0..20)
+        .map(|i| {
+            MetricData::new(
+                format!("m{i:02}"),
+                Series::samples(noisy(&mut rng, 60, 100.0, 2.0)),
+                Series::samples(noisy(&mut rng, 60, 100.0, 2.0)),
+            )
+        })
+        .collect();
+    data.push(MetricData::new(
+        "errors",
+        Series::total(0.0, 50_000.0),
+        Series::total(40.0, 50_000.0),
+    ));
+    let j = judge(&CanaryPolicy::new(metrics), &data).unwrap();
+    let e = j.metrics.iter().find(|m| m.name == "errors").unwrap();
+    assert!(e.critical_breach, "{j}");
+    assert!(j.score.unwrap() >= 95.0, "{j}");
+    assert_eq!(j.verdict, Verdict::Rollback, "{j}");
+}
