@@ -127,6 +127,34 @@ mod tests {
     }
 
     #[test]
+    fn unequal_weights_not_summing_to_one_and_no_adjustment() {
+        // Bonferroni scales by the weights' total over the test's weight, whatever the total.
+        let adj = adjust_weighted(&[0.01, 0.02], &[3.0, 1.0], Adjustment::Bonferroni).unwrap();
+        assert!((adj[0] - 0.04 / 3.0).abs() < 1e-15 && (adj[1] - 0.08).abs() < 1e-15);
+        // "none" leaves the p-values alone, weights or not.
+        let p = [0.01, 0.3, 0.02];
+        assert_eq!(
+            adjust_weighted(&p, &[0.5, 0.25, 0.25], Adjustment::None).unwrap(),
+            p.to_vec()
+        );
+        // Weighted Holm with a total of 4: the first step multiplies by 4/3.
+        let adj = adjust_weighted(&[0.01, 0.02], &[3.0, 1.0], Adjustment::Holm).unwrap();
+        assert!((adj[0] - 0.04 / 3.0).abs() < 1e-15, "{adj:?}");
+        assert!((adj[1] - 0.02).abs() < 1e-15, "{adj:?}");
+        // The order is by p / w: here the larger p comes first.
+        let adj = adjust_weighted(&[0.04, 0.02], &[0.8, 0.2], Adjustment::Holm).unwrap();
+        assert!(
+            (adj[0] - 0.05).abs() < 1e-15 && (adj[1] - 0.05).abs() < 1e-15,
+            "{adj:?}"
+        );
+        // Weighted BH: the weighted p-values p·mean(w)/w, then BH.
+        let adj =
+            adjust_weighted(&[0.01, 0.02], &[3.0, 1.0], Adjustment::BenjaminiHochberg).unwrap();
+        assert!((adj[0] - 0.04 / 3.0).abs() < 1e-15, "{adj:?}");
+        assert!((adj[1] - 0.04).abs() < 1e-15, "{adj:?}");
+    }
+
+    #[test]
     fn weights_split_between_critical_and_other_metrics() {
         let w = metric_weights(&[true, false, false, true], 0.6);
         assert_eq!(w, vec![0.3, 0.2, 0.2, 0.3]);
