@@ -53,7 +53,8 @@ impl Window {
 /// Each window is judged by [`judge`](crate::judge) by default, or, with `kayenta_judge`, by
 /// [`judge_kayenta`](crate::judge_kayenta) (NetflixACAJudge's rules: its score is 0 after a
 /// critical failure, which then aborts as any score at or below marginal does), so a stage
-/// ported from Kayenta decides as it did there.
+/// whose canary configuration came from Kayenta decides as it did there (the rules are
+/// written from Kayenta's documented behaviour, not its code).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
