@@ -121,16 +121,16 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::error::{Error, Result};
-use crate::fences::Fences;
-use crate::hodges_lehmann::HodgesLehmannConfig;
-use crate::hypothesis::{fmt_g, Alternative, Method};
 use crate::policy::{
     CanaryPolicy, Comparator, Direction, EffectMeasure, MetricPolicy, NanPolicy, OutlierPolicy,
     Tolerance, DEFAULT_GROUP,
 };
-use crate::rank_sum::TwoSample;
 use crate::series::{MetricData, Series};
-use crate::summary::Summary;
+use crate::stats::fences::Fences;
+use crate::stats::hodges_lehmann::HodgesLehmannConfig;
+use crate::stats::hypothesis::{fmt_g, Alternative, Method};
+use crate::stats::rank_sum::TwoSample;
+use crate::stats::summary::Summary;
 
 #[cfg(feature = "serde")]
 mod config;

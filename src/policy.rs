@@ -3,10 +3,11 @@
 //! lists only metric names and directions already judges well.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
 
 use crate::error::{Error, Result};
-use crate::multiple_testing::Adjustment;
-pub use crate::tails::TailAspect;
+use crate::stats::hypothesis::fmt_g;
+use crate::stats::multiple_testing::Adjustment;
 
 /// Which way a metric gets worse.
 #[non_exhaustive]
@@ -714,5 +715,98 @@ impl CanaryPolicy {
             }
         }
         Ok(())
+    }
+}
+
+/// A tail or shape test a metric's policy asks for, in addition to the location test.
+/// # Method
+///
+/// Tail and shape aspects of a metric's judgment: which tests a policy asks for beyond the
+/// location test, and their outcomes.
+///
+/// Each aspect is one more test in the canary's multiple-testing family (its p-value is adjusted
+/// with the location tests of every metric), one-sided in the direction of harm where the test
+/// has a direction:
+///
+/// | aspect | test | direction |
+/// |---|---|---|
+/// | `quantile { p, tolerance }` | [`quantile_compare`](crate::quantile_compare), `H0: ξ_c ≤ (1 + tolerance)·ξ_b` | one-sided |
+/// | `exceedance { q }` | conditional form of [`exceedance_test`](crate::exceedance_test) (Fisher on the pooled `q`-quantile) | one-sided |
+/// | `kolmogorov_smirnov` | [`ks_2samp`](crate::ks_2samp) | one-sided |
+/// | `anderson_darling` | [`anderson_darling`](crate::anderson_darling) | omnibus; harmful when the canary's p95 is on the harmful side |
+///
+/// For a metric whose harm is a `decrease`, the samples are negated, so `quantile { p: 0.99 }`
+/// looks at the p1 and `exceedance { q: 0.95 }` at the share below the baseline's p5; a
+/// decreasing quantile is tested as `ξ_c ≥ (1 - tolerance)·ξ_b`. For `either`, tests are
+/// two-sided (the quantile's at `r = 1 + tolerance`) and every significant aspect is harmful.
+///
+/// A tail aspect that regresses makes the metric `High` (`Low` for a decrease) with a reason
+/// that names it; it is a failure of the metric, not a critical breach (a critical metric still
+/// rolls back). An aspect the arms are too small for (a p99 interval with fewer than a few
+/// hundred points) is reported as not judged with the number of points it needs, and does not
+/// enter the family.
+///
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum TailAspect {
+    /// Compare the `p`-quantile (0.99 for p99); a rise up to `tolerance` (0.1 = +10%) is allowed.
+    Quantile {
+        /// The quantile level, strictly inside (0, 1).
+        p: f64,
+        /// The allowed relative change, in [0, 1).
+        #[cfg_attr(feature = "serde", serde(default))]
+        tolerance: f64,
+    },
+    /// The share of canary points beyond the pooled `q`-quantile against the baseline's share.
+    Exceedance {
+        /// The quantile level, strictly inside (0, 1).
+        q: f64,
+    },
+    /// Two-sample Kolmogorov-Smirnov on the whole distribution.
+    KolmogorovSmirnov,
+    /// Anderson-Darling two-sample test, most sensitive in the tails.
+    AndersonDarling,
+}
+
+impl TailAspect {
+    /// Checks the aspect's parameters; the error names the field.
+    pub(crate) fn check(&self) -> std::result::Result<(), (&'static str, String)> {
+        match *self {
+            TailAspect::Quantile { p, tolerance } => {
+                if !(p > 0.0 && p < 1.0) {
+                    return Err((
+                        "tails.quantile.p",
+                        format!("{p} is not strictly between 0 and 1"),
+                    ));
+                }
+                if !(0.0..1.0).contains(&tolerance) {
+                    return Err((
+                        "tails.quantile.tolerance",
+                        format!("{tolerance} is not in [0, 1)"),
+                    ));
+                }
+            }
+            TailAspect::Exceedance { q } if !(q > 0.0 && q < 1.0) => {
+                return Err((
+                    "tails.exceedance.q",
+                    format!("{q} is not strictly between 0 and 1"),
+                ));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for TailAspect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            TailAspect::Quantile { p, .. } => write!(f, "p{}", fmt_g(p * 100.0)),
+            TailAspect::Exceedance { q } => write!(f, "exceedance of p{}", fmt_g(q * 100.0)),
+            TailAspect::KolmogorovSmirnov => f.write_str("Kolmogorov-Smirnov"),
+            TailAspect::AndersonDarling => f.write_str("Anderson-Darling"),
+        }
     }
 }

@@ -19,11 +19,11 @@ use std::fmt;
 use self::judged::JudgedState;
 use self::sequential_rule::SequentialState;
 use crate::error::{Error, Result};
-use crate::hypothesis::fmt_g;
+use crate::judge::verdict::{Judgment, Verdict};
 use crate::kayenta::KayentaResult;
 use crate::policy::CanaryPolicy;
 use crate::series::{MetricData, Series};
-use crate::verdict::{Judgment, Verdict};
+use crate::stats::hypothesis::fmt_g;
 
 /// What the deploy tool should do after an interval.
 #[non_exhaustive]
@@ -284,7 +284,7 @@ impl fmt::Display for IntervalRecord {
         }
         if !self.note.is_empty() {
             // The note quotes metric names and fetch errors: escaped, so neither forges a line.
-            write!(f, " ({})", crate::verdict::escape_text(&self.note))?;
+            write!(f, " ({})", crate::judge::verdict::escape_text(&self.note))?;
         }
         for e in &self.evidence {
             write!(f, "\n    {e}")?;

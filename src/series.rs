@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::histogram::Histogram;
+use crate::stats::histogram::Histogram;
 
 /// One timestamped measurement.
 #[derive(Debug, Clone, Copy, PartialEq)]

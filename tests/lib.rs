@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+mod architecture;
 mod bad_input;
 mod bounds;
 mod common;

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::hypothesis::{fmt_g, ConfidenceInterval};
-use crate::verdict::{escape_text, write_table, Verdict};
+use crate::judge::verdict::{escape_text, write_table, Verdict};
+use crate::stats::hypothesis::{fmt_g, ConfidenceInterval};
 
 /// A metric's label in Kayenta's judge, serialized as Kayenta writes it (the Scala
 /// `case object` names).

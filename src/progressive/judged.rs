@@ -9,10 +9,10 @@ use std::fmt;
 use super::{check_names, invalid, Decision, IntervalRecord, ProgressivePolicy, ProgressiveRule};
 use crate::error::{Arm, Error, Result};
 use crate::judge::judge;
+use crate::judge::verdict::{Judgment, Verdict};
 use crate::kayenta::{judge_kayenta, KayentaResult};
 use crate::policy::CanaryPolicy;
 use crate::series::{MetricData, Series};
-use crate::verdict::{Judgment, Verdict};
 
 /// Which intervals the judge sees each time.
 #[non_exhaustive]
@@ -580,7 +580,7 @@ pub(super) fn append(acc: &mut Series, more: &Series, metric: &str, arm: Arm) ->
         (Series::Counts(a), Series::Counts(b)) => a.extend_from_slice(b),
         (Series::Blocks(a), Series::Blocks(b)) => a.extend_from_slice(b),
         (Series::Histogram(a), Series::Histogram(b)) => {
-            crate::histogram_compare::merge_into(a, b, metric, arm)?
+            crate::judge::cleaning::merge_histograms(a, b, metric, arm)?
         }
         _ => {
             return Err(Error::InvalidData {

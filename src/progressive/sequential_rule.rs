@@ -7,10 +7,9 @@ use std::fmt;
 
 use super::judged::append;
 use super::{check_names, invalid, Decision, IntervalRecord};
-use crate::cleaning::{clean, Cleaned};
-use crate::compare::{compare, TestDetails};
 use crate::error::{Arm, Error, Result};
-use crate::hypothesis::{fmt_g, Alternative};
+use crate::judge::cleaning::{clean, Cleaned};
+use crate::judge::compare::{compare, TestDetails};
 use crate::policy::{
     CanaryPolicy, Direction, EffectMeasure, MetricKind, MetricPolicy, MustHaveAction, SrmAction,
     MAX_ALPHA, MIN_ALPHA,
@@ -20,6 +19,7 @@ use crate::sequential::{
     VaryingSplitEProcess, VaryingSplitEProcessConfig,
 };
 use crate::series::MetricData;
+use crate::stats::hypothesis::{fmt_g, Alternative};
 
 /// The sequential rule: every metric is tested at every interval from the first, and the
 /// probability that a canary no worse than its baseline is ever rolled back during its planned
@@ -366,7 +366,7 @@ impl Monitor {
     fn new(rule: &SequentialRule, m: &MetricPolicy, alpha_i: f64) -> Result<Monitor> {
         let track = match m.kind {
             MetricKind::Counter => {
-                let harm_side = crate::compare::alternative(m.direction);
+                let harm_side = crate::judge::compare::alternative(m.direction);
                 let margin = rule.margin(&m.name);
                 // (rate ratio at the safety null, alternative of the safety test)
                 let mut sides = Vec::new();
@@ -713,7 +713,7 @@ impl fmt::Display for MetricEvidence {
         write!(
             f,
             "{}{}{}: ",
-            crate::verdict::escape_text(&self.metric),
+            crate::judge::verdict::escape_text(&self.metric),
             if self.critical { " (critical)" } else { "" },
             if self.muted { " (muted)" } else { "" },
         )?;

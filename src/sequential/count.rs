@@ -5,10 +5,10 @@ use std::fmt;
 
 use super::special::{ln_beta, ln_beta_reg, ln_beta_tilted};
 use super::{check_concentration, EProcess};
-use crate::counts::{check_count, MAX_COUNT};
-use crate::discrete::bd0;
 use crate::error::{check_level, Error, Result};
-use crate::hypothesis::{fmt_g, Alternative, ConfidenceInterval};
+use crate::stats::counts::{check_count, MAX_COUNT};
+use crate::stats::discrete::bd0;
+use crate::stats::hypothesis::{fmt_g, Alternative, ConfidenceInterval};
 
 /// Settings of a [`CountEProcess`].
 ///

@@ -6,7 +6,7 @@ use std::fmt;
 use super::special::half_sq_plus_ln_norm_cdf;
 use super::EProcess;
 use crate::error::{check_level, Error, Result};
-use crate::hypothesis::{fmt_g, Alternative, ConfidenceInterval};
+use crate::stats::hypothesis::{fmt_g, Alternative, ConfidenceInterval};
 
 /// Settings of a [`MeanShiftEProcess`].
 #[derive(Debug, Clone, Copy, PartialEq)]

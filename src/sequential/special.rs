@@ -3,9 +3,10 @@
 
 use statrs::function::gamma::ln_gamma;
 
-use crate::discrete::{bd0, stirlerr, LN_SQRT_2PI, SUMMATION_MAX_VARIANCE};
-use crate::dist::norm_cdf;
-use crate::incomplete_beta::beta_ratio_near_mean;
+use crate::stats::discrete::{bd0, SUMMATION_MAX_VARIANCE};
+use crate::stats::dist::norm_cdf;
+use crate::stats::incomplete_beta::beta_ratio_near_mean;
+use crate::stats::stirling::{stirlerr, LN_SQRT_2PI};
 
 /// `ln B(a, b) = ln Γ(a) + ln Γ(b) - ln Γ(a + b)` for `a, b > 0`.
 pub(crate) fn ln_beta(a: f64, b: f64) -> f64 {
@@ -41,7 +42,7 @@ pub(crate) fn ln_beta_tilted(x: f64, y: f64, rho: f64) -> f64 {
 /// `ln(1 - I_y(b, a))` through `ln_1p`. Either way nothing underflows: tails far below `1e-308`
 /// keep their logarithm. The continued fraction needs `O(sqrt(max(a, b)))` terms near the mean,
 /// so near the mean of wide betas (`a b / (a + b)` at least
-/// [`SUMMATION_MAX_VARIANCE`](crate::discrete::SUMMATION_MAX_VARIANCE)) Temme's expansion
+/// [`SUMMATION_MAX_VARIANCE`](crate::stats::discrete::SUMMATION_MAX_VARIANCE)) Temme's expansion
 /// (in log space, see `crate::incomplete_beta`) takes its place, in constant
 /// time; away from the mean the continued fraction converges in few terms.
 pub(crate) fn ln_beta_reg(a: f64, b: f64, x: f64, y: f64) -> f64 {

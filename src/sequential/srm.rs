@@ -6,10 +6,11 @@ use std::fmt;
 use statrs::function::gamma::ln_gamma;
 
 use super::{check_concentration, EProcess};
-use crate::counts::MAX_COUNT;
-use crate::discrete::{bd0, stirlerr, LN_SQRT_2PI};
 use crate::error::{Error, Result};
-use crate::hypothesis::fmt_g;
+use crate::stats::counts::MAX_COUNT;
+use crate::stats::discrete::bd0;
+use crate::stats::hypothesis::fmt_g;
+use crate::stats::stirling::{stirlerr, LN_SQRT_2PI};
 
 /// Settings of an [`SrmEProcess`].
 #[derive(Debug, Clone, PartialEq)]

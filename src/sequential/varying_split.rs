@@ -4,9 +4,9 @@
 use std::fmt;
 
 use super::EProcess;
-use crate::counts::check_count;
 use crate::error::{Error, Result};
-use crate::hypothesis::{fmt_g, Alternative};
+use crate::stats::counts::check_count;
+use crate::stats::hypothesis::{fmt_g, Alternative};
 
 /// Largest grid accepted per side.
 const MAX_GRID: u64 = 1024;
