@@ -11,7 +11,7 @@
 //! variance at which the tails switch from summation to the expansion (`n p q = 10^3`), the
 //! crossover the switch is placed at.
 
-use canary_verdict::{binom_test, poisson_rate_test, Alternative, Exposure};
+use canary_verdict::stats::{binom_test, poisson_rate_test, Alternative, Exposure};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use std::hint::black_box;
 

@@ -6,8 +6,8 @@
 //! `cargo bench --bench progressive`
 
 use canary_verdict::{
-    judge, CanaryPolicy, Direction, MetricData, MetricPolicy, ProgressiveAnalysis,
-    ProgressivePolicy, ProgressiveRule, SequentialRule, Series,
+    judge, progressive::SequentialRule, CanaryPolicy, Direction, MetricData, MetricPolicy,
+    ProgressiveAnalysis, ProgressivePolicy, ProgressiveRule, Series,
 };
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use std::hint::black_box;

@@ -4,7 +4,7 @@
 //! `cargo bench --bench rank` (add `-- 1e5` to run one size). Compare the two lines of one size
 //! within one run: the machine is shared and noisy across runs.
 
-use canary_verdict::{HodgesLehmannConfig, MannWhitneyConfig, TwoSample};
+use canary_verdict::stats::{HodgesLehmannConfig, MannWhitneyConfig, TwoSample};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use std::hint::black_box;
 

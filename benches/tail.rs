@@ -5,7 +5,7 @@
 //! `cargo bench --bench tail` (add `-- 1e5` to run one size). Compare lines of one size within
 //! one run: the machine is shared and noisy across runs.
 
-use canary_verdict::{
+use canary_verdict::stats::{
     anderson_darling, exceedance_test, ks_2samp, quantile_compare, Alternative, Method,
     QuantileCompareConfig,
 };

@@ -7,7 +7,7 @@
 //!
 //! The file holds `{"metric": "...", "conf_level": 0.98, "baseline": [...], "canary": [...]}`.
 
-use canary_verdict::{HodgesLehmannConfig, MannWhitneyConfig, TwoSample};
+use canary_verdict::stats::{HodgesLehmannConfig, MannWhitneyConfig, TwoSample};
 use serde::Deserialize;
 use std::process::ExitCode;
 

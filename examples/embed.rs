@@ -11,8 +11,9 @@
 //! the canary's window, once per arm, with the same step so the points pair up by timestamp.
 
 use canary_verdict::{
-    judge, Bounds, CanaryPolicy, CountPoint, Direction, MetricData, MetricPolicy, ScoreThresholds,
-    Series, Statistic, Tolerance, Verdict,
+    judge,
+    policy::{Bounds, ScoreThresholds, Statistic},
+    CanaryPolicy, CountPoint, Direction, MetricData, MetricPolicy, Series, Tolerance, Verdict,
 };
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use std::process::ExitCode;

@@ -11,7 +11,11 @@
 //! points), `judge-sort REPS` (its floor). The cost of one repetition is the difference between
 //! two counts with different REPS, divided by the difference in REPS (it removes the setup).
 
-use canary_verdict::{judge, HodgesLehmannConfig, MannWhitneyConfig, Series, TwoSample};
+use canary_verdict::{
+    judge,
+    stats::{HodgesLehmannConfig, MannWhitneyConfig, TwoSample},
+    Series,
+};
 use std::hint::black_box;
 
 #[allow(dead_code)]

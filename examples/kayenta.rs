@@ -15,7 +15,9 @@
 //! two tables.
 
 use canary_verdict::{
-    data_from_kayenta, judge, judge_kayenta, policy_from_kayenta, ScoreThresholds,
+    judge,
+    kayenta::{data_from_kayenta, judge_kayenta, policy_from_kayenta},
+    policy::ScoreThresholds,
 };
 use std::process::ExitCode;
 

@@ -16,8 +16,9 @@
 //! plotting dependency.
 
 use canary_verdict::{
-    judge, quantile_sorted, sorted_sample, CanaryPolicy, HodgesLehmannConfig, MetricData,
-    QuantileType, Series, TwoSample,
+    judge,
+    stats::{quantile_sorted, sorted_sample, HodgesLehmannConfig, QuantileType, TwoSample},
+    CanaryPolicy, MetricData, Series,
 };
 use serde::Deserialize;
 use std::fmt::Write as _;

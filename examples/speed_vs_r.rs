@@ -10,7 +10,9 @@
 //! (sorting included), excluding the file reading. Not part of CI: without arguments it prints
 //! its usage and exits.
 
-use canary_verdict::{Alternative, HodgesLehmannConfig, MannWhitneyConfig, Method, TwoSample};
+use canary_verdict::stats::{
+    Alternative, HodgesLehmannConfig, MannWhitneyConfig, Method, TwoSample,
+};
 use std::hint::black_box;
 use std::process::ExitCode;
 use std::time::Instant;

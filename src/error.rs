@@ -85,8 +85,8 @@ pub enum Error {
         /// Why it is undefined for these data.
         reason: &'static str,
     },
-    /// A sample given to a one-sample function ([`quantile`](crate::quantile),
-    /// [`Summary::of`](crate::Summary::of), [`Fences::tukey`](crate::Fences::tukey), ...) has no
+    /// A sample given to a one-sample function ([`quantile`](crate::stats::quantile),
+    /// [`Summary::of`](crate::stats::Summary::of), [`Fences::tukey`](crate::stats::Fences::tukey), ...) has no
     /// points. These functions do not know which arm the sample belongs to; comparison code that
     /// does reports [`Error::EmptySample`] instead.
     #[error("the sample is empty")]

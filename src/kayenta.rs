@@ -63,7 +63,7 @@
 //!   noise vanishes. Same input, same output.
 //! - **The interval in closed form.** Kayenta finds each end with a Brent search (R's `zeroin`,
 //!   absolute tolerance 10⁻⁴) on the corrected normal statistic; the crate computes the order
-//!   statistics those searches converge to, `[D_(k_L), D_(k_U)]` (see [`HodgesLehmann`](crate::HodgesLehmann)). The two
+//!   statistics those searches converge to, `[D_(k_L), D_(k_U)]` (see [`HodgesLehmann`](crate::stats::HodgesLehmann)). The two
 //!   agree to Kayenta's tolerance, which is also how far Kayenta itself ties out with R; for
 //!   metrics on a scale near 10⁻⁴ (error fractions, seconds) Kayenta's ends are quantized to
 //!   about 5·10⁻⁵ and this mode is the more exact one.
@@ -116,7 +116,7 @@
 //! [`KayentaResult`]s.
 //!
 //! [`ProgressiveAnalysis`]: crate::ProgressiveAnalysis
-//! [`KayentaRule`]: crate::KayentaRule
+//! [`KayentaRule`]: crate::progressive::KayentaRule
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -165,7 +165,7 @@ impl Tolerance {
     ///
     /// # Example
     /// ```
-    /// use canary_verdict::{EffectMeasure, Tolerance};
+    /// use canary_verdict::{Tolerance, policy::EffectMeasure};
     /// let t = Tolerance::kayenta(EffectMeasure::Cles);
     /// assert_eq!((t.allowed_increase, t.critical_decrease), (0.5, 0.5));
     /// ```
@@ -188,7 +188,7 @@ impl MetricPolicy {
     ///
     /// # Example
     /// ```
-    /// use canary_verdict::{Direction, EffectMeasure, MetricPolicy};
+    /// use canary_verdict::{Direction, MetricPolicy, policy::EffectMeasure};
     /// let m = MetricPolicy::kayenta("cpu", Direction::Either);
     /// assert_eq!(m.tolerance.measure, EffectMeasure::MeanRatio);
     /// assert!(m.groups.is_empty());
@@ -234,8 +234,7 @@ impl MetricPolicy {
 ///
 /// # Example
 /// ```
-/// use canary_verdict::{judge_kayenta, CanaryPolicy, Direction, KayentaLabel, KayentaScoreLabel,
-///     MetricData, MetricPolicy, ScoreThresholds, Series, Verdict};
+/// use canary_verdict::{CanaryPolicy, Direction, MetricData, MetricPolicy, Series, Verdict, policy::ScoreThresholds, kayenta::{judge_kayenta, KayentaLabel, KayentaScoreLabel}};
 /// let mut policy = CanaryPolicy::new(vec![
 ///     MetricPolicy::kayenta("latency", Direction::Increase),
 ///     MetricPolicy::kayenta("cpu", Direction::Either),
@@ -634,7 +633,7 @@ fn classify_metric(mp: &MetricPolicy, data: Option<&MetricData>) -> KayentaMetri
 ///
 /// # Example
 /// ```
-/// use canary_verdict::round_half_up_2;
+/// use canary_verdict::kayenta::round_half_up_2;
 /// assert_eq!(round_half_up_2(100.0 / 3.0), 33.33);
 /// assert_eq!(round_half_up_2(0.125), 0.13);
 /// assert_eq!(round_half_up_2(-2.675), -2.68);

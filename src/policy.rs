@@ -730,10 +730,10 @@ impl CanaryPolicy {
 ///
 /// | aspect | test | direction |
 /// |---|---|---|
-/// | `quantile { p, tolerance }` | [`quantile_compare`](crate::quantile_compare), `H0: ξ_c ≤ (1 + tolerance)·ξ_b` | one-sided |
-/// | `exceedance { q }` | conditional form of [`exceedance_test`](crate::exceedance_test) (Fisher on the pooled `q`-quantile) | one-sided |
-/// | `kolmogorov_smirnov` | [`ks_2samp`](crate::ks_2samp) | one-sided |
-/// | `anderson_darling` | [`anderson_darling`](crate::anderson_darling) | omnibus; harmful when the canary's p95 is on the harmful side |
+/// | `quantile { p, tolerance }` | [`quantile_compare`](crate::stats::quantile_compare), `H0: ξ_c ≤ (1 + tolerance)·ξ_b` | one-sided |
+/// | `exceedance { q }` | conditional form of [`exceedance_test`](crate::stats::exceedance_test) (Fisher on the pooled `q`-quantile) | one-sided |
+/// | `kolmogorov_smirnov` | [`ks_2samp`](crate::stats::ks_2samp) | one-sided |
+/// | `anderson_darling` | [`anderson_darling`](crate::stats::anderson_darling) | omnibus; harmful when the canary's p95 is on the harmful side |
 ///
 /// For a metric whose harm is a `decrease`, the samples are negated, so `quantile { p: 0.99 }`
 /// looks at the p1 and `exceedance { q: 0.95 }` at the share below the baseline's p5; a

@@ -317,10 +317,7 @@ enum RuleState {
 ///
 /// # Example
 /// ```
-/// use canary_verdict::{
-///     CanaryPolicy, Decision, Direction, MetricData, MetricPolicy, ProgressiveAnalysis,
-///     ProgressivePolicy, ProgressiveRule, SequentialRule, Series,
-/// };
+/// use canary_verdict::{CanaryPolicy, Decision, Direction, MetricData, MetricPolicy, ProgressiveAnalysis, ProgressivePolicy, ProgressiveRule, Series, progressive::SequentialRule};
 /// let canary = CanaryPolicy::new(vec![MetricPolicy::counter("errors", Direction::Increase)]);
 /// let rule = ProgressiveRule::Sequential(SequentialRule::default());
 /// let mut analysis = ProgressiveAnalysis::new(ProgressivePolicy::new(canary, rule))?;

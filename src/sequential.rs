@@ -39,7 +39,7 @@ use crate::error::{check_level, Error, Result};
 ///
 /// # Example
 /// ```
-/// use canary_verdict::rollback_threshold;
+/// use canary_verdict::sequential::rollback_threshold;
 /// assert_eq!(rollback_threshold(0.05, 1)?, 20.0);
 /// assert_eq!(rollback_threshold(0.05, 10)?, 200.0);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -62,7 +62,7 @@ pub fn rollback_threshold(alpha: f64, metrics: usize) -> Result<f64> {
 ///
 /// # Example
 /// ```
-/// use canary_verdict::{CountEProcess, CountEProcessConfig, EProcess};
+/// use canary_verdict::sequential::{CountEProcess, CountEProcessConfig, EProcess};
 /// let mut errors = CountEProcess::new(CountEProcessConfig::new(0.5))?; // an even split
 /// errors.update(30, 10)?;
 /// assert!(errors.e_value() > 1.0);

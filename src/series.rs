@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::stats::histogram::Histogram;
+pub use crate::stats::histogram::Histogram;
 
 /// One timestamped measurement.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -60,7 +60,7 @@ pub enum Series {
     /// A histogram of the window (Prometheus / OpenTelemetry buckets): JSON
     /// `{"histogram": {"lowest": 0, "upper_bounds": [0.1, 0.5, "inf"], "counts": [80, 15, 5]}}`.
     /// Judged by the grouped rank-sum test and the bucket-interpolated median (see
-    /// [`histogram_mann_whitney`](crate::histogram_mann_whitney)); both arms must be histograms
+    /// [`histogram_mann_whitney`](crate::stats::histogram_mann_whitney)); both arms must be histograms
     /// with the same bounds. Deserialized histograms skip [`Histogram::from_buckets`]' checks:
     /// the judge re-checks them.
     Histogram(Histogram),

@@ -2,11 +2,15 @@
 //! through the statistics entry points. The 10^7-point row is `tests/bounds.rs`.
 
 use canary_verdict::{
-    binom_test, hodges_lehmann, judge, mann_whitney, poisson_rate_test, prop_test, quantile,
-    Alternative, Arm, Bounds, CanaryPolicy, Classification, Comparator, CountEProcess,
-    CountEProcessConfig, CountPoint, Direction, EProcess, Error, Exposure, HodgesLehmannConfig,
-    Judgment, MannWhitneyConfig, MetricData, MetricPolicy, NanPolicy, Point, Proportion,
-    QuantileType, Series, Verdict,
+    judge,
+    policy::{Bounds, Comparator, NanPolicy},
+    sequential::{CountEProcess, CountEProcessConfig, EProcess},
+    stats::{
+        binom_test, hodges_lehmann, mann_whitney, poisson_rate_test, prop_test, quantile,
+        Alternative, Exposure, HodgesLehmannConfig, MannWhitneyConfig, Proportion, QuantileType,
+    },
+    Arm, CanaryPolicy, Classification, CountPoint, Direction, Error, Judgment, MetricData,
+    MetricPolicy, Point, Series, Verdict,
 };
 
 use crate::common::at;
@@ -648,7 +652,7 @@ fn bad_input_signed_rank_without_pairs() {
     assert!(
         matches!(
             j.metrics[0].details,
-            Some(canary_verdict::TestDetails::SignedRank { unpaired: 0, .. })
+            Some(canary_verdict::judgment::TestDetails::SignedRank { unpaired: 0, .. })
         ),
         "{j}"
     );
@@ -668,7 +672,7 @@ fn bad_input_paired_points_out_of_order_and_duplicated() {
     let shuffled = judge_one(latency(), arm(0.0, &reversed), arm(5.0, &values));
     assert!(matches!(
         sorted.metrics[0].details,
-        Some(canary_verdict::TestDetails::SignedRank { unpaired: 0, .. })
+        Some(canary_verdict::judgment::TestDetails::SignedRank { unpaired: 0, .. })
     ));
     assert_eq!(
         format!("{:?}", sorted.metrics[0]),
@@ -698,7 +702,7 @@ fn bad_input_paired_points_out_of_order_and_duplicated() {
     assert!(
         matches!(
             j.metrics[0].details,
-            Some(canary_verdict::TestDetails::SignedRank { unpaired: 10, .. })
+            Some(canary_verdict::judgment::TestDetails::SignedRank { unpaired: 10, .. })
         ),
         "{j}"
     );

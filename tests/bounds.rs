@@ -3,8 +3,10 @@
 
 use crate::common::Rng;
 use canary_verdict::{
-    judge, Bounds, CanaryPolicy, Classification, Direction, MetricData, MetricPolicy, Point,
-    Series, Statistic, TestDetails, Verdict,
+    judge,
+    judgment::TestDetails,
+    policy::{Bounds, Statistic},
+    CanaryPolicy, Classification, Direction, MetricData, MetricPolicy, Point, Series, Verdict,
 };
 
 /// Latencies in milliseconds rounded to 0.1 ms, as exporters report them: many ties.

@@ -159,8 +159,8 @@ impl Rng {
 
 /// Reads an alternative as the reference generators write it (`"two_sided"` or R's
 /// `"two.sided"`, `"less"`, `"greater"`).
-pub fn alternative_of(v: &Value) -> canary_verdict::Alternative {
-    use canary_verdict::Alternative;
+pub fn alternative_of(v: &Value) -> canary_verdict::stats::Alternative {
+    use canary_verdict::stats::Alternative;
     match v.as_str().expect("alternative") {
         "two_sided" | "two.sided" => Alternative::TwoSided,
         "less" => Alternative::Less,

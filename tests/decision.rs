@@ -4,8 +4,8 @@
 
 use crate::common::Rng;
 use canary_verdict::{
-    judge, CanaryPolicy, Classification, Direction, EffectMeasure, MetricData, MetricPolicy,
-    Series, Tolerance, Verdict,
+    judge, policy::EffectMeasure, CanaryPolicy, Classification, Direction, MetricData,
+    MetricPolicy, Series, Tolerance, Verdict,
 };
 
 fn noisy(rng: &mut Rng, n: usize, centre: f64, sd: f64) -> Vec<f64> {
@@ -183,7 +183,7 @@ fn missing_must_have_metric_rolls_back_or_fails_as_configured() {
     let j = judge(&policy, &data).unwrap();
     assert_eq!(j.metrics[1].classification, Classification::NoDataFail);
     assert_eq!(j.verdict, Verdict::Rollback, "{j}");
-    policy.missing_must_have = canary_verdict::MustHaveAction::Fail;
+    policy.missing_must_have = canary_verdict::policy::MustHaveAction::Fail;
     let j = judge(&policy, &data).unwrap();
     // A failure in the score (50: below marginal) rather than a rollback of its own.
     assert!(!j
@@ -375,7 +375,7 @@ fn blocks_are_compared_within_their_minute() {
     assert!(
         matches!(
             j.metrics[0].details,
-            Some(canary_verdict::TestDetails::Blocked {
+            Some(canary_verdict::judgment::TestDetails::Blocked {
                 blocks: 30,
                 unmatched: 0,
                 ..
@@ -393,7 +393,7 @@ fn blocks_are_compared_within_their_minute() {
     assert_eq!(j.metrics[0].classification, Classification::Error);
     assert!(j.metrics[0].reason.contains("timestamp"), "{j}");
     let signed = MetricPolicy {
-        comparator: canary_verdict::Comparator::SignedRank,
+        comparator: canary_verdict::policy::Comparator::SignedRank,
         ..policy
     };
     let j = judge_blocks(signed, arm(&mut rng, 1.0), arm(&mut rng, 1.0));

@@ -1,7 +1,8 @@
 //! Error paths (exact messages) and properties of quantiles, summaries and IQR fences.
 
 use canary_verdict::{
-    quantile, quantile_sorted, quantiles, sorted_sample, Error, Fences, QuantileType, Summary,
+    stats::{quantile, quantile_sorted, quantiles, sorted_sample, Fences, QuantileType, Summary},
+    Error,
 };
 use proptest::prelude::*;
 

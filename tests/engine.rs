@@ -3,9 +3,10 @@
 
 use crate::common::*;
 use canary_verdict::{
-    judge, Bounds, CanaryPolicy, Classification, Comparator, CountPoint, Direction, Error,
-    Judgment, MetricData, MetricPolicy, NanPolicy, Point, RelativeBounds, Series, Statistic,
-    Tolerance, Verdict,
+    judge,
+    policy::{Bounds, Comparator, NanPolicy, RelativeBounds, Statistic},
+    CanaryPolicy, Classification, CountPoint, Direction, Error, Judgment, MetricData, MetricPolicy,
+    Point, Series, Tolerance, Verdict,
 };
 use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
@@ -354,7 +355,7 @@ fn counters_and_pairing() {
     );
     assert!(matches!(
         j.metrics[0].details,
-        Some(canary_verdict::TestDetails::SignedRank { .. })
+        Some(canary_verdict::judgment::TestDetails::SignedRank { .. })
     ));
     assert_eq!(j.metrics[0].classification, Classification::High, "{j}");
     // Duplicate timestamps are an error naming the field.
@@ -552,7 +553,7 @@ fn ndarray_views_feed_the_judge() {
     assert_eq!(j.metrics[0].classification, Classification::High);
     // A strided (non-contiguous) view is copied, not misread.
     let m = array![[1.0, 100.0], [2.0, 200.0], [3.0, 300.0]];
-    let pairs = canary_verdict::TwoSample::per_column(m.view(), m.view()).unwrap();
+    let pairs = canary_verdict::stats::TwoSample::per_column(m.view(), m.view()).unwrap();
     assert_eq!(pairs[1].baseline(), &[100.0, 200.0, 300.0]);
 }
 
@@ -567,75 +568,75 @@ fn public_types_are_send_and_sync() {
     check::<Series>();
     check::<Judgment>();
     check::<canary_verdict::MetricJudgment>();
-    check::<canary_verdict::GroupScore>();
+    check::<canary_verdict::judgment::GroupScore>();
     check::<canary_verdict::Reason>();
-    check::<canary_verdict::TwoSample>();
-    check::<canary_verdict::PairedSample>();
-    check::<canary_verdict::MannWhitney>();
-    check::<canary_verdict::HodgesLehmann>();
-    check::<canary_verdict::SignedRank>();
-    check::<canary_verdict::PairedShift>();
-    check::<canary_verdict::EffectSizes>();
-    check::<canary_verdict::FisherExact>();
-    check::<canary_verdict::BinomialTest>();
-    check::<canary_verdict::PoissonRateTest>();
-    check::<canary_verdict::ProportionTest>();
-    check::<canary_verdict::SrmTest>();
-    check::<canary_verdict::Summary>();
-    check::<canary_verdict::Fences>();
-    check::<canary_verdict::TestDetails>();
+    check::<canary_verdict::stats::TwoSample>();
+    check::<canary_verdict::stats::PairedSample>();
+    check::<canary_verdict::stats::MannWhitney>();
+    check::<canary_verdict::stats::HodgesLehmann>();
+    check::<canary_verdict::stats::SignedRank>();
+    check::<canary_verdict::stats::PairedShift>();
+    check::<canary_verdict::stats::EffectSizes>();
+    check::<canary_verdict::stats::FisherExact>();
+    check::<canary_verdict::stats::BinomialTest>();
+    check::<canary_verdict::stats::PoissonRateTest>();
+    check::<canary_verdict::stats::ProportionTest>();
+    check::<canary_verdict::stats::SrmTest>();
+    check::<canary_verdict::stats::Summary>();
+    check::<canary_verdict::stats::Fences>();
+    check::<canary_verdict::judgment::TestDetails>();
     // Configs, inputs, enums and the remaining results.
     check::<canary_verdict::Arm>();
     check::<canary_verdict::Classification>();
     check::<canary_verdict::Verdict>();
     check::<canary_verdict::Severity>();
-    check::<canary_verdict::Alternative>();
-    check::<canary_verdict::Method>();
-    check::<canary_verdict::MethodUsed>();
-    check::<canary_verdict::ConfidenceInterval>();
-    check::<canary_verdict::Adjustment>();
-    check::<canary_verdict::QuantileType>();
+    check::<canary_verdict::stats::Alternative>();
+    check::<canary_verdict::stats::Method>();
+    check::<canary_verdict::stats::MethodUsed>();
+    check::<canary_verdict::stats::ConfidenceInterval>();
+    check::<canary_verdict::stats::Adjustment>();
+    check::<canary_verdict::stats::QuantileType>();
     check::<canary_verdict::Point>();
     check::<canary_verdict::CountPoint>();
-    check::<canary_verdict::Proportion>();
-    check::<canary_verdict::Exposure>();
-    check::<canary_verdict::MannWhitneyConfig>();
-    check::<canary_verdict::HodgesLehmannConfig>();
-    check::<canary_verdict::SignedRankConfig>();
-    check::<canary_verdict::PairedShiftConfig>();
-    check::<canary_verdict::Bounds>();
-    check::<canary_verdict::RelativeBounds>();
-    check::<canary_verdict::Comparator>();
+    check::<canary_verdict::stats::Proportion>();
+    check::<canary_verdict::stats::Exposure>();
+    check::<canary_verdict::stats::MannWhitneyConfig>();
+    check::<canary_verdict::stats::HodgesLehmannConfig>();
+    check::<canary_verdict::stats::SignedRankConfig>();
+    check::<canary_verdict::stats::PairedShiftConfig>();
+    check::<canary_verdict::policy::Bounds>();
+    check::<canary_verdict::policy::RelativeBounds>();
+    check::<canary_verdict::policy::Comparator>();
     check::<canary_verdict::Direction>();
-    check::<canary_verdict::EffectMeasure>();
+    check::<canary_verdict::policy::EffectMeasure>();
     check::<canary_verdict::MetricKind>();
-    check::<canary_verdict::NanPolicy>();
-    check::<canary_verdict::OutlierPolicy>();
-    check::<canary_verdict::ScoreThresholds>();
-    check::<canary_verdict::SrmAction>();
-    check::<canary_verdict::SrmPolicy>();
-    check::<canary_verdict::Statistic>();
+    check::<canary_verdict::policy::NanPolicy>();
+    check::<canary_verdict::policy::OutlierPolicy>();
+    check::<canary_verdict::policy::ScoreThresholds>();
+    check::<canary_verdict::policy::SrmAction>();
+    check::<canary_verdict::policy::SrmPolicy>();
+    check::<canary_verdict::policy::Statistic>();
     check::<canary_verdict::Tolerance>();
     // Sequential monitors and their configs.
-    check::<canary_verdict::CountEProcess>();
-    check::<canary_verdict::CountEProcessConfig>();
-    check::<canary_verdict::MeanShiftEProcess>();
-    check::<canary_verdict::MeanShiftEProcessConfig>();
-    check::<canary_verdict::SrmEProcess>();
-    check::<canary_verdict::SrmEProcessConfig>();
-    check::<canary_verdict::VaryingSplitEProcess>();
-    check::<canary_verdict::VaryingSplitEProcessConfig>();
+    check::<canary_verdict::sequential::CountEProcess>();
+    check::<canary_verdict::sequential::CountEProcessConfig>();
+    check::<canary_verdict::sequential::MeanShiftEProcess>();
+    check::<canary_verdict::sequential::MeanShiftEProcessConfig>();
+    check::<canary_verdict::sequential::SrmEProcess>();
+    check::<canary_verdict::sequential::SrmEProcessConfig>();
+    check::<canary_verdict::sequential::VaryingSplitEProcess>();
+    check::<canary_verdict::sequential::VaryingSplitEProcessConfig>();
     // Kayenta mode.
-    check::<canary_verdict::KayentaResult>();
-    check::<canary_verdict::KayentaMetricResult>();
-    check::<canary_verdict::KayentaGroupScore>();
-    check::<canary_verdict::KayentaScore>();
-    check::<canary_verdict::KayentaScoreLabel>();
-    check::<canary_verdict::KayentaLabel>();
-    check::<canary_verdict::KayentaDetails>();
-    check::<canary_verdict::KayentaStats>();
-    check::<canary_verdict::KayentaMetadata>();
-    check::<canary_verdict::KayentaResultMetadata>();
+    check::<canary_verdict::kayenta::KayentaResult>();
+    check::<canary_verdict::kayenta::KayentaMetricResult>();
+    check::<canary_verdict::kayenta::KayentaGroupScore>();
+    check::<canary_verdict::kayenta::KayentaScore>();
+    check::<canary_verdict::kayenta::KayentaScoreLabel>();
+    check::<canary_verdict::kayenta::KayentaLabel>();
+    check::<canary_verdict::kayenta::KayentaDetails>();
+    check::<canary_verdict::kayenta::KayentaStats>();
+    check::<canary_verdict::kayenta::KayentaMetadata>();
+    check::<canary_verdict::kayenta::KayentaResultMetadata>();
 }
 
 // ---------- the judge's sample-ratio check (src/judge.rs, srm_check) ----------
@@ -643,7 +644,7 @@ fn public_types_are_send_and_sync() {
 /// A healthy latency metric and a muted counter carrying the arms' trials: the SRM check is the
 /// only thing that can move the verdict.
 fn srm_request(
-    srm: Option<canary_verdict::SrmPolicy>,
+    srm: Option<canary_verdict::policy::SrmPolicy>,
     canary_trials: f64,
     baseline_trials: f64,
 ) -> Judgment {
@@ -684,7 +685,10 @@ fn srm_reasons(j: &Judgment) -> Vec<&canary_verdict::Reason> {
 
 #[test]
 fn srm_check_outcome_for_every_action() {
-    use canary_verdict::{Severity, SrmAction, SrmPolicy};
+    use canary_verdict::{
+        policy::{SrmAction, SrmPolicy},
+        Severity,
+    };
     // Without the check the canary is promoted; 1 000 canary against 9 000 baseline trials on a
     // configured 50/50 split is a mismatch (chi-squared p ~ 0), whatever the metrics say.
     let healthy = srm_request(None, 1000.0, 9000.0);
@@ -728,7 +732,7 @@ fn srm_check_outcome_for_every_action() {
 
 #[test]
 fn srm_check_tests_the_canary_share_not_the_baseline_share() {
-    use canary_verdict::{SrmAction, SrmPolicy};
+    use canary_verdict::policy::{SrmAction, SrmPolicy};
     let srm = SrmPolicy {
         canary_share: 0.1,
         action: SrmAction::Rollback,
@@ -746,7 +750,10 @@ fn srm_check_tests_the_canary_share_not_the_baseline_share() {
 
 #[test]
 fn srm_check_takes_the_exact_binomial_test_below_1000_trials() {
-    use canary_verdict::{srm_binomial, srm_chi_squared, SrmAction, SrmPolicy};
+    use canary_verdict::{
+        policy::{SrmAction, SrmPolicy},
+        stats::{srm_binomial, srm_chi_squared},
+    };
     let srm = SrmPolicy {
         action: SrmAction::Rollback,
         ..SrmPolicy::default()
@@ -780,7 +787,7 @@ fn method_auto_is_exact_only_when_both_arms_are_below_50() {
     // R's wilcox.test: exact when both samples have fewer than 50 points and there are no ties
     // (`exact <- (n.x < 50) && (n.y < 50)`, documented in ?wilcox.test). One small arm is not
     // enough.
-    use canary_verdict::{mann_whitney, MannWhitneyConfig, MethodUsed};
+    use canary_verdict::stats::{mann_whitney, MannWhitneyConfig, MethodUsed};
     let arm = |n: usize, offset: f64| -> Vec<f64> {
         (0..n)
             .map(|i| offset + i as f64 * 1.001 + 0.0001 * (i * i) as f64)

@@ -9,16 +9,23 @@
 //! nobody sees it.
 
 use canary_verdict::{
-    binom_test, data_from_kayenta, fisher_exact, hodges_lehmann, judge, judge_kayenta,
-    mann_whitney, p_adjust, poisson_rate_test, policy_from_kayenta, policy_from_kayenta_strict,
-    prop_test, quantiles, rollback_threshold, srm_binomial, srm_chi_squared, Adjustment,
-    Alternative, CanaryPolicy, Classification, ConfidenceInterval, CountEProcess,
-    CountEProcessConfig, Direction, EProcess, EffectMeasure, Exposure, Fences, Histogram,
-    HodgesLehmannConfig, Judgment, MannWhitneyConfig, MeanShiftEProcess, MeanShiftEProcessConfig,
-    Method, MetricData, MetricPolicy, NanPolicy, PairedSample, PairedShiftConfig, Point,
-    Proportion, QuantileType, ScoreThresholds, Series, SignedRankConfig, SrmEProcess,
-    SrmEProcessConfig, Summary, TwoSample, VaryingSplitEProcess, VaryingSplitEProcessConfig,
-    Verdict,
+    judge,
+    kayenta::{data_from_kayenta, judge_kayenta, policy_from_kayenta, policy_from_kayenta_strict},
+    policy::{EffectMeasure, NanPolicy, ScoreThresholds},
+    sequential::{
+        rollback_threshold, CountEProcess, CountEProcessConfig, EProcess, MeanShiftEProcess,
+        MeanShiftEProcessConfig, SrmEProcess, SrmEProcessConfig, VaryingSplitEProcess,
+        VaryingSplitEProcessConfig,
+    },
+    stats::{
+        binom_test, fisher_exact, hodges_lehmann, mann_whitney, p_adjust, poisson_rate_test,
+        prop_test, quantiles, srm_binomial, srm_chi_squared, Adjustment, Alternative,
+        ConfidenceInterval, Exposure, Fences, HodgesLehmannConfig, MannWhitneyConfig, Method,
+        PairedSample, PairedShiftConfig, Proportion, QuantileType, SignedRankConfig, Summary,
+        TwoSample,
+    },
+    CanaryPolicy, Classification, Direction, Histogram, Judgment, MetricData, MetricPolicy, Point,
+    Series, Verdict,
 };
 use serde::Deserialize;
 

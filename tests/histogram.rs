@@ -4,11 +4,17 @@
 
 use crate::common::{alternative_of, close, load_cases, num, nums, Rng};
 use canary_verdict::{
-    histogram_mann_whitney, histogram_summary, judge, judge_kayenta, mann_whitney, Alternative,
-    Bounds, CanaryPolicy, Classification, Comparator, Direction, EffectMeasure, Error, Histogram,
-    KayentaLabel, KayentaRule, MannWhitneyConfig, Method, MethodUsed, MetricData, MetricPolicy,
-    ProgressiveAnalysis, ProgressivePolicy, ProgressiveRule, SequentialRule, Series, Statistic,
-    TailAspect, TestDetails, Verdict, Window,
+    judge,
+    judgment::TestDetails,
+    kayenta::{judge_kayenta, KayentaLabel},
+    policy::{Bounds, Comparator, EffectMeasure, Statistic, TailAspect},
+    progressive::{KayentaRule, SequentialRule, Window},
+    stats::{
+        histogram_mann_whitney, histogram_summary, mann_whitney, Alternative, MannWhitneyConfig,
+        Method, MethodUsed,
+    },
+    CanaryPolicy, Classification, Direction, Error, Histogram, MetricData, MetricPolicy,
+    ProgressiveAnalysis, ProgressivePolicy, ProgressiveRule, Series, Verdict,
 };
 use proptest::prelude::*;
 

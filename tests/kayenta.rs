@@ -1,10 +1,14 @@
 //! Kayenta compatibility: config import, the NetflixACAJudge rules and scoring, the result JSON.
 
 use canary_verdict::{
-    data_from_kayenta, judge, judge_kayenta, policy_from_kayenta, policy_from_kayenta_strict,
-    round_half_up_2, CanaryPolicy, Direction, EffectMeasure, Error, Fences, KayentaLabel,
-    KayentaResult, KayentaScoreLabel, MetricData, MetricPolicy, NanPolicy, OutlierPolicy,
-    ScoreThresholds, Series, TwoSample, Verdict,
+    judge,
+    kayenta::{
+        data_from_kayenta, judge_kayenta, policy_from_kayenta, policy_from_kayenta_strict,
+        round_half_up_2, KayentaLabel, KayentaResult, KayentaScoreLabel,
+    },
+    policy::{EffectMeasure, NanPolicy, OutlierPolicy, ScoreThresholds},
+    stats::{Fences, TwoSample},
+    CanaryPolicy, Direction, Error, MetricData, MetricPolicy, Series, Verdict,
 };
 use serde_json::Value;
 use std::collections::BTreeMap;

@@ -8,12 +8,19 @@
 
 use crate::common::{fixture_path, Rng};
 use canary_verdict::{
-    data_from_kayenta, judge_kayenta, policy_from_kayenta, Alternative, ArgoRule, CanaryPolicy,
-    Comparator, CountEProcess, CountEProcessConfig, Decision, Direction, EProcess, Error,
-    FlaggerRule, IntervalKind, KayentaRule, MeanShiftEProcess, MeanShiftEProcessConfig,
-    Measurement, MetricData, MetricPolicy, MustHaveAction, NoDataAction, ProgressiveAnalysis,
-    ProgressivePolicy, ProgressiveRule, ScoreThresholds, SequentialRule, Series, SrmAction,
-    SrmPolicy, Tolerance, VaryingSplitEProcess, VaryingSplitEProcessConfig, Window,
+    kayenta::{data_from_kayenta, judge_kayenta, policy_from_kayenta},
+    policy::{Comparator, MustHaveAction, ScoreThresholds, SrmAction, SrmPolicy},
+    progressive::{
+        ArgoRule, FlaggerRule, IntervalKind, KayentaRule, Measurement, NoDataAction,
+        SequentialRule, Window,
+    },
+    sequential::{
+        CountEProcess, CountEProcessConfig, EProcess, MeanShiftEProcess, MeanShiftEProcessConfig,
+        VaryingSplitEProcess, VaryingSplitEProcessConfig,
+    },
+    stats::Alternative,
+    CanaryPolicy, Decision, Direction, Error, MetricData, MetricPolicy, ProgressiveAnalysis,
+    ProgressivePolicy, ProgressiveRule, Series, Tolerance,
 };
 use proptest::prelude::*;
 

@@ -1,6 +1,8 @@
 //! Properties of the rank-sum test and the Hodges-Lehmann interval that must hold on any data.
 
-use canary_verdict::{Alternative, HodgesLehmannConfig, MannWhitneyConfig, Method, TwoSample};
+use canary_verdict::stats::{
+    Alternative, HodgesLehmannConfig, MannWhitneyConfig, Method, TwoSample,
+};
 use proptest::prelude::*;
 
 /// Samples of small integers (many ties) or spread reals (few ties), 1 to 60 points.
@@ -146,7 +148,7 @@ proptest! {
 }
 
 mod paired {
-    use canary_verdict::{
+    use canary_verdict::stats::{
         Alternative, Method, MethodUsed, PairedSample, PairedShiftConfig, SignedRankConfig,
     };
     use proptest::prelude::*;
@@ -264,7 +266,7 @@ mod paired {
 /// p-value is a ratio of integer counts below 2^53, so its correctly rounded value is one f64
 /// division, and the crate's value is checked in units in the last place (ulps) of it.
 mod exact_rationals {
-    use canary_verdict::{
+    use canary_verdict::stats::{
         binom_test, fisher_exact, Alternative, MannWhitneyConfig, Method, PairedSample, Proportion,
         SignedRankConfig, TwoSample,
     };

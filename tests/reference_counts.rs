@@ -30,6 +30,7 @@
 //!   p-values with 1e6 trials, Clopper-Pearson limits), so R is the oracle the crate follows.
 
 use crate::common::*;
+use canary_verdict::stats::*;
 use canary_verdict::*;
 use proptest::prelude::*;
 use serde_json::Value;

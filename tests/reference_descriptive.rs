@@ -6,7 +6,7 @@
 //! tolerance check, quantiles against R are also counted as bit-identical or not, and every one
 //! is required to be bit-identical.
 
-use canary_verdict::{quantile, quantile_sorted, quantiles, Fences, QuantileType, Summary};
+use canary_verdict::stats::{quantile, quantile_sorted, quantiles, Fences, QuantileType, Summary};
 use serde_json::Value;
 
 use crate::common::*;

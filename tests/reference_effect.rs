@@ -4,7 +4,7 @@
 //! error in the crate.
 
 use crate::common::*;
-use canary_verdict::{Result, TwoSample};
+use canary_verdict::{stats::TwoSample, Result};
 
 fn check(report: &mut Report, id: &str, field: &str, got: Result<f64>, want: f64, rel: f64) {
     match got {

@@ -8,7 +8,7 @@
 //! `(m + n) ε` (observed: 1.5e-15 at 300×250).
 
 use crate::common::*;
-use canary_verdict::*;
+use canary_verdict::stats::*;
 use serde_json::Value;
 
 fn alternative(v: &Value) -> Alternative {

@@ -14,7 +14,7 @@
 //!   checked to lie there (within 1e-4) while the crate reports their midpoint.
 
 use crate::common::*;
-use canary_verdict::{
+use canary_verdict::stats::{
     Alternative, HodgesLehmannConfig, MannWhitneyConfig, Method, MethodUsed, TwoSample,
 };
 use serde_json::Value;

@@ -7,7 +7,7 @@
 //! absolute), and R's estimate between the two middle Walsh averages when their number is even.
 
 use crate::common::*;
-use canary_verdict::{
+use canary_verdict::stats::{
     Alternative, Method, MethodUsed, PairedSample, PairedShiftConfig, SignedRankConfig,
 };
 use serde_json::Value;

@@ -4,9 +4,13 @@
 
 use crate::common::Rng;
 use canary_verdict::{
-    rollback_threshold, Alternative, CountEProcess, CountEProcessConfig, EProcess, Error,
-    MeanShiftEProcess, MeanShiftEProcessConfig, SrmEProcess, SrmEProcessConfig,
-    VaryingSplitEProcess, VaryingSplitEProcessConfig,
+    sequential::{
+        rollback_threshold, CountEProcess, CountEProcessConfig, EProcess, MeanShiftEProcess,
+        MeanShiftEProcessConfig, SrmEProcess, SrmEProcessConfig, VaryingSplitEProcess,
+        VaryingSplitEProcessConfig,
+    },
+    stats::Alternative,
+    Error,
 };
 use proptest::prelude::*;
 

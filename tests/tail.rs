@@ -16,6 +16,7 @@
 //! Also properties (proptest) and the seeded coverage simulation of the quantile interval.
 
 use crate::common::*;
+use canary_verdict::stats::*;
 use canary_verdict::*;
 use proptest::prelude::*;
 use serde_json::Value;

@@ -8,6 +8,9 @@
 //! Rates are printed (`cargo test ... -- --nocapture`) and bounded by the assertions.
 
 use crate::common::Rng;
+use canary_verdict::judgment::*;
+use canary_verdict::policy::*;
+use canary_verdict::stats::*;
 use canary_verdict::*;
 
 const N: usize = 1000;

@@ -72,10 +72,10 @@ pub enum TestDetails {
     /// Histogram input: the rank-sum test on the buckets as tie groups, and the medians
     /// compared by bucket-widened order-statistic intervals.
     Histogram {
-        /// The grouped rank-sum test ([`histogram_mann_whitney`](crate::histogram_mann_whitney)).
+        /// The grouped rank-sum test ([`histogram_mann_whitney`](crate::stats::histogram_mann_whitney)).
         test: MannWhitney,
         /// The medians and their two-sided interval
-        /// ([`histogram_quantile_compare`](crate::histogram_quantile_compare) at p = 0.5).
+        /// ([`histogram_quantile_compare`](crate::stats::histogram_quantile_compare) at p = 0.5).
         median: Box<QuantileComparison>,
     },
 }

@@ -320,7 +320,7 @@ fn stage(mp: &MetricPolicy, data: Option<&MetricData>) -> Stage {
 /// blocks) of a
 /// metric whose harm is an increase, on the relative scale, with no tails listed and
 /// `auto_tails` on, the p99 tested against the critical tolerance (`H0: ξ_c ≤ (1 + t)·ξ_b`,
-/// see [`quantile_compare`](crate::quantile_compare)). It catches what a location test cannot:
+/// see [`quantile_compare`](crate::stats::quantile_compare)). It catches what a location test cannot:
 /// a slower tail with an unchanged median, a doubled spread. Its regression is a critical
 /// breach, as a location change past the critical tolerance is. Too few points for a p99
 /// interval leave it unjudged.

@@ -28,7 +28,7 @@ fn err(field: impl Into<String>, problem: impl Into<String>) -> Error {
 }
 
 /// Imports a Kayenta canary config (the JSON Kayenta stores and the Spinnaker UI edits) as a
-/// policy for [`judge_kayenta`](crate::judge_kayenta), with Kayenta's defaults and its silent
+/// policy for [`judge_kayenta`](crate::kayenta::judge_kayenta), with Kayenta's defaults and its silent
 /// fallbacks for unknown strings.
 ///
 /// Mapped, per metric (`metrics[i]`): `name`; `groups` (absent = none); from
@@ -47,7 +47,7 @@ fn err(field: impl Into<String>, problem: impl Into<String>) -> Error {
 /// `scopeName`, timestamps, unknown keys) is ignored.
 ///
 /// The policy also carries Kayenta's fixed 98% level, the rank-sum comparator and
-/// `min_samples = 1`; it is meant for [`judge_kayenta`](crate::judge_kayenta). The crate's
+/// `min_samples = 1`; it is meant for [`judge_kayenta`](crate::kayenta::judge_kayenta). The crate's
 /// [`judge`](crate::judge) accepts it too when its stricter checks pass (see
 /// [`CanaryPolicy::validate`]: weights on every group totalling 100, ordered limits).
 ///
@@ -62,7 +62,7 @@ fn err(field: impl Into<String>, problem: impl Into<String>) -> Error {
 ///
 /// # Example
 /// ```
-/// use canary_verdict::{policy_from_kayenta, Direction, EffectMeasure, OutlierPolicy, ScoreThresholds};
+/// use canary_verdict::{Direction, policy::{EffectMeasure, OutlierPolicy, ScoreThresholds}, kayenta::policy_from_kayenta};
 /// let config = r#"{
 ///   "name": "my-canary-config",
 ///   "judge": { "name": "NetflixACAJudge-v1.0", "judgeConfigurations": {} },
@@ -102,7 +102,7 @@ pub fn policy_from_kayenta(config_json: &str, thresholds: ScoreThresholds) -> Re
 ///
 /// # Example
 /// ```
-/// use canary_verdict::{policy_from_kayenta_strict, Error, ScoreThresholds};
+/// use canary_verdict::{Error, policy::ScoreThresholds, kayenta::policy_from_kayenta_strict};
 /// let config = r#"{ "metrics": [ { "name": "cpu",
 ///     "analysisConfigurations": { "canary": { "direction": "increse" } } } ] }"#;
 /// let err = policy_from_kayenta_strict(config, ScoreThresholds::default()).unwrap_err();
@@ -387,7 +387,7 @@ fn metric(at: &str, m: &Value, strict: bool) -> Result<MetricPolicy> {
 }
 
 /// Reads Kayenta's metric-set-pair list (what its metrics service hands the judge, and what
-/// Kayenta's `/metricSetPairList` endpoint returns) as the data of [`judge_kayenta`](crate::judge_kayenta):
+/// Kayenta's `/metricSetPairList` endpoint returns) as the data of [`judge_kayenta`](crate::kayenta::judge_kayenta):
 /// each element's `name`, `values.control` (the baseline) and `values.experiment` (the canary).
 /// `null` and the strings `"NaN"` / `"nan"` are missing points (NaN), as Kayenta pads gaps.
 /// `tags`, `scopes`, `attributes` and `id` are ignored; tag-split pairs of one metric share a
@@ -400,7 +400,7 @@ fn metric(at: &str, m: &Value, strict: bool) -> Result<MetricPolicy> {
 ///
 /// # Example
 /// ```
-/// use canary_verdict::{data_from_kayenta, Series};
+/// use canary_verdict::{Series, kayenta::data_from_kayenta};
 /// let pairs = r#"[ { "name": "cpu", "tags": {},
 ///   "values": { "control": [0.5, 0.52, null], "experiment": [0.55, "NaN", 0.56] } } ]"#;
 /// let data = data_from_kayenta(pairs)?;

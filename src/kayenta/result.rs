@@ -76,7 +76,7 @@ pub struct KayentaStats {
     /// Largest point.
     #[cfg_attr(feature = "serde", serde(with = "crate::serde_float"))]
     pub max: f64,
-    /// Mean, as R's `mean` ([`Summary::mean`](crate::Summary)).
+    /// Mean, as R's `mean` ([`Summary::mean`](crate::stats::Summary)).
     #[cfg_attr(feature = "serde", serde(with = "crate::serde_float"))]
     pub mean: f64,
     /// Sample standard deviation (n − 1), 0 for one point.
@@ -189,8 +189,7 @@ pub struct KayentaScore {
 ///
 /// # Example
 /// ```
-/// use canary_verdict::{judge_kayenta, KayentaLabel, KayentaScoreLabel, CanaryPolicy, Direction,
-///     EffectMeasure, MetricData, MetricPolicy, Series, Tolerance};
+/// use canary_verdict::{CanaryPolicy, Direction, MetricData, MetricPolicy, Series, Tolerance, policy::EffectMeasure, kayenta::{judge_kayenta, KayentaLabel, KayentaScoreLabel}};
 /// let mut latency = MetricPolicy::new("latency", Direction::Increase);
 /// latency.tolerance = Tolerance::kayenta(EffectMeasure::MeanRatio);
 /// let policy = CanaryPolicy::new(vec![latency]);

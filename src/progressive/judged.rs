@@ -51,7 +51,7 @@ impl Window {
 /// promotes, below rolls back. No score (nothing could be judged) at the end is Inconclusive.
 ///
 /// Each window is judged by [`judge`](crate::judge) by default, or, with `kayenta_judge`, by
-/// [`judge_kayenta`](crate::judge_kayenta) (NetflixACAJudge's rules: its score is 0 after a
+/// [`judge_kayenta`](crate::kayenta::judge_kayenta) (NetflixACAJudge's rules: its score is 0 after a
 /// critical failure, which then aborts as any score at or below marginal does), so a stage
 /// whose canary configuration came from Kayenta decides as it did there (the rules are
 /// written from Kayenta's documented behaviour, not its code).
@@ -61,7 +61,7 @@ impl Window {
 pub struct KayentaRule {
     /// The window judged each interval; default [`Window::Growing`].
     pub window: Window,
-    /// Judge each window by Kayenta's rules ([`judge_kayenta`](crate::judge_kayenta)) instead
+    /// Judge each window by Kayenta's rules ([`judge_kayenta`](crate::kayenta::judge_kayenta)) instead
     /// of the default judge; default false.
     pub kayenta_judge: bool,
 }

@@ -153,7 +153,7 @@ impl CountEProcessConfig {
 ///
 /// # Example
 /// ```
-/// use canary_verdict::{CountEProcess, CountEProcessConfig, EProcess};
+/// use canary_verdict::sequential::{CountEProcess, CountEProcessConfig, EProcess};
 /// // A canary taking 10% of the traffic; errors per one-minute interval.
 /// let mut errors = CountEProcess::new(CountEProcessConfig::new(0.1))?;
 /// errors.update(1, 9)?; // canary, baseline

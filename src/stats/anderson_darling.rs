@@ -62,7 +62,7 @@ impl fmt::Display for AndersonDarling {
 ///
 /// # Example
 /// ```
-/// use canary_verdict::anderson_darling;
+/// use canary_verdict::stats::anderson_darling;
 /// let baseline = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
 /// let canary = [4.0, 5.0, 6.0, 7.0, 8.0, 9.0];
 /// let t = anderson_darling(&canary, &baseline)?;

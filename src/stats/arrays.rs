@@ -23,7 +23,7 @@ impl TwoSample {
     ///
     /// # Example
     /// ```
-    /// use canary_verdict::TwoSample;
+    /// use canary_verdict::stats::TwoSample;
     /// use ndarray::array;
     /// let baseline = array![1.0, 2.0, 3.0];
     /// let canary = array![2.0, 3.0, 4.0, 5.0];
@@ -44,7 +44,7 @@ impl TwoSample {
     ///
     /// # Example
     /// ```
-    /// use canary_verdict::TwoSample;
+    /// use canary_verdict::stats::TwoSample;
     /// use ndarray::array;
     /// let baseline = array![[1.0, 10.0], [2.0, 11.0], [3.0, 12.0]];
     /// let canary = array![[1.5, 20.0], [2.5, 21.0]];

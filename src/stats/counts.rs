@@ -411,7 +411,7 @@ fn last_true(from: u64, to: u64, pred: impl Fn(u64) -> bool) -> Option<u64> {
 ///
 /// # Example
 /// ```
-/// use canary_verdict::{fisher_exact, Alternative, Proportion};
+/// use canary_verdict::stats::{fisher_exact, Alternative, Proportion};
 /// // 9 errors in 40 canary requests against 2 in 45 baseline requests.
 /// let t = fisher_exact(Proportion::new(9, 40), Proportion::new(2, 45), Alternative::TwoSided, 0.95)?;
 /// assert!((t.p_value - 0.021_041_241_839_477_6).abs() < 1e-12); // R: fisher.test(matrix(c(9, 2, 31, 43), 2))
@@ -621,7 +621,7 @@ fn binom_core(
 ///
 /// # Example
 /// ```
-/// use canary_verdict::{binom_test, Alternative};
+/// use canary_verdict::stats::{binom_test, Alternative};
 /// let t = binom_test(7, 20, 0.1, Alternative::Greater, 0.95)?;
 /// assert!((t.p_value - 0.002_386_089_408_966_13).abs() < 1e-12); // R: binom.test(7, 20, 0.1, "greater")
 /// assert_eq!(t.conf_int.upper, 1.0);
@@ -721,7 +721,7 @@ fn check_exposure(e: Exposure, field: &'static str) -> Result<()> {
 ///
 /// # Example
 /// ```
-/// use canary_verdict::{poisson_rate_test, Alternative, Exposure};
+/// use canary_verdict::stats::{poisson_rate_test, Alternative, Exposure};
 /// // 3 errors on 10% of traffic against none on 90%.
 /// let t = poisson_rate_test(Exposure::new(3, 1000.0), Exposure::new(0, 9000.0), 1.0,
 ///     Alternative::Greater, 0.95)?;
@@ -860,7 +860,7 @@ fn chisq1_sf(x: f64) -> f64 {
 ///
 /// # Example
 /// ```
-/// use canary_verdict::{prop_test, Alternative, Proportion};
+/// use canary_verdict::stats::{prop_test, Alternative, Proportion};
 /// let t = prop_test(Proportion::new(30, 1000), Proportion::new(18, 1000),
 ///     Alternative::TwoSided, 0.95, true)?;
 /// // R: prop.test(c(30, 18), c(1000, 1000))

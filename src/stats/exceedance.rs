@@ -105,7 +105,7 @@ impl fmt::Display for Exceedance {
 ///
 /// # Example
 /// ```
-/// use canary_verdict::{exceedance_test, Alternative};
+/// use canary_verdict::stats::{exceedance_test, Alternative};
 /// let baseline: Vec<f64> = (1..=100).map(f64::from).collect();
 /// let canary: Vec<f64> = (1..=100).map(|i| if i > 80 { 200.0 } else { f64::from(i) }).collect();
 /// let t = exceedance_test(&canary, &baseline, 0.9, Alternative::Greater, 0.95)?;

@@ -32,7 +32,7 @@ impl Fences {
     /// # Example
     ///
     /// ```
-    /// use canary_verdict::Fences;
+    /// use canary_verdict::stats::Fences;
     ///
     /// let latency_ms = [10.0, 11.0, 12.0, 13.0, 14.0, 95.0];
     /// let fences = Fences::tukey(&latency_ms, 1.5)?;
@@ -65,7 +65,7 @@ impl Fences {
     /// # Example
     ///
     /// ```
-    /// use canary_verdict::Fences;
+    /// use canary_verdict::stats::Fences;
     ///
     /// let latency_ms = [10.0, 11.0, 12.0, 13.0, 14.0, 95.0];
     /// let fences = Fences::widened(&latency_ms, 1.5)?;
@@ -97,7 +97,7 @@ impl Fences {
     /// # Example
     ///
     /// ```
-    /// use canary_verdict::Fences;
+    /// use canary_verdict::stats::Fences;
     ///
     /// let mut latency_ms = vec![10.0, 11.0, 12.0, 13.0, 14.0, 95.0];
     /// let fences = Fences::tukey(&latency_ms, 1.5)?;

@@ -42,7 +42,7 @@ use crate::stats::summary::Summary;
 ///   `r` times the upper bound of the baseline's), so it is conservative.
 /// - **Kolmogorov-Smirnov** ([`histogram_ks`]): both arms must share the bounds. The CDFs are
 ///   compared at the bucket bounds only, and the p-value is the tie-conditional one of
-///   [`ks_2samp`](crate::ks_2samp) with every bucket a group of ties: it is the exact test of the
+///   [`ks_2samp`](crate::stats::ks_2samp) with every bucket a group of ties: it is the exact test of the
 ///   bucketed data (valid: bucketing is a fixed map applied to both arms), and less powerful
 ///   than the test on raw data, since a difference inside a bucket cannot be seen.
 ///
@@ -276,18 +276,18 @@ fn check_parts(lowest: f64, upper_bounds: &[f64], counts: &[u64], allow_empty: b
     Ok(())
 }
 
-/// [`quantile_compare`](crate::quantile_compare) on histograms: the same ranks, each arm's
+/// [`quantile_compare`](crate::stats::quantile_compare) on histograms: the same ranks, each arm's
 /// interval widened to its buckets' bounds (see the `# Method` section).
 ///
 /// The p-value is one-sided for `Greater` and `Less` and twice the smaller for `TwoSided`; it
 /// certifies a rank pair only from the bucket bounds, so it is conservative.
 ///
 /// # Errors
-/// [`Error::InvalidParameter`] for the config, as [`quantile_compare`](crate::quantile_compare).
+/// [`Error::InvalidParameter`] for the config, as [`quantile_compare`](crate::stats::quantile_compare).
 ///
 /// # Example
 /// ```
-/// use canary_verdict::{histogram_quantile_compare, Alternative, Histogram, QuantileCompareConfig};
+/// use canary_verdict::{Histogram, stats::{histogram_quantile_compare, Alternative, QuantileCompareConfig}};
 /// let bounds = vec![50.0, 100.0, 200.0, 400.0, 800.0, f64::INFINITY];
 /// let baseline = Histogram::from_buckets(0.0, bounds.clone(), vec![2000, 6000, 1800, 150, 50, 0])?;
 /// let canary = Histogram::from_buckets(0.0, bounds, vec![2000, 5800, 1700, 150, 200, 150])?;
@@ -383,7 +383,7 @@ fn p_cells(canary: &Histogram, baseline: &Histogram, p: f64, r: f64, less: bool)
 
 /// Two-sample Kolmogorov-Smirnov test on histograms with the same bounds: the CDFs compared at
 /// the bucket bounds, the p-value conditional on the buckets as ties (see the
-/// `# Method` section). `alternative` and `method` as [`ks_2samp`](crate::ks_2samp).
+/// `# Method` section). `alternative` and `method` as [`ks_2samp`](crate::stats::ks_2samp).
 ///
 /// # Errors
 /// [`Error::InvalidCounts`] naming `upper_bounds` when the arms' bounds differ;
@@ -481,7 +481,7 @@ const EXACT_POOLED_CAP: u64 = 100_000;
 /// `z = (U − nm/2 − c)/σ`, `σ² = nm/12·((N+1) − Σ(t_k³ − t_k)/(N(N−1)))` with the continuity
 /// correction `c`, exactly R's `wilcox.test(rep(x, counts_c), rep(x, counts_b), exact = FALSE,
 /// correct = TRUE)` with any increasing value `x_k` per bucket (the upper bounds, say), and the
-/// same bits as [`mann_whitney`](crate::mann_whitney) on the data so expanded. Cost O(buckets):
+/// same bits as [`mann_whitney`](crate::stats::mann_whitney) on the data so expanded. Cost O(buckets):
 /// counts are never expanded for it. [`Method::Auto`] takes the exact conditional distribution
 /// below 50 points per arm, as on samples; that path (and [`Method::Exact`]) lists one score per
 /// point, so it is refused past 10^5 pooled points.
@@ -498,7 +498,7 @@ const EXACT_POOLED_CAP: u64 = 100_000;
 ///
 /// # Example
 /// ```
-/// use canary_verdict::{histogram_mann_whitney, Alternative, Histogram, MannWhitneyConfig, Method};
+/// use canary_verdict::{Histogram, stats::{histogram_mann_whitney, Alternative, MannWhitneyConfig, Method}};
 /// let bounds = vec![0.05, 0.1, 0.25, 0.5, 1.0, f64::INFINITY];
 /// let baseline = Histogram::from_buckets(0.0, bounds.clone(), vec![400, 900, 500, 150, 40, 10])?;
 /// let canary = Histogram::from_buckets(0.0, bounds, vec![300, 800, 650, 190, 50, 10])?;
@@ -652,7 +652,7 @@ pub(crate) fn summary_of(h: &Histogram, probs: &[f64]) -> Summary {
 ///
 /// # Example
 /// ```
-/// use canary_verdict::{histogram_summary, Histogram};
+/// use canary_verdict::{Histogram, stats::histogram_summary};
 /// let h = Histogram::from_buckets(0.0, vec![1.0, 2.0, f64::INFINITY], vec![2, 1, 1])?;
 /// let s = histogram_summary(&h, &[0.5])?;
 /// // Midpoints 0.5 (×2) and 1.5; the +inf bucket at its lower edge 2: (1 + 1.5 + 2) / 4.

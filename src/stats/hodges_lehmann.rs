@@ -108,7 +108,7 @@ impl TwoSample {
     ///
     /// # Example
     /// ```
-    /// use canary_verdict::{TwoSample, HodgesLehmannConfig};
+    /// use canary_verdict::stats::{TwoSample, HodgesLehmannConfig};
     /// let baseline = [10.0, 11.0, 12.0, 13.0];
     /// let canary = [12.5, 13.5, 14.5, 15.5];
     /// let hl = TwoSample::new(&baseline, &canary)?.hodges_lehmann(&HodgesLehmannConfig::default())?;

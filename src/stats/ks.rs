@@ -107,7 +107,7 @@ impl fmt::Display for KolmogorovSmirnov {
 ///
 /// # Example
 /// ```
-/// use canary_verdict::{ks_2samp, Alternative, Method};
+/// use canary_verdict::stats::{ks_2samp, Alternative, Method};
 /// let baseline = [1.0, 2.0, 3.0, 4.0, 5.0];
 /// let canary = [3.5, 4.5, 5.5, 6.5, 7.5];
 /// let t = ks_2samp(&canary, &baseline, Alternative::TwoSided, Method::Auto)?;

@@ -32,3 +32,32 @@ pub(crate) mod sorted;
 pub(crate) mod srm;
 pub(crate) mod stirling;
 pub(crate) mod summary;
+
+pub use self::anderson_darling::{
+    anderson_darling, anderson_ksamp, AndersonDarling, AD_SIGNIFICANCE_LEVELS,
+};
+pub use self::counts::{
+    binom_test, fisher_exact, poisson_rate_test, prop_test, BinomialTest, Exposure, FisherExact,
+    PoissonRateTest, Proportion, ProportionTest,
+};
+pub use self::dependence::Dependence;
+pub use self::effect_size::EffectSizes;
+pub use self::exceedance::{exceedance_test, Exceedance};
+pub use self::fences::Fences;
+pub use self::histogram::{
+    histogram_ks, histogram_mann_whitney, histogram_quantile_compare, histogram_summary, Histogram,
+};
+pub use self::hodges_lehmann::{hodges_lehmann, HodgesLehmann, HodgesLehmannConfig};
+pub use self::hypothesis::{Alternative, ConfidenceInterval, Method, MethodUsed};
+pub use self::ks::{ks_2samp, KolmogorovSmirnov, KS_EXACT_BELOW};
+pub use self::multiple_testing::{p_adjust, Adjustment};
+pub use self::quantile::{quantile, quantile_sorted, quantiles, sorted_sample, QuantileType};
+pub use self::quantile_compare::{
+    quantile_compare, quantile_min_samples, ArmQuantile, QuantileCompareConfig, QuantileComparison,
+};
+pub use self::rank_sum::{mann_whitney, MannWhitney, MannWhitneyConfig, TwoSample, EXACT_BELOW};
+pub use self::signed_rank::{
+    PairedSample, PairedShift, PairedShiftConfig, SignedRank, SignedRankConfig,
+};
+pub use self::srm::{srm_binomial, srm_chi_squared, SrmTest};
+pub use self::summary::Summary;

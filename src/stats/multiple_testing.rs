@@ -63,7 +63,7 @@ impl fmt::Display for Adjustment {
 ///
 /// # Example
 /// ```
-/// use canary_verdict::{p_adjust, Adjustment};
+/// use canary_verdict::stats::{p_adjust, Adjustment};
 /// let adjusted = p_adjust(&[0.01, 0.04, 0.03, 0.2], Adjustment::BenjaminiHochberg)?;
 /// // R: p.adjust(c(0.01, 0.04, 0.03, 0.2), "BH") = 0.04 0.05333333 0.05333333 0.2
 /// assert!((adjusted[0] - 0.04).abs() < 1e-15);

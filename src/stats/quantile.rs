@@ -142,7 +142,7 @@ impl QuantileType {
 /// # Example
 ///
 /// ```
-/// use canary_verdict::{quantile, QuantileType};
+/// use canary_verdict::stats::{quantile, QuantileType};
 ///
 /// let latency_ms = [12.0, 15.0, 11.0, 30.0, 14.0];
 /// // R: quantile(c(12, 15, 11, 30, 14), 0.75)  ->  15
@@ -169,7 +169,7 @@ pub fn quantile(sample: &[f64], p: f64, ty: QuantileType) -> Result<f64> {
 /// # Example
 ///
 /// ```
-/// use canary_verdict::{quantiles, QuantileType};
+/// use canary_verdict::stats::{quantiles, QuantileType};
 ///
 /// let sample = [1.0, 2.0, 3.0, 4.0];
 /// // R: quantile(1:4, c(0.25, 0.5, 0.75))  ->  1.75 2.50 3.25
@@ -202,7 +202,7 @@ pub fn quantiles(sample: &[f64], probs: &[f64], ty: QuantileType) -> Result<Vec<
 /// # Example
 ///
 /// ```
-/// use canary_verdict::{quantile_sorted, sorted_sample, QuantileType};
+/// use canary_verdict::stats::{quantile_sorted, sorted_sample, QuantileType};
 ///
 /// let sorted = sorted_sample(&[3.0, 1.0, 2.0])?;
 /// assert_eq!(quantile_sorted(&sorted, 0.5, QuantileType::Type7), 2.0);
@@ -296,7 +296,7 @@ pub fn quantile_sorted(sorted: &[f64], p: f64, ty: QuantileType) -> f64 {
 /// # Example
 ///
 /// ```
-/// use canary_verdict::sorted_sample;
+/// use canary_verdict::stats::sorted_sample;
 ///
 /// assert_eq!(sorted_sample(&[2.0, -1.0, 0.5])?, vec![-1.0, 0.5, 2.0]);
 /// assert!(sorted_sample(&[1.0, f64::NAN]).is_err());

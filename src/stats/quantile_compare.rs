@@ -183,7 +183,7 @@ pub(crate) fn pct(r: f64) -> String {
 ///
 /// # Example
 /// ```
-/// use canary_verdict::{quantile_compare, Alternative, QuantileCompareConfig};
+/// use canary_verdict::stats::{quantile_compare, Alternative, QuantileCompareConfig};
 /// let baseline: Vec<f64> = (0..1000).map(|i| 100.0 + f64::from(i % 100)).collect();
 /// let canary: Vec<f64> = (0..1000).map(|i| if i % 100 >= 95 { 400.0 } else { 100.0 + f64::from(i % 100) }).collect();
 /// let cfg = QuantileCompareConfig { p: 0.99, alternative: Alternative::Greater, ..Default::default() };
@@ -281,7 +281,7 @@ fn needed(prob_each: f64, a: f64) -> usize {
 ///
 /// # Example
 /// ```
-/// use canary_verdict::{quantile_min_samples, Alternative};
+/// use canary_verdict::stats::{quantile_min_samples, Alternative};
 /// assert_eq!(quantile_min_samples(0.99, 0.95, Alternative::TwoSided), (435, 435));
 /// assert_eq!(quantile_min_samples(0.99, 0.95, Alternative::Greater), (366, 1));
 /// ```

@@ -19,7 +19,7 @@ pub const EXACT_BELOW: usize = 50;
 ///
 /// # Example
 /// ```
-/// use canary_verdict::{TwoSample, MannWhitneyConfig};
+/// use canary_verdict::stats::{TwoSample, MannWhitneyConfig};
 /// let baseline = [10.1, 11.0, 9.8, 10.4, 10.0];
 /// let canary = [12.2, 12.9, 11.7, 12.5, 13.0];
 /// let pair = TwoSample::new(&baseline, &canary)?;
@@ -214,7 +214,7 @@ impl fmt::Display for MannWhitney {
 ///
 /// # Example
 /// ```
-/// use canary_verdict::{mann_whitney, Alternative, MannWhitneyConfig};
+/// use canary_verdict::stats::{mann_whitney, Alternative, MannWhitneyConfig};
 /// let baseline = [1.0, 2.0, 3.0];
 /// let canary = [4.0, 5.0, 6.0, 7.0, 8.0];
 /// let cfg = MannWhitneyConfig { alternative: Alternative::Greater, ..Default::default() };

@@ -20,7 +20,7 @@ use crate::stats::sorted::sort_finite;
 ///
 /// # Example
 /// ```
-/// use canary_verdict::{PairedSample, SignedRankConfig};
+/// use canary_verdict::stats::{PairedSample, SignedRankConfig};
 /// let baseline = [10.0, 12.0, 11.0, 13.0, 12.5, 11.5];
 /// let canary = [11.0, 13.5, 11.7, 14.2, 13.9, 12.0];
 /// let paired = PairedSample::new(&baseline, &canary)?;

@@ -122,7 +122,7 @@ fn ln_sum_of_terms(h: f64, df: u64) -> f64 {
 ///
 /// # Example
 /// ```
-/// use canary_verdict::srm_chi_squared;
+/// use canary_verdict::stats::srm_chi_squared;
 /// // Configured 10% canary, observed 950 of 10 000.
 /// let t = srm_chi_squared(&[9050, 950], &[0.9, 0.1])?;
 /// // R: chisq.test(c(9050, 950), p = c(0.9, 0.1)): X-squared = 2.7778, p = 0.09558
@@ -204,7 +204,7 @@ pub fn srm_chi_squared(observed: &[u64], shares: &[f64]) -> Result<SrmTest> {
 ///
 /// # Example
 /// ```
-/// use canary_verdict::srm_binomial;
+/// use canary_verdict::stats::srm_binomial;
 /// let t = srm_binomial(950, 9050, 0.1)?;
 /// assert!(t.p_value > 0.05 && t.p_value < 0.2);
 /// # Ok::<(), Box<dyn std::error::Error>>(())

@@ -53,7 +53,7 @@ impl Summary {
     /// # Example
     ///
     /// ```
-    /// use canary_verdict::Summary;
+    /// use canary_verdict::stats::Summary;
     ///
     /// let latency_ms = [12.0, 15.0, 11.0, 30.0, 14.0];
     /// let s = Summary::of(&latency_ms, &[0.5, 0.9])?;
@@ -76,7 +76,7 @@ impl Summary {
     /// # Example
     ///
     /// ```
-    /// use canary_verdict::{QuantileType, Summary};
+    /// use canary_verdict::stats::{QuantileType, Summary};
     ///
     /// let s = Summary::with_type(&[1.0, 2.0, 3.0, 4.0], &[0.5], QuantileType::Type1)?;
     /// assert_eq!(s.quantiles, vec![(0.5, 2.0)]);
@@ -113,7 +113,7 @@ impl Summary {
     /// # Example
     ///
     /// ```
-    /// use canary_verdict::Summary;
+    /// use canary_verdict::stats::Summary;
     ///
     /// let s = Summary::of(&[1.0, 2.0, 3.0], &[0.5])?;
     /// assert_eq!(s.quantile(0.5), Some(2.0));
