@@ -12,6 +12,7 @@
 //! crossover the switch is placed at.
 
 use canary_verdict::stats::{binom_test, poisson_rate_test, Alternative, Exposure};
+use canary_verdict::Arms;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use std::hint::black_box;
 
@@ -69,8 +70,10 @@ fn poisson(c: &mut Criterion) {
             b.iter(|| {
                 black_box(
                     poisson_rate_test(
-                        Exposure::new(black_box(canary), canary_exposure),
-                        Exposure::new(n - canary, baseline_exposure),
+                        Arms {
+                            baseline: Exposure::new(n - canary, baseline_exposure),
+                            canary: Exposure::new(black_box(canary), canary_exposure),
+                        },
                         1.0,
                         Alternative::TwoSided,
                         0.95,

@@ -5,6 +5,7 @@
 //!
 //! `cargo bench --bench progressive`
 
+use canary_verdict::Arms;
 use canary_verdict::{
     judge, progressive::SequentialRule, CanaryPolicy, Direction, MetricData, MetricPolicy,
     ProgressiveAnalysis, ProgressivePolicy, ProgressiveRule, Series,
@@ -52,8 +53,10 @@ fn bench(c: &mut Criterion) {
     let errors = MetricPolicy::counter("errors", Direction::Increase);
     let count_data = vec![MetricData::new(
         "errors",
-        Series::total(120.0, 100_000.0),
-        Series::total(120.0, 100_000.0),
+        Arms {
+            baseline: Series::total(120.0, 100_000.0),
+            canary: Series::total(120.0, 100_000.0),
+        },
     )];
     let warm = analysis(errors.clone(), &count_data, 20);
     group.bench_function("sequential_update_count", |b| {
@@ -72,8 +75,10 @@ fn bench(c: &mut Criterion) {
     let latency = MetricPolicy::new("latency", Direction::Increase);
     let lat_data = vec![MetricData::new(
         "latency",
-        Series::samples(latencies(1, 1000)),
-        Series::samples(latencies(2, 1000)),
+        Arms {
+            baseline: Series::samples(latencies(1, 1000)),
+            canary: Series::samples(latencies(2, 1000)),
+        },
     )];
     let warm = analysis(latency.clone(), &lat_data, 20);
     group.bench_function("sequential_update_latency_1k", |b| {

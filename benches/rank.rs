@@ -5,6 +5,7 @@
 //! within one run: the machine is shared and noisy across runs.
 
 use canary_verdict::stats::{HodgesLehmannConfig, MannWhitneyConfig, TwoSample};
+use canary_verdict::Arms;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use std::hint::black_box;
 
@@ -33,7 +34,11 @@ fn rank_vs_sort(c: &mut Criterion) {
         };
         group.bench_function(BenchmarkId::new("mw_hl_ci98", label), |b| {
             b.iter(|| {
-                let pair = TwoSample::new(black_box(&baseline), black_box(&canary)).unwrap();
+                let pair = TwoSample::new(Arms {
+                    baseline: black_box(&baseline),
+                    canary: black_box(&canary),
+                })
+                .unwrap();
                 let t = pair.mann_whitney(&MannWhitneyConfig::default()).unwrap();
                 let h = pair.hodges_lehmann(&hl).unwrap();
                 black_box((t, h))

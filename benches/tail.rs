@@ -9,6 +9,7 @@ use canary_verdict::stats::{
     anderson_darling, exceedance_test, ks_2samp, quantile_compare, Alternative, Method,
     QuantileCompareConfig,
 };
+use canary_verdict::Arms;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use std::hint::black_box;
 
@@ -51,14 +52,27 @@ fn tail_vs_sort(c: &mut Criterion) {
             ..Default::default()
         };
         group.bench_function(BenchmarkId::new("quantile_p99", label), |b| {
-            b.iter(|| black_box(quantile_compare(black_box(&canary), &baseline, &cfg).unwrap()))
+            b.iter(|| {
+                black_box(
+                    quantile_compare(
+                        Arms {
+                            baseline: &baseline,
+                            canary: black_box(&canary),
+                        },
+                        &cfg,
+                    )
+                    .unwrap(),
+                )
+            })
         });
         group.bench_function(BenchmarkId::new("exceedance_p95", label), |b| {
             b.iter(|| {
                 black_box(
                     exceedance_test(
-                        black_box(&canary),
-                        &baseline,
+                        Arms {
+                            baseline: &baseline,
+                            canary: black_box(&canary),
+                        },
                         0.95,
                         Alternative::Greater,
                         0.95,
@@ -71,8 +85,10 @@ fn tail_vs_sort(c: &mut Criterion) {
             b.iter(|| {
                 black_box(
                     ks_2samp(
-                        black_box(&canary),
-                        &baseline,
+                        Arms {
+                            baseline: &baseline,
+                            canary: black_box(&canary),
+                        },
                         Alternative::Greater,
                         Method::Auto,
                     )
@@ -81,7 +97,15 @@ fn tail_vs_sort(c: &mut Criterion) {
             })
         });
         group.bench_function(BenchmarkId::new("anderson_darling", label), |b| {
-            b.iter(|| black_box(anderson_darling(black_box(&canary), &baseline).unwrap()))
+            b.iter(|| {
+                black_box(
+                    anderson_darling(Arms {
+                        baseline: &baseline,
+                        canary: black_box(&canary),
+                    })
+                    .unwrap(),
+                )
+            })
         });
     }
     group.finish();

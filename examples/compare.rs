@@ -8,6 +8,7 @@
 //! The file holds `{"metric": "...", "conf_level": 0.98, "baseline": [...], "canary": [...]}`.
 
 use canary_verdict::stats::{HodgesLehmannConfig, MannWhitneyConfig, TwoSample};
+use canary_verdict::Arms;
 use serde::Deserialize;
 use std::process::ExitCode;
 
@@ -27,8 +28,11 @@ fn default_level() -> f64 {
 fn run(path: &str) -> Result<(), Box<dyn std::error::Error>> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
     let req: Request = serde_json::from_str(&text).map_err(|e| format!("{path}: {e}"))?;
-    let pair = TwoSample::new(&req.baseline, &req.canary)
-        .map_err(|e| format!("metric {}: {e}", req.metric))?;
+    let pair = TwoSample::new(Arms {
+        baseline: &req.baseline,
+        canary: &req.canary,
+    })
+    .map_err(|e| format!("metric {}: {e}", req.metric))?;
     let test = pair.mann_whitney(&MannWhitneyConfig::default())?;
     let shift = pair.hodges_lehmann(&HodgesLehmannConfig {
         conf_level: req.conf_level,

@@ -10,6 +10,7 @@
 //! The "fetch" below makes up deterministic data; a real tool would query its metrics store for
 //! the canary's window, once per arm, with the same step so the points pair up by timestamp.
 
+use canary_verdict::Arms;
 use canary_verdict::{
     judge,
     policy::{Bounds, ScoreThresholds, Statistic},
@@ -142,8 +143,10 @@ fn main() -> ExitCode {
             };
             MetricData::new(
                 m.name.clone(),
-                fetch(&m.name, 1, start, 1.0),
-                fetch(&m.name, 2, start, scale),
+                Arms {
+                    baseline: fetch(&m.name, 1, start, 1.0),
+                    canary: fetch(&m.name, 2, start, scale),
+                },
             )
         })
         .collect();

@@ -11,6 +11,7 @@
 //! points), `judge-sort REPS` (its floor). The cost of one repetition is the difference between
 //! two counts with different REPS, divided by the difference in REPS (it removes the setup).
 
+use canary_verdict::Arms;
 use canary_verdict::{
     judge,
     stats::{HodgesLehmannConfig, MannWhitneyConfig, TwoSample},
@@ -36,7 +37,11 @@ fn main() {
                 ..Default::default()
             };
             for _ in 0..num(2) {
-                let pair = TwoSample::new(black_box(&b), black_box(&c)).expect("finite data");
+                let pair = TwoSample::new(Arms {
+                    baseline: black_box(&b),
+                    canary: black_box(&c),
+                })
+                .expect("finite data");
                 let t = pair.mann_whitney(&MannWhitneyConfig::default()).ok();
                 black_box((t, pair.hodges_lehmann(&hl).ok()));
             }

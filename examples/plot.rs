@@ -15,6 +15,7 @@
 //! (paired when the arms share timestamps) and its label is in the title. Hand-written SVG: no
 //! plotting dependency.
 
+use canary_verdict::Arms;
 use canary_verdict::{
     judge,
     stats::{quantile_sorted, sorted_sample, HodgesLehmannConfig, QuantileType, TwoSample},
@@ -77,7 +78,11 @@ fn picture(input: Input, wanted: Option<&str>) -> Result<Picture, Box<dyn std::e
             canary,
         } => {
             let (baseline, canary) = (finite(baseline), finite(canary));
-            let hl = TwoSample::new(&baseline, &canary)?.hodges_lehmann(&HodgesLehmannConfig {
+            let hl = TwoSample::new(Arms {
+                baseline: &baseline,
+                canary: &canary,
+            })?
+            .hodges_lehmann(&HodgesLehmannConfig {
                 conf_level,
                 ..Default::default()
             })?;

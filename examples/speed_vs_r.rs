@@ -13,6 +13,7 @@
 use canary_verdict::stats::{
     Alternative, HodgesLehmannConfig, MannWhitneyConfig, Method, TwoSample,
 };
+use canary_verdict::Arms;
 use std::hint::black_box;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -27,7 +28,7 @@ fn read(path: &str) -> Result<Vec<f64>, String> {
 
 /// What R's `wilcox.test(canary, baseline, conf.int = TRUE, conf.level = 0.98)` computes.
 fn run(baseline: &[f64], canary: &[f64]) -> Result<(f64, f64), canary_verdict::Error> {
-    let two = TwoSample::new(baseline, canary)?;
+    let two = TwoSample::new(Arms { baseline, canary })?;
     let test = two.mann_whitney(&MannWhitneyConfig::default())?;
     let shift = two.hodges_lehmann(&HodgesLehmannConfig {
         conf_level: 0.98,

@@ -120,6 +120,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::arms::Arms;
 use crate::error::{Error, Result};
 use crate::policy::{
     CanaryPolicy, Comparator, Direction, EffectMeasure, MetricPolicy, NanPolicy, OutlierPolicy,
@@ -234,6 +235,7 @@ impl MetricPolicy {
 ///
 /// # Example
 /// ```
+/// use canary_verdict::Arms;
 /// use canary_verdict::{CanaryPolicy, Direction, MetricData, MetricPolicy, Series, Verdict, policy::ScoreThresholds, kayenta::{judge_kayenta, KayentaLabel, KayentaScoreLabel}};
 /// let mut policy = CanaryPolicy::new(vec![
 ///     MetricPolicy::kayenta("latency", Direction::Increase),
@@ -243,8 +245,8 @@ impl MetricPolicy {
 /// let baseline: Vec<f64> = (0..60).map(|i| 100.0 + (i % 12) as f64).collect();
 /// let slower: Vec<f64> = baseline.iter().map(|v| v * 1.3).collect();
 /// let data = [
-///     MetricData::new("latency", Series::samples(baseline.clone()), Series::samples(slower)),
-///     MetricData::new("cpu", Series::samples(baseline.clone()), Series::samples(baseline)),
+///     MetricData::new("latency", Arms { baseline: Series::samples(baseline.clone()), canary: Series::samples(slower) }),
+///     MetricData::new("cpu", Arms { baseline: Series::samples(baseline.clone()), canary: Series::samples(baseline) }),
 /// ];
 /// let result = judge_kayenta(&policy, &data)?;
 /// assert_eq!(result.results[0].classification, KayentaLabel::High);
@@ -255,6 +257,7 @@ impl MetricPolicy {
 /// assert_eq!(result.verdict(), Verdict::Marginal);
 /// # Ok::<(), canary_verdict::Error>(())
 /// ```
+/// use canary_verdict::Arms;
 pub fn judge_kayenta(policy: &CanaryPolicy, data: &[MetricData]) -> Result<KayentaResult> {
     validate(policy)?;
     let mut by_name: BTreeMap<&str, &MetricData> = BTreeMap::new();
@@ -537,7 +540,10 @@ fn classify_metric(mp: &MetricPolicy, data: Option<&MetricData>) -> KayentaMetri
         };
     }
     // Kayenta's classifier would throw on these; the crate reports why.
-    let pair = match TwoSample::new(&control, &experiment) {
+    let pair = match TwoSample::new(Arms {
+        baseline: &control,
+        canary: &experiment,
+    }) {
         Ok(p) => p,
         Err(e) => return classification_failed(&partial, &e.to_string()),
     };

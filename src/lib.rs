@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod arms;
 mod error;
 mod judge;
 pub mod kayenta;
@@ -24,6 +25,7 @@ pub mod judgment {
     pub use crate::judge::verdict::{Judgment, Reason, Severity, Verdict};
 }
 
+pub use crate::arms::Arms;
 pub use crate::error::{Arm, Error, Result};
 pub use crate::judge::judge;
 pub use crate::judgment::{Classification, Judgment, MetricJudgment, Reason, Severity, Verdict};

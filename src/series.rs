@@ -1,6 +1,7 @@
 //! Metric data as deploy tools hold it: raw samples, timestamped points, counters, or
 //! histograms.
 
+use crate::arms::Arms;
 use chrono::{DateTime, Utc};
 
 pub use crate::stats::histogram::Histogram;
@@ -148,6 +149,7 @@ impl Series {
     /// assert_eq!(Series::histogram(h).len(), 100);
     /// # Ok::<(), canary_verdict::Error>(())
     /// ```
+    /// use canary_verdict::Arms;
     pub fn histogram(histogram: Histogram) -> Series {
         Series::Histogram(histogram)
     }
@@ -187,7 +189,8 @@ pub struct MetricData {
 
 impl MetricData {
     /// Both arms of a metric.
-    pub fn new(name: impl Into<String>, baseline: Series, canary: Series) -> Self {
+    pub fn new(name: impl Into<String>, arms: Arms<Series>) -> Self {
+        let Arms { baseline, canary } = arms;
         MetricData {
             name: name.into(),
             baseline,

@@ -55,7 +55,7 @@ fn rank(node: &str) -> u32 {
         return 3 + k as u32;
     }
     match node {
-        "error" | "serde_float" => 0,
+        "arms" | "error" | "serde_float" => 0,
         "sequential" | "series" | "policy" => 2,
         "judge" => 3 + STAGES.len() as u32,
         "kayenta" => 4 + STAGES.len() as u32,

@@ -1,6 +1,7 @@
 //! Every row of the README's "Bad input" table: what each bad input gets, through the judge and
 //! through the statistics entry points. The 10^7-point row is `tests/bounds.rs`.
 
+use canary_verdict::Arms;
 use canary_verdict::{
     judge,
     policy::{Bounds, Comparator, NanPolicy},
@@ -27,7 +28,7 @@ fn judge_one(mp: MetricPolicy, baseline: Series, canary: Series) -> Judgment {
     let name = mp.name.clone();
     judge(
         &CanaryPolicy::new(vec![mp]),
-        &[MetricData::new(name, baseline, canary)],
+        &[MetricData::new(name, Arms { baseline, canary })],
     )
     .unwrap()
 }
@@ -71,7 +72,14 @@ fn bad_input_empty_series() {
     // The statistics name the empty arm.
     let cfg = MannWhitneyConfig::default();
     assert_eq!(
-        mann_whitney(&[], &healthy(), &cfg).unwrap_err(),
+        mann_whitney(
+            Arms {
+                baseline: &[],
+                canary: &healthy()
+            },
+            &cfg
+        )
+        .unwrap_err(),
         Error::EmptySample { arm: Arm::Baseline }
     );
     assert_eq!(
@@ -91,7 +99,14 @@ fn bad_input_one_point() {
     );
     assert_eq!(j.verdict, Verdict::Inconclusive);
     // The test itself is defined for one point each, as R: wilcox.test(2, 1) gives p = 1.
-    let t = mann_whitney(&[1.0], &[2.0], &MannWhitneyConfig::default()).unwrap();
+    let t = mann_whitney(
+        Arms {
+            baseline: &[1.0],
+            canary: &[2.0],
+        },
+        &MannWhitneyConfig::default(),
+    )
+    .unwrap();
     assert_eq!(t.p_value, 1.0);
     assert_eq!(quantile(&[3.5], 0.9, QuantileType::Type7).unwrap(), 3.5);
 }
@@ -133,7 +148,14 @@ fn bad_input_all_nan() {
     );
     assert_eq!(j.metrics[0].classification, Classification::NoData);
     // The statistics reject NaN with the arm and the index.
-    let err = mann_whitney(&healthy(), &nan, &MannWhitneyConfig::default()).unwrap_err();
+    let err = mann_whitney(
+        Arms {
+            baseline: &healthy(),
+            canary: &nan,
+        },
+        &MannWhitneyConfig::default(),
+    )
+    .unwrap_err();
     assert!(matches!(
         err,
         Error::NonFinite {
@@ -171,7 +193,14 @@ fn bad_input_infinities() {
         j.metrics[0].reason,
         "metric errors: baseline trials: inf at index 0 is not a whole number of at least 0"
     );
-    let err = hodges_lehmann(&canary, &healthy(), &HodgesLehmannConfig::default()).unwrap_err();
+    let err = hodges_lehmann(
+        Arms {
+            baseline: &canary,
+            canary: &healthy(),
+        },
+        &HodgesLehmannConfig::default(),
+    )
+    .unwrap_err();
     assert_eq!(
         err.to_string(),
         "the baseline sample holds a non-finite value (inf) at index 3"
@@ -243,8 +272,10 @@ fn bad_input_events_above_trials() {
         "metric errors: canary events: 12 events out of 10 trials at index 1"
     );
     let err = prop_test(
-        Proportion::new(12, 10),
-        Proportion::new(1, 100),
+        Arms {
+            baseline: Proportion::new(1, 100),
+            canary: Proportion::new(12, 10),
+        },
         Alternative::Greater,
         0.95,
         true,
@@ -261,8 +292,10 @@ fn bad_input_zero_trials() {
     assert_eq!(m.reason, "the canary has no trials after cleaning");
     assert_eq!(j.verdict, Verdict::Inconclusive);
     let err = prop_test(
-        Proportion::new(0, 0),
-        Proportion::new(1, 100),
+        Arms {
+            baseline: Proportion::new(1, 100),
+            canary: Proportion::new(0, 0),
+        },
         Alternative::Greater,
         0.95,
         true,
@@ -283,8 +316,10 @@ fn bad_input_duplicate_metric_names() {
     );
     let d = MetricData::new(
         "latency_ms",
-        Series::samples(healthy()),
-        Series::samples(healthy()),
+        Arms {
+            baseline: Series::samples(healthy()),
+            canary: Series::samples(healthy()),
+        },
     );
     let err = judge(&CanaryPolicy::new(vec![latency()]), &[d.clone(), d]).unwrap_err();
     assert_eq!(
@@ -473,7 +508,14 @@ fn bad_input_confidence_level_outside_unit_interval() {
             conf_level: level,
             ..Default::default()
         };
-        let err = hodges_lehmann(&healthy(), &healthy(), &cfg).unwrap_err();
+        let err = hodges_lehmann(
+            Arms {
+                baseline: &healthy(),
+                canary: &healthy(),
+            },
+            &cfg,
+        )
+        .unwrap_err();
         assert!(
             matches!(
                 err,
@@ -509,8 +551,10 @@ fn bad_input_huge_counts() {
     assert!(t.conf_int.lower < 0.5 && 0.5 < t.conf_int.upper, "{t}");
     // Past 2^53 events: a typed error naming the field.
     let err = poisson_rate_test(
-        Exposure::new(1 << 52, 1.0),
-        Exposure::new((1 << 52) + 1, 1.0),
+        Arms {
+            baseline: Exposure::new((1 << 52) + 1, 1.0),
+            canary: Exposure::new(1 << 52, 1.0),
+        },
         1.0,
         Alternative::TwoSided,
         0.95,
@@ -598,13 +642,17 @@ fn bad_input_group_listed_twice_counts_once() {
         &[
             MetricData::new(
                 "latency_ms",
-                Series::samples(baseline.clone()),
-                Series::samples(worse),
+                Arms {
+                    baseline: Series::samples(baseline.clone()),
+                    canary: Series::samples(worse),
+                },
             ),
             MetricData::new(
                 "cpu",
-                Series::samples(baseline.clone()),
-                Series::samples(baseline),
+                Arms {
+                    baseline: Series::samples(baseline.clone()),
+                    canary: Series::samples(baseline),
+                },
             ),
         ],
     )

@@ -2,6 +2,7 @@
 //! its time under the test profile), with the interval, the bounds and the summaries.
 
 use crate::common::Rng;
+use canary_verdict::Arms;
 use canary_verdict::{
     judge,
     judgment::TestDetails,
@@ -33,8 +34,10 @@ fn ten_million_points_per_arm_are_judged() {
     let policy = CanaryPolicy::new(vec![metric]);
     let data = [MetricData::new(
         "latency_ms",
-        Series::samples(baseline),
-        Series::samples(canary),
+        Arms {
+            baseline: Series::samples(baseline),
+            canary: Series::samples(canary),
+        },
     )];
     let j = judge(&policy, &data).unwrap();
     let m = &j.metrics[0];
@@ -72,7 +75,7 @@ fn ten_million_paired_points_per_arm_are_judged() {
     let baseline = points(latencies(&mut rng, N, 1.0));
     let canary = points(latencies(&mut rng, N, 1.1));
     let policy = CanaryPolicy::new(vec![MetricPolicy::new("latency_ms", Direction::Increase)]);
-    let data = [MetricData::new("latency_ms", baseline, canary)];
+    let data = [MetricData::new("latency_ms", Arms { baseline, canary })];
     let j = judge(&policy, &data).unwrap();
     let m = &j.metrics[0];
     assert_eq!((m.n_baseline, m.n_canary), (N, N));

@@ -3,6 +3,7 @@
 //! metrics, must-have metrics, data sufficiency and dependence-aware inference.
 
 use crate::common::Rng;
+use canary_verdict::Arms;
 use canary_verdict::{
     judge, policy::EffectMeasure, CanaryPolicy, Classification, Direction, MetricData,
     MetricPolicy, Series, Tolerance, Verdict,
@@ -18,8 +19,10 @@ fn one(policy: MetricPolicy, baseline: Vec<f64>, canary: Vec<f64>) -> canary_ver
         &CanaryPolicy::new(vec![policy]),
         &[MetricData::new(
             name,
-            Series::samples(baseline),
-            Series::samples(canary),
+            Arms {
+                baseline: Series::samples(baseline),
+                canary: Series::samples(canary),
+            },
         )],
     )
     .unwrap()
@@ -147,8 +150,10 @@ fn critical_metrics_get_their_reserved_share_of_alpha() {
         .map(|i| {
             MetricData::new(
                 format!("m{i:02}"),
-                Series::samples(noisy(&mut rng, 60, 100.0, 5.0)),
-                Series::samples(noisy(&mut rng, 60, 100.0, 5.0)),
+                Arms {
+                    baseline: Series::samples(noisy(&mut rng, 60, 100.0, 5.0)),
+                    canary: Series::samples(noisy(&mut rng, 60, 100.0, 5.0)),
+                },
             )
         })
         .collect();
@@ -176,8 +181,10 @@ fn missing_must_have_metric_rolls_back_or_fails_as_configured() {
     ];
     let data = [MetricData::new(
         "latency",
-        Series::samples(noisy(&mut rng, 60, 100.0, 3.0)),
-        Series::samples(noisy(&mut rng, 60, 100.0, 3.0)),
+        Arms {
+            baseline: Series::samples(noisy(&mut rng, 60, 100.0, 3.0)),
+            canary: Series::samples(noisy(&mut rng, 60, 100.0, 3.0)),
+        },
     )];
     let mut policy = CanaryPolicy::new(metrics);
     let j = judge(&policy, &data).unwrap();
@@ -204,14 +211,18 @@ fn an_inconclusive_metric_caps_the_verdict_at_marginal() {
     let data = [
         MetricData::new(
             "latency",
-            Series::samples(noisy(&mut rng, 60, 100.0, 3.0)),
-            Series::samples(noisy(&mut rng, 60, 100.0, 3.0)),
+            Arms {
+                baseline: Series::samples(noisy(&mut rng, 60, 100.0, 3.0)),
+                canary: Series::samples(noisy(&mut rng, 60, 100.0, 3.0)),
+            },
         ),
         // 0 against 6 errors out of 10 000 each: 2^-6 > 0.005, no outcome could be significant.
         MetricData::new(
             "errors",
-            Series::total(0.0, 10_000.0),
-            Series::total(6.0, 10_000.0),
+            Arms {
+                baseline: Series::total(0.0, 10_000.0),
+                canary: Series::total(6.0, 10_000.0),
+            },
         ),
     ];
     let j = judge(&CanaryPolicy::new(metrics), &data).unwrap();
@@ -239,8 +250,10 @@ fn min_samples_applies_to_counter_trials() {
         &CanaryPolicy::new(vec![m]),
         &[MetricData::new(
             "errors",
-            Series::total(0.0, 6.0),
-            Series::total(6.0, 6.0),
+            Arms {
+                baseline: Series::total(0.0, 6.0),
+                canary: Series::total(6.0, 6.0),
+            },
         )],
     )
     .unwrap();
@@ -272,8 +285,10 @@ fn a_metric_that_could_not_detect_its_tolerance_is_inconclusive() {
         &p,
         &[MetricData::new(
             "latency",
-            Series::samples(noisy(&mut rng, 12, 100.0, 40.0)),
-            Series::samples(noisy(&mut rng, 12, 100.0, 40.0)),
+            Arms {
+                baseline: Series::samples(noisy(&mut rng, 12, 100.0, 40.0)),
+                canary: Series::samples(noisy(&mut rng, 12, 100.0, 40.0)),
+            },
         )],
     )
     .unwrap();
@@ -300,7 +315,17 @@ fn serially_correlated_points_are_corrected_and_stay_calibrated() {
             )
         };
         let (b, c) = (arm(&mut rng), arm(&mut rng));
-        let j = judge(&policy, &[MetricData::new("gauge", b, c)]).unwrap();
+        let j = judge(
+            &policy,
+            &[MetricData::new(
+                "gauge",
+                Arms {
+                    baseline: b,
+                    canary: c,
+                },
+            )],
+        )
+        .unwrap();
         let m = &j.metrics[0];
         significant += usize::from(m.p_value.unwrap() < 0.01);
         inflated += usize::from(m.dependence.unwrap().inflation > 3.0);
@@ -367,7 +392,13 @@ fn blocks_are_compared_within_their_minute() {
     let judge_blocks = |p: MetricPolicy, b: Series, c: Series| {
         judge(
             &CanaryPolicy::new(vec![p]),
-            &[MetricData::new("latency", b, c)],
+            &[MetricData::new(
+                "latency",
+                Arms {
+                    baseline: b,
+                    canary: c,
+                },
+            )],
         )
         .unwrap()
     };
@@ -408,8 +439,10 @@ fn progressive_records_escape_names_and_notes() {
     let mut a = ProgressiveAnalysis::new(ProgressivePolicy::recommended(canary, 5)).unwrap();
     a.update(&[MetricData::new(
         name,
-        Series::total(1.0, 1000.0),
-        Series::total(1.0, 1000.0),
+        Arms {
+            baseline: Series::total(1.0, 1000.0),
+            canary: Series::total(1.0, 1000.0),
+        },
     )])
     .unwrap();
     a.record_error("fetch failed\n[critical] forged too")
@@ -443,8 +476,10 @@ fn mirrored_correlated_points_give_the_same_verdict() {
                 &CanaryPolicy::new(vec![MetricPolicy::new("gauge", direction)]),
                 &[MetricData::new(
                     "gauge",
-                    arm(&noise_b, 1.0, sign),
-                    arm(&noise_c, shift, sign),
+                    Arms {
+                        baseline: arm(&noise_b, 1.0, sign),
+                        canary: arm(&noise_c, shift, sign),
+                    },
                 )],
             )
             .unwrap()
@@ -471,15 +506,19 @@ fn a_change_from_zero_is_a_critical_breach_among_healthy_metrics() {
         .map(|i| {
             MetricData::new(
                 format!("m{i:02}"),
-                Series::samples(noisy(&mut rng, 60, 100.0, 2.0)),
-                Series::samples(noisy(&mut rng, 60, 100.0, 2.0)),
+                Arms {
+                    baseline: Series::samples(noisy(&mut rng, 60, 100.0, 2.0)),
+                    canary: Series::samples(noisy(&mut rng, 60, 100.0, 2.0)),
+                },
             )
         })
         .collect();
     data.push(MetricData::new(
         "errors",
-        Series::total(0.0, 50_000.0),
-        Series::total(40.0, 50_000.0),
+        Arms {
+            baseline: Series::total(0.0, 50_000.0),
+            canary: Series::total(40.0, 50_000.0),
+        },
     ));
     let j = judge(&CanaryPolicy::new(metrics), &data).unwrap();
     let e = j.metrics.iter().find(|m| m.name == "errors").unwrap();

@@ -3,6 +3,7 @@
 //! an arm, of metrics in the policy, of metric data in the request).
 
 use crate::common::Rng;
+use canary_verdict::Arms;
 use canary_verdict::{judge, CanaryPolicy, Direction, Judgment, MetricData, MetricPolicy, Series};
 use serde_json::Value;
 
@@ -27,8 +28,10 @@ fn request(rng: &mut Rng) -> (CanaryPolicy, Vec<MetricData>) {
         let c = arm(rng, shift, n + 3);
         data.push(MetricData::new(
             name,
-            Series::samples(b),
-            Series::samples(c),
+            Arms {
+                baseline: Series::samples(b),
+                canary: Series::samples(c),
+            },
         ));
     }
     for i in 0..4 {
@@ -39,8 +42,10 @@ fn request(rng: &mut Rng) -> (CanaryPolicy, Vec<MetricData>) {
         let tb = 50_000.0 + f64::from(i) * 1_000.0;
         data.push(MetricData::new(
             name,
-            Series::counts([(20.0 + f64::from(i), tb), (7.0, 10_000.0)]),
-            Series::counts([(25.0 + f64::from(3 * i), tb), (9.0, 10_000.0)]),
+            Arms {
+                baseline: Series::counts([(20.0 + f64::from(i), tb), (7.0, 10_000.0)]),
+                canary: Series::counts([(25.0 + f64::from(3 * i), tb), (9.0, 10_000.0)]),
+            },
         ));
     }
     (CanaryPolicy::new(metrics), data)

@@ -2,6 +2,7 @@
 //! determinism and serde round trips.
 
 use crate::common::*;
+use canary_verdict::Arms;
 use canary_verdict::{
     judge,
     policy::{Bounds, Comparator, NanPolicy, RelativeBounds, Statistic},
@@ -89,7 +90,10 @@ fn noise(rng: &mut Rng, n: usize, median: f64, sigma: f64) -> Vec<f64> {
 }
 
 fn one(policy: MetricPolicy, baseline: Series, canary: Series) -> Judgment {
-    let data = [MetricData::new(policy.name.clone(), baseline, canary)];
+    let data = [MetricData::new(
+        policy.name.clone(),
+        Arms { baseline, canary },
+    )];
     judge(&CanaryPolicy::new(vec![policy]), &data).unwrap()
 }
 
@@ -205,8 +209,20 @@ fn classification_paths() {
     };
     let other = MetricPolicy::new("other", Direction::Increase);
     let data = [
-        MetricData::new("latency", s(&b), s(&up)),
-        MetricData::new("other", s(&b), s(&same)),
+        MetricData::new(
+            "latency",
+            Arms {
+                baseline: s(&b),
+                canary: s(&up),
+            },
+        ),
+        MetricData::new(
+            "other",
+            Arms {
+                baseline: s(&b),
+                canary: s(&same),
+            },
+        ),
     ];
     let j = judge(&CanaryPolicy::new(vec![muted, other]), &data).unwrap();
     assert_eq!(j.metrics[0].classification, Classification::High);
@@ -256,15 +272,19 @@ fn one_regressed_metric_is_not_diluted_by_many_healthy_ones() {
         metrics.push(MetricPolicy::new(name.clone(), Direction::Increase));
         data.push(MetricData::new(
             name,
-            Series::samples(noise(&mut rng, 60, 50.0, 0.1)),
-            Series::samples(noise(&mut rng, 60, 50.0, 0.1)),
+            Arms {
+                baseline: Series::samples(noise(&mut rng, 60, 50.0, 0.1)),
+                canary: Series::samples(noise(&mut rng, 60, 50.0, 0.1)),
+            },
         ));
     }
     metrics.push(MetricPolicy::new("latency", Direction::Increase));
     data.push(MetricData::new(
         "latency",
-        Series::samples(noise(&mut rng, 60, 100.0, 0.1)),
-        Series::samples(noise(&mut rng, 60, 120.0, 0.1)),
+        Arms {
+            baseline: Series::samples(noise(&mut rng, 60, 100.0, 0.1)),
+            canary: Series::samples(noise(&mut rng, 60, 120.0, 0.1)),
+        },
     ));
     let j = judge(&CanaryPolicy::new(metrics), &data).unwrap();
     assert!(j.score.unwrap() > 95.0, "{j}");
@@ -446,10 +466,22 @@ fn bad_policies_and_requests_get_errors_that_name_the_field() {
     assert!(err.contains("unknown field `alpah`"), "{err}");
 
     let policy = CanaryPolicy::new(vec![m("a")]);
-    let d = MetricData::new("a", Series::samples([1.0]), Series::samples([1.0]));
+    let d = MetricData::new(
+        "a",
+        Arms {
+            baseline: Series::samples([1.0]),
+            canary: Series::samples([1.0]),
+        },
+    );
     let err = judge(&policy, &[d.clone(), d]).unwrap_err();
     assert_eq!(err.to_string(), "metric a: data are given twice");
-    let e = MetricData::new("b", Series::samples([1.0]), Series::samples([1.0]));
+    let e = MetricData::new(
+        "b",
+        Arms {
+            baseline: Series::samples([1.0]),
+            canary: Series::samples([1.0]),
+        },
+    );
     let err = judge(&policy, &[e]).unwrap_err();
     assert_eq!(
         err.to_string(),
@@ -475,9 +507,27 @@ fn odd_data_never_panics_and_judges_the_same_twice() {
     ];
     for (b, c) in cases {
         let data = [
-            MetricData::new("a", Series::samples(b.clone()), Series::samples(c.clone())),
-            MetricData::new("b", Series::samples(c.clone()), Series::samples(b.clone())),
-            MetricData::new("c", Series::total(1.0, 100.0), Series::total(0.0, 0.0)),
+            MetricData::new(
+                "a",
+                Arms {
+                    baseline: Series::samples(b.clone()),
+                    canary: Series::samples(c.clone()),
+                },
+            ),
+            MetricData::new(
+                "b",
+                Arms {
+                    baseline: Series::samples(c.clone()),
+                    canary: Series::samples(b.clone()),
+                },
+            ),
+            MetricData::new(
+                "c",
+                Arms {
+                    baseline: Series::total(1.0, 100.0),
+                    canary: Series::total(0.0, 0.0),
+                },
+            ),
         ];
         let j1 = judge(&policy, &data).unwrap();
         let j2 = judge(&policy, &data).unwrap();
@@ -499,13 +549,17 @@ fn display_is_an_aligned_table() {
     let data = [
         MetricData::new(
             "latency_ms",
-            Series::samples(noise(&mut rng, 60, 100.0, 0.1)),
-            Series::samples(noise(&mut rng, 60, 130.0, 0.1)),
+            Arms {
+                baseline: Series::samples(noise(&mut rng, 60, 100.0, 0.1)),
+                canary: Series::samples(noise(&mut rng, 60, 130.0, 0.1)),
+            },
         ),
         MetricData::new(
             "errors",
-            Series::total(10.0, 10_000.0),
-            Series::total(11.0, 10_000.0),
+            Arms {
+                baseline: Series::total(10.0, 10_000.0),
+                canary: Series::total(11.0, 10_000.0),
+            },
         ),
     ];
     let text = judge(&policy, &data).unwrap().to_string();
@@ -542,8 +596,10 @@ fn ndarray_views_feed_the_judge() {
     let c = array![13.0, 14.0, 12.5, 13.2, 13.8, 12.9, 13.1];
     let data = [MetricData::new(
         "x",
-        Series::from_view(b.view()),
-        Series::from_view(c.view()),
+        Arms {
+            baseline: Series::from_view(b.view()),
+            canary: Series::from_view(c.view()),
+        },
     )];
     let j = judge(
         &CanaryPolicy::new(vec![MetricPolicy::new("x", Direction::Increase)]),
@@ -664,13 +720,17 @@ fn srm_request(
     let data = [
         MetricData::new(
             "latency_ms",
-            Series::samples(base.clone()),
-            Series::samples(base),
+            Arms {
+                baseline: Series::samples(base.clone()),
+                canary: Series::samples(base),
+            },
         ),
         MetricData::new(
             "requests",
-            Series::total(0.0, baseline_trials),
-            Series::total(0.0, canary_trials),
+            Arms {
+                baseline: Series::total(0.0, baseline_trials),
+                canary: Series::total(0.0, canary_trials),
+            },
         ),
     ];
     judge(&policy, &data).unwrap()
@@ -762,7 +822,15 @@ fn srm_check_takes_the_exact_binomial_test_below_1000_trials() {
     // is below alpha = 0.001, the exact binomial one (2·172/2^18 = 0.00131) is not. The exact
     // test decides below 1 000 trials: no mismatch.
     let chi = srm_chi_squared(&[2, 16], &[0.5, 0.5]).unwrap().p_value;
-    let exact = srm_binomial(2, 16, 0.5).unwrap().p_value;
+    let exact = srm_binomial(
+        Arms {
+            baseline: 16,
+            canary: 2,
+        },
+        0.5,
+    )
+    .unwrap()
+    .p_value;
     assert!(chi < srm.alpha && exact >= srm.alpha, "{chi} {exact}");
     assert!((exact - 2.0 * 172.0 / 262_144.0).abs() < 1e-15, "{exact}");
     let j = srm_request(Some(srm), 2.0, 16.0);
@@ -770,7 +838,15 @@ fn srm_check_takes_the_exact_binomial_test_below_1000_trials() {
     assert_ne!(j.verdict, Verdict::Rollback, "{j}");
     // One trial fewer on the canary: the exact test finds the mismatch too, and its p-value is
     // the one reported (2·18/2^17 = 0.000275).
-    let exact = srm_binomial(1, 16, 0.5).unwrap().p_value;
+    let exact = srm_binomial(
+        Arms {
+            baseline: 16,
+            canary: 1,
+        },
+        0.5,
+    )
+    .unwrap()
+    .p_value;
     assert!((exact - 2.0 * 18.0 / 131_072.0).abs() < 1e-15, "{exact}");
     let j = srm_request(Some(srm), 1.0, 16.0);
     assert_eq!(j.verdict, Verdict::Rollback, "{j}");
@@ -794,9 +870,15 @@ fn method_auto_is_exact_only_when_both_arms_are_below_50() {
             .collect()
     };
     let method = |nb: usize, nc: usize| {
-        mann_whitney(&arm(nb, 0.0), &arm(nc, 0.5), &MannWhitneyConfig::default())
-            .unwrap()
-            .method
+        mann_whitney(
+            Arms {
+                baseline: &arm(nb, 0.0),
+                canary: &arm(nc, 0.5),
+            },
+            &MannWhitneyConfig::default(),
+        )
+        .unwrap()
+        .method
     };
     assert_eq!(method(49, 49), MethodUsed::Exact);
     assert_eq!(method(10, 10), MethodUsed::Exact);

@@ -8,6 +8,7 @@
 //! invariants of a verdict (see [`judge_json`]): a wrong verdict is worse than a crash, because
 //! nobody sees it.
 
+use canary_verdict::Arms;
 use canary_verdict::{
     judge,
     kayenta::{data_from_kayenta, judge_kayenta, policy_from_kayenta, policy_from_kayenta_strict},
@@ -204,8 +205,10 @@ fn check_scale(request: &Request, j: &Judgment) {
         .map(|d| {
             MetricData::new(
                 d.name.clone(),
-                map_series(&d.baseline, &scale),
-                map_series(&d.canary, &scale),
+                Arms {
+                    baseline: map_series(&d.baseline, &scale),
+                    canary: map_series(&d.canary, &scale),
+                },
             )
         })
         .collect();
@@ -266,8 +269,10 @@ fn check_mirror(request: &Request, j: &Judgment) {
         .map(|d| {
             MetricData::new(
                 d.name.clone(),
-                map_series(&d.baseline, &negate),
-                map_series(&d.canary, &negate),
+                Arms {
+                    baseline: map_series(&d.baseline, &negate),
+                    canary: map_series(&d.canary, &negate),
+                },
             )
         })
         .collect();
@@ -299,7 +304,15 @@ fn check_identical(request: &Request) {
     let metrics: Vec<MetricData> = request
         .metrics
         .iter()
-        .map(|d| MetricData::new(d.name.clone(), d.baseline.clone(), d.baseline.clone()))
+        .map(|d| {
+            MetricData::new(
+                d.name.clone(),
+                Arms {
+                    baseline: d.baseline.clone(),
+                    canary: d.baseline.clone(),
+                },
+            )
+        })
         .collect();
     let Ok(same) = judge(&policy, &metrics) else {
         return;
@@ -333,7 +346,15 @@ fn check_swap(request: &Request, j: &Judgment) {
     let metrics: Vec<MetricData> = request
         .metrics
         .iter()
-        .map(|d| MetricData::new(d.name.clone(), d.canary.clone(), d.baseline.clone()))
+        .map(|d| {
+            MetricData::new(
+                d.name.clone(),
+                Arms {
+                    baseline: d.canary.clone(),
+                    canary: d.baseline.clone(),
+                },
+            )
+        })
         .collect();
     let Ok(swapped) = judge(&policy, &metrics) else {
         return;
@@ -564,7 +585,7 @@ pub fn stats(bytes: &[u8]) {
         correct,
         method: meth,
     };
-    if let Ok(t) = mann_whitney(baseline, canary, &mw) {
+    if let Ok(t) = mann_whitney(Arms { baseline, canary }, &mw) {
         check_p("mann_whitney", t.p_value);
         let _ = t.to_string();
     }
@@ -574,12 +595,12 @@ pub fn stats(bytes: &[u8]) {
         correct,
         method: meth,
     };
-    if let Ok(h) = hodges_lehmann(baseline, canary, &hl) {
+    if let Ok(h) = hodges_lehmann(Arms { baseline, canary }, &hl) {
         check_interval("hodges_lehmann", &h.interval);
         assert!(!h.estimate.is_nan(), "hodges_lehmann: NaN estimate");
         let _ = h.to_string();
     }
-    if let Ok(two) = TwoSample::new(baseline, canary) {
+    if let Ok(two) = TwoSample::new(Arms { baseline, canary }) {
         let e = two.effect_sizes();
         assert!(
             (0.0..=1.0).contains(&e.cles),
@@ -605,7 +626,10 @@ pub fn stats(bytes: &[u8]) {
         mu,
     };
     for paired in [
-        PairedSample::new(&baseline[..n], &canary[..n]),
+        PairedSample::new(Arms {
+            baseline: &baseline[..n],
+            canary: &canary[..n],
+        }),
         PairedSample::from_differences(&all),
     ]
     .into_iter()
@@ -673,8 +697,10 @@ pub fn stats(bytes: &[u8]) {
     let (ce, ct, be, bt) = (get(0), get(1), get(2), get(3));
     let exposure = |i: usize| all.get(i).copied().unwrap_or(1.0);
     if let Ok(t) = fisher_exact(
-        Proportion::new(ce, ct),
-        Proportion::new(be, bt),
+        Arms {
+            baseline: Proportion::new(be, bt),
+            canary: Proportion::new(ce, ct),
+        },
         alt,
         conf_level,
     ) {
@@ -686,8 +712,10 @@ pub fn stats(bytes: &[u8]) {
         check_interval("binom_test", &t.conf_int);
     }
     if let Ok(t) = poisson_rate_test(
-        Exposure::new(ce, exposure(4)),
-        Exposure::new(be, exposure(5)),
+        Arms {
+            baseline: Exposure::new(be, exposure(5)),
+            canary: Exposure::new(ce, exposure(4)),
+        },
         if mu == 0.0 { 1.0 } else { mu },
         alt,
         conf_level,
@@ -696,8 +724,10 @@ pub fn stats(bytes: &[u8]) {
         check_interval("poisson_rate_test", &t.conf_int);
     }
     if let Ok(t) = prop_test(
-        Proportion::new(ce, ct),
-        Proportion::new(be, bt),
+        Arms {
+            baseline: Proportion::new(be, bt),
+            canary: Proportion::new(ce, ct),
+        },
         alt,
         conf_level,
         correct,
@@ -709,7 +739,13 @@ pub fn stats(bytes: &[u8]) {
     if let Ok(t) = srm_chi_squared(&c, &shares) {
         check_p("srm_chi_squared", t.p_value);
     }
-    if let Ok(t) = srm_binomial(ce, be, conf_level) {
+    if let Ok(t) = srm_binomial(
+        Arms {
+            baseline: be,
+            canary: ce,
+        },
+        conf_level,
+    ) {
         check_p("srm_binomial", t.p_value);
     }
 

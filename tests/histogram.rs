@@ -3,6 +3,7 @@
 //! input, serde, and seeded simulations with Prometheus' default buckets.
 
 use crate::common::{alternative_of, close, load_cases, num, nums, Rng};
+use canary_verdict::Arms;
 use canary_verdict::{
     judge,
     judgment::TestDetails,
@@ -73,7 +74,7 @@ fn one_metric(mp: MetricPolicy, baseline: Series, canary: Series) -> canary_verd
     let name = mp.name.clone();
     judge(
         &CanaryPolicy::new(vec![mp]),
-        &[MetricData::new(name, baseline, canary)],
+        &[MetricData::new(name, Arms { baseline, canary })],
     )
     .unwrap()
 }
@@ -104,7 +105,14 @@ fn grouped_rank_sum_matches_r_wilcox_test() {
             method: Method::Asymptotic,
             ..Default::default()
         };
-        let t = histogram_mann_whitney(&baseline, &canary, &cfg).unwrap();
+        let t = histogram_mann_whitney(
+            Arms {
+                baseline: &baseline,
+                canary: &canary,
+            },
+            &cfg,
+        )
+        .unwrap();
         let (w, p) = (num(&case["statistic"]), num(&case["p_value"]));
         assert_eq!(t.statistic, w, "{name}: U");
         worst = worst.max((t.p_value - p).abs() / p.max(1e-300));
@@ -115,8 +123,14 @@ fn grouped_rank_sum_matches_r_wilcox_test() {
         );
         assert_eq!(t.method, MethodUsed::Asymptotic);
         // The same bits as the test on the expanded data.
-        let raw =
-            mann_whitney(&expand(&baseline, &values), &expand(&canary, &values), &cfg).unwrap();
+        let raw = mann_whitney(
+            Arms {
+                baseline: &expand(&baseline, &values),
+                canary: &expand(&canary, &values),
+            },
+            &cfg,
+        )
+        .unwrap();
         assert_eq!(t, raw, "{name}");
     }
     println!(
@@ -157,8 +171,8 @@ proptest! {
             method: if auto { Method::Auto } else { Method::Asymptotic },
             ..Default::default()
         };
-        let grouped = histogram_mann_whitney(&hb, &hc, &cfg);
-        let raw = mann_whitney(&expand(&hb, &bounds), &expand(&hc, &bounds), &cfg);
+        let grouped = histogram_mann_whitney(Arms { baseline: &hb, canary: &hc }, &cfg);
+        let raw = mann_whitney(Arms { baseline: &expand(&hb, &bounds), canary: &expand(&hc, &bounds) }, &cfg);
         match (grouped, raw) {
             (Ok(g), Ok(r)) => {
                 prop_assert_eq!(g.statistic.to_bits(), r.statistic.to_bits());
@@ -210,7 +224,14 @@ fn grouped_test_does_not_expand_counts() {
             0,
         ],
     );
-    let t = histogram_mann_whitney(&b, &c, &MannWhitneyConfig::default()).unwrap();
+    let t = histogram_mann_whitney(
+        Arms {
+            baseline: &b,
+            canary: &c,
+        },
+        &MannWhitneyConfig::default(),
+    )
+    .unwrap();
     assert!(t.p_value < 1e-100 && t.statistic > 0.5e24, "{t}");
     // Forcing the exact distribution is refused before any allocation.
     let exact = MannWhitneyConfig {
@@ -218,7 +239,13 @@ fn grouped_test_does_not_expand_counts() {
         ..Default::default()
     };
     assert!(matches!(
-        histogram_mann_whitney(&b, &c, &exact),
+        histogram_mann_whitney(
+            Arms {
+                baseline: &b,
+                canary: &c
+            },
+            &exact
+        ),
         Err(Error::ExactTooLarge { .. })
     ));
     let shifted = MannWhitneyConfig {
@@ -226,7 +253,13 @@ fn grouped_test_does_not_expand_counts() {
         ..Default::default()
     };
     assert!(matches!(
-        histogram_mann_whitney(&b, &c, &shifted),
+        histogram_mann_whitney(
+            Arms {
+                baseline: &b,
+                canary: &c
+            },
+            &shifted
+        ),
         Err(Error::InvalidParameter { field: "mu", .. })
     ));
 }
@@ -506,7 +539,13 @@ fn bad_input_histogram_mismatched_bounds() {
     );
     assert_error(&j, &["canary lowest: -1 differs"]);
     assert!(matches!(
-        histogram_mann_whitney(&b, &c, &MannWhitneyConfig::default()),
+        histogram_mann_whitney(
+            Arms {
+                baseline: &b,
+                canary: &c
+            },
+            &MannWhitneyConfig::default()
+        ),
         Err(Error::InvalidCounts {
             field: "upper_bounds",
             ..
@@ -666,8 +705,10 @@ fn progressive_windows_add_histogram_counts() {
     let interval = |b: &[u64], c: &[u64]| {
         vec![MetricData::new(
             "latency_seconds",
-            Series::histogram(hist(&bounds, b)),
-            Series::histogram(hist(&bounds, c)),
+            Arms {
+                baseline: Series::histogram(hist(&bounds, b)),
+                canary: Series::histogram(hist(&bounds, c)),
+            },
         )]
     };
     let policy = ProgressivePolicy::new(
@@ -695,8 +736,10 @@ fn progressive_windows_add_histogram_counts() {
     // Bounds that change between intervals: a typed error naming the field.
     let other = vec![MetricData::new(
         "latency_seconds",
-        Series::histogram(hist(&[1.0, 3.0, f64::INFINITY], &[1, 1, 1])),
-        Series::histogram(hist(&bounds, &[1, 1, 1])),
+        Arms {
+            baseline: Series::histogram(hist(&[1.0, 3.0, f64::INFINITY], &[1, 1, 1])),
+            canary: Series::histogram(hist(&bounds, &[1, 1, 1])),
+        },
     )];
     let err = a.update(&other).unwrap_err();
     assert!(
@@ -727,8 +770,10 @@ fn sequential_rule_judges_per_interval_histograms() {
         for _ in 0..30 {
             let data = vec![MetricData::new(
                 "latency_seconds",
-                Series::histogram(latencies(&mut rng, 2000, 0.1, 0.5)),
-                Series::histogram(latencies(&mut rng, 2000, 0.1 * factor, 0.5)),
+                Arms {
+                    baseline: Series::histogram(latencies(&mut rng, 2000, 0.1, 0.5)),
+                    canary: Series::histogram(latencies(&mut rng, 2000, 0.1 * factor, 0.5)),
+                },
             )];
             let d = a.update(&data).unwrap();
             if d.is_final() {
@@ -749,8 +794,10 @@ fn kayenta_mode_labels_histograms_error() {
         &CanaryPolicy::new(vec![mp]),
         &[MetricData::new(
             "latency_seconds",
-            Series::histogram(h.clone()),
-            Series::histogram(h),
+            Arms {
+                baseline: Series::histogram(h.clone()),
+                canary: Series::histogram(h),
+            },
         )],
     )
     .unwrap();
@@ -775,8 +822,10 @@ fn rollbacks(seed: u64, runs: usize, n: usize, factor: f64) -> usize {
             let c = latencies(&mut rng, n, 0.12 * factor, 0.6);
             let data = [MetricData::new(
                 "latency_seconds",
-                Series::histogram(b),
-                Series::histogram(c),
+                Arms {
+                    baseline: Series::histogram(b),
+                    canary: Series::histogram(c),
+                },
             )];
             judge(&policy, &data).unwrap().verdict == Verdict::Rollback
         })
@@ -832,13 +881,17 @@ fn sim_bucketing_costs_power() {
         };
         raw += usize::from(rolled(MetricData::new(
             "latency_seconds",
-            Series::samples(b.clone()),
-            Series::samples(c.clone()),
+            Arms {
+                baseline: Series::samples(b.clone()),
+                canary: Series::samples(c.clone()),
+            },
         )));
         bucket += usize::from(rolled(MetricData::new(
             "latency_seconds",
-            Series::histogram(bucketed(b, &PROMETHEUS)),
-            Series::histogram(bucketed(c, &PROMETHEUS)),
+            Arms {
+                baseline: Series::histogram(bucketed(b, &PROMETHEUS)),
+                canary: Series::histogram(bucketed(c, &PROMETHEUS)),
+            },
         )));
     }
     println!("+5% latency, {n} requests per arm, {runs} canaries (seed 53): significant from raw samples {raw}, from Prometheus histograms {bucket}");

@@ -1,5 +1,6 @@
 //! Kayenta compatibility: config import, the NetflixACAJudge rules and scoring, the result JSON.
 
+use canary_verdict::Arms;
 use canary_verdict::{
     judge,
     kayenta::{
@@ -29,7 +30,13 @@ fn scaled(f: f64) -> Vec<f64> {
 }
 
 fn data(name: &str, baseline: Vec<f64>, canary: Vec<f64>) -> MetricData {
-    MetricData::new(name, Series::samples(baseline), Series::samples(canary))
+    MetricData::new(
+        name,
+        Arms {
+            baseline: Series::samples(baseline),
+            canary: Series::samples(canary),
+        },
+    )
 }
 
 fn metric(name: &str, direction: Direction, groups: &[&str]) -> MetricPolicy {
@@ -235,7 +242,12 @@ fn undefined_mean_ratio_does_not_veto() {
 fn cles_measure_with_ratio_still_reported() {
     let b: Vec<f64> = (0..60).map(f64::from).collect();
     let c: Vec<f64> = b.iter().map(|v| v + 25.0).collect();
-    let cles = TwoSample::new(&b, &c).unwrap().cles();
+    let cles = TwoSample::new(Arms {
+        baseline: &b,
+        canary: &c,
+    })
+    .unwrap()
+    .cles();
     assert!(cles > 0.7 && cles < 0.9, "{cles}");
     let mut m = metric("m", Direction::Increase, &[]);
     m.tolerance = canary_verdict::Tolerance::kayenta(EffectMeasure::Cles);
@@ -580,8 +592,10 @@ fn counter_series_and_infinities_are_errors() {
     let p = policy(vec![metric("errors", Direction::Increase, &["g"])]);
     let d = [MetricData::new(
         "errors",
-        Series::total(3.0, 1000.0),
-        Series::total(9.0, 1000.0),
+        Arms {
+            baseline: Series::total(3.0, 1000.0),
+            canary: Series::total(9.0, 1000.0),
+        },
     )];
     let r = judge_kayenta(&p, &d).unwrap();
     assert_eq!(r.results[0].classification, KayentaLabel::Error);
@@ -1074,8 +1088,10 @@ fn no_groups_are_scored_as_one_group() {
     let same = |n: &str| {
         MetricData::new(
             n,
-            Series::samples(base.clone()),
-            Series::samples(base.clone()),
+            Arms {
+                baseline: Series::samples(base.clone()),
+                canary: Series::samples(base.clone()),
+            },
         )
     };
     let r = judge_kayenta(&policy(&["a", "b"]), &[same("a"), same("b")]).unwrap();
@@ -1083,7 +1099,13 @@ fn no_groups_are_scored_as_one_group() {
     assert_eq!(r.score.classification, KayentaScoreLabel::Pass);
     assert_eq!(r.group_scores.len(), 1);
     assert_eq!(r.group_scores[0].name, "default");
-    let slower = MetricData::new("b", Series::samples(base.clone()), Series::samples(worse));
+    let slower = MetricData::new(
+        "b",
+        Arms {
+            baseline: Series::samples(base.clone()),
+            canary: Series::samples(worse),
+        },
+    );
     let r = judge_kayenta(&policy(&["a", "b"]), &[same("a"), slower]).unwrap();
     assert_eq!(r.score.score, 50.0);
     // One grouped metric: Kayenta's rule again (the ungrouped one affects no group score).
@@ -1091,8 +1113,10 @@ fn no_groups_are_scored_as_one_group() {
     grouped.metrics[0].groups = vec!["g".into(), "g".into()];
     let slower = MetricData::new(
         "b",
-        Series::samples(base.clone()),
-        Series::samples(base.iter().map(|v| v * 1.3).collect::<Vec<f64>>()),
+        Arms {
+            baseline: Series::samples(base.clone()),
+            canary: Series::samples(base.iter().map(|v| v * 1.3).collect::<Vec<f64>>()),
+        },
     );
     let r = judge_kayenta(&grouped, &[same("a"), slower]).unwrap();
     assert_eq!(r.score.score, 100.0, "{r}");

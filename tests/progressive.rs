@@ -7,6 +7,7 @@
 //! The README's simulation table comes from `tests/progressive_sim.rs`.
 
 use crate::common::{fixture_path, Rng};
+use canary_verdict::Arms;
 use canary_verdict::{
     kayenta::{data_from_kayenta, judge_kayenta, policy_from_kayenta},
     policy::{Comparator, MustHaveAction, ScoreThresholds, SrmAction, SrmPolicy},
@@ -35,8 +36,10 @@ fn errors(rng: &mut Rng, traffic: f64, base_rate: f64, canary_rate: f64) -> Metr
     let ce = rng.poisson(ct as f64 * canary_rate);
     MetricData::new(
         "errors",
-        Series::total(be as f64, bt as f64),
-        Series::total(ce as f64, ct as f64),
+        Arms {
+            baseline: Series::total(be as f64, bt as f64),
+            canary: Series::total(ce as f64, ct as f64),
+        },
     )
 }
 
@@ -50,7 +53,13 @@ fn latency(rng: &mut Rng, factor: f64) -> MetricData {
     };
     let b = arm(1.0);
     let c = arm(factor);
-    MetricData::new("latency", Series::samples(b), Series::samples(c))
+    MetricData::new(
+        "latency",
+        Arms {
+            baseline: Series::samples(b),
+            canary: Series::samples(c),
+        },
+    )
 }
 
 fn sequential(
@@ -216,8 +225,10 @@ fn sim_fixed_share_count_process_rolls_back_and_promotes() {
         let ce = r.poisson(ct as f64 * canary_rate);
         vec![MetricData::new(
             "errors",
-            Series::total(be as f64, bt as f64),
-            Series::total(ce as f64, ct as f64),
+            Arms {
+                baseline: Series::total(be as f64, bt as f64),
+                canary: Series::total(ce as f64, ct as f64),
+            },
         )]
     };
     let (mut bad, mut good) = (0, 0);
@@ -304,8 +315,10 @@ fn sequential_rule_records_evidence_and_respects_warmup() {
     // A catastrophic warm-up is skipped: its data never reach the e-process.
     let awful = MetricData::new(
         "errors",
-        Series::total(0.0, 10_000.0),
-        Series::total(5_000.0, 10_000.0),
+        Arms {
+            baseline: Series::total(0.0, 10_000.0),
+            canary: Series::total(5_000.0, 10_000.0),
+        },
     );
     for _ in 0..2 {
         assert_eq!(
@@ -317,8 +330,10 @@ fn sequential_rule_records_evidence_and_respects_warmup() {
     assert_eq!(a.evidence()[0].intervals, 0);
     let fine = MetricData::new(
         "errors",
-        Series::total(10.0, 10_000.0),
-        Series::total(10.0, 10_000.0),
+        Arms {
+            baseline: Series::total(10.0, 10_000.0),
+            canary: Series::total(10.0, 10_000.0),
+        },
     );
     assert_eq!(
         a.update(std::slice::from_ref(&fine)).unwrap(),
@@ -355,8 +370,10 @@ fn sequential_rule_ends_inconclusive_when_asked_and_not_shown_safe() {
     let mut a = ProgressiveAnalysis::new(policy).unwrap();
     let d = MetricData::new(
         "errors",
-        Series::total(1.0, 100.0),
-        Series::total(1.0, 100.0),
+        Arms {
+            baseline: Series::total(1.0, 100.0),
+            canary: Series::total(1.0, 100.0),
+        },
     );
     for _ in 0..2 {
         assert_eq!(
@@ -385,8 +402,10 @@ fn sequential_srm_rolls_back_a_starved_canary() {
     let mut a = ProgressiveAnalysis::new(policy).unwrap();
     let d = MetricData::new(
         "errors",
-        Series::total(10.0, 10_000.0),
-        Series::total(3.0, 3_000.0),
+        Arms {
+            baseline: Series::total(10.0, 10_000.0),
+            canary: Series::total(3.0, 3_000.0),
+        },
     );
     assert_eq!(a.update(&[d]).unwrap(), Decision::Rollback);
     assert!(a.history()[0].note.contains("sample ratio mismatch"));
@@ -402,11 +421,19 @@ fn sequential_bad_data_is_a_typed_error_and_leaves_the_state() {
     let mut a = ProgressiveAnalysis::new(policy).unwrap();
     let neg = MetricData::new(
         "errors",
-        Series::total(-1.0, 10.0),
-        Series::total(1.0, 10.0),
+        Arms {
+            baseline: Series::total(-1.0, 10.0),
+            canary: Series::total(1.0, 10.0),
+        },
     );
     assert!(matches!(a.update(&[neg]), Err(Error::InvalidData { .. })));
-    let unknown = MetricData::new("cpu", Series::samples([1.0]), Series::samples([1.0]));
+    let unknown = MetricData::new(
+        "cpu",
+        Arms {
+            baseline: Series::samples([1.0]),
+            canary: Series::samples([1.0]),
+        },
+    );
     assert!(matches!(
         a.update(&[unknown]),
         Err(Error::DataMismatch { .. })
@@ -415,18 +442,28 @@ fn sequential_bad_data_is_a_typed_error_and_leaves_the_state() {
     // good data of that interval are not kept either.
     let samples = MetricData::new(
         "latency",
-        Series::samples([1.0, 2.0]),
-        Series::samples([1.0]),
+        Arms {
+            baseline: Series::samples([1.0, 2.0]),
+            canary: Series::samples([1.0]),
+        },
     );
     a.update(&[samples]).unwrap();
     let before = a.clone();
     let t = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
     let points = MetricData::new(
         "latency",
-        Series::points([(t, 1.0)]),
-        Series::points([(t, 1.0)]),
+        Arms {
+            baseline: Series::points([(t, 1.0)]),
+            canary: Series::points([(t, 1.0)]),
+        },
     );
-    let ok = MetricData::new("errors", Series::total(1.0, 10.0), Series::total(1.0, 10.0));
+    let ok = MetricData::new(
+        "errors",
+        Arms {
+            baseline: Series::total(1.0, 10.0),
+            canary: Series::total(1.0, 10.0),
+        },
+    );
     assert!(matches!(
         a.update(&[ok, points]),
         Err(Error::InvalidData {
@@ -472,13 +509,17 @@ fn at(a: f64, b: f64, n: usize) -> Vec<MetricData> {
     vec![
         MetricData::new(
             "a",
-            Series::samples(vec![100.0; n]),
-            Series::samples(vec![a; n]),
+            Arms {
+                baseline: Series::samples(vec![100.0; n]),
+                canary: Series::samples(vec![a; n]),
+            },
         ),
         MetricData::new(
             "b",
-            Series::samples(vec![100.0; n]),
-            Series::samples(vec![b; n]),
+            Arms {
+                baseline: Series::samples(vec![100.0; n]),
+                canary: Series::samples(vec![b; n]),
+            },
         ),
     ]
 }
@@ -588,7 +629,13 @@ fn kayenta_rule_can_judge_by_kayentas_rules() {
                 Series::Samples(v) => Series::samples(v.iter().map(|x| x * 1.5)),
                 other => other.clone(),
             };
-            MetricData::new(d.name.clone(), d.baseline.clone(), scaled(&d.canary))
+            MetricData::new(
+                d.name.clone(),
+                Arms {
+                    baseline: d.baseline.clone(),
+                    canary: scaled(&d.canary),
+                },
+            )
         })
         .collect();
     a.update(&data).unwrap();
@@ -605,8 +652,10 @@ fn kayenta_rule_can_judge_by_kayentas_rules() {
             };
             MetricData::new(
                 x.name.clone(),
-                join(&x.baseline, &y.baseline),
-                join(&x.canary, &y.canary),
+                Arms {
+                    baseline: join(&x.baseline, &y.baseline),
+                    canary: join(&x.canary, &y.canary),
+                },
             )
         })
         .collect();
@@ -771,8 +820,10 @@ fn judged_bad_data_is_a_typed_error_and_leaves_the_window() {
     let before = a.clone();
     let mixed = vec![MetricData::new(
         "a",
-        Series::total(1.0, 2.0),
-        Series::total(1.0, 2.0),
+        Arms {
+            baseline: Series::total(1.0, 2.0),
+            canary: Series::total(1.0, 2.0),
+        },
     )];
     assert!(a.update(&mixed).is_err());
     let twice = [at(1.0, 1.0, 3), at(1.0, 1.0, 3)].concat();
@@ -975,13 +1026,17 @@ fn interval_data(x: (u32, u32, u32, u32, u8)) -> Option<Vec<MetricData>> {
     Some(vec![
         MetricData::new(
             "errors",
-            Series::total(f64::from(e1), t),
-            Series::total(f64::from(e2), t),
+            Arms {
+                baseline: Series::total(f64::from(e1), t),
+                canary: Series::total(f64::from(e2), t),
+            },
         ),
         MetricData::new(
             "latency",
-            Series::samples([l, l + 1.0, l + 3.0, l * 1.1, l]),
-            Series::samples([l, l + 2.0, l * 1.2 + f64::from(e2), l, l]),
+            Arms {
+                baseline: Series::samples([l, l + 1.0, l + 3.0, l * 1.1, l]),
+                canary: Series::samples([l, l + 2.0, l * 1.2 + f64::from(e2), l, l]),
+            },
         ),
     ])
 }
@@ -1002,8 +1057,8 @@ proptest! {
         for (e, extra, lat) in steps {
             let t = f64::from(e) + f64::from(extra);
             let d = vec![
-                MetricData::new("errors", Series::total(f64::from(e), t), Series::total(f64::from(e), t)),
-                MetricData::new("latency", Series::samples([lat, 2.0 * lat]), Series::samples([lat, 2.0 * lat])),
+                MetricData::new("errors", Arms { baseline: Series::total(f64::from(e), t), canary: Series::total(f64::from(e), t) }),
+                MetricData::new("latency", Arms { baseline: Series::samples([lat, 2.0 * lat]), canary: Series::samples([lat, 2.0 * lat]) }),
             ];
             prop_assert_ne!(a.update(&d).unwrap(), Decision::Rollback);
             for ev in a.evidence() {
@@ -1089,8 +1144,10 @@ fn counters(n: usize, canary_errors: f64) -> Vec<MetricData> {
             let c = if i == 0 { canary_errors } else { 10.0 };
             MetricData::new(
                 format!("e{i}"),
-                Series::total(10.0, 10_000.0),
-                Series::total(c, 10_000.0),
+                Arms {
+                    baseline: Series::total(10.0, 10_000.0),
+                    canary: Series::total(c, 10_000.0),
+                },
             )
         })
         .collect()
@@ -1138,13 +1195,19 @@ fn sequential_rule_harm_side_follows_the_direction_decrease() {
         vec![
             MetricData::new(
                 "successes",
-                Series::total(9_000.0, 10_000.0),
-                Series::total(canary_successes, 10_000.0),
+                Arms {
+                    baseline: Series::total(9_000.0, 10_000.0),
+                    canary: Series::total(canary_successes, 10_000.0),
+                },
             ),
             MetricData::new(
                 "throughput",
-                Series::samples((0..30).map(|i| 100.0 + f64::from(i))),
-                Series::samples((0..30).map(|i| canary_factor * (100.0 + f64::from(i)))),
+                Arms {
+                    baseline: Series::samples((0..30).map(|i| 100.0 + f64::from(i))),
+                    canary: Series::samples(
+                        (0..30).map(|i| canary_factor * (100.0 + f64::from(i))),
+                    ),
+                },
             ),
         ]
     };
@@ -1188,8 +1251,10 @@ fn sequential_rule_spends_alpha_over_the_lifetime() {
     for k in 1..=10 {
         let same = MetricData::new(
             "latency",
-            Series::samples((0..10).map(|i| 100.0 + f64::from(i))),
-            Series::samples((0..10).map(|i| 100.5 + f64::from(i))),
+            Arms {
+                baseline: Series::samples((0..10).map(|i| 100.0 + f64::from(i))),
+                canary: Series::samples((0..10).map(|i| 100.5 + f64::from(i))),
+            },
         );
         a.update(&[same]).unwrap();
         let e = &a.evidence()[0];
@@ -1240,8 +1305,10 @@ fn sequential_rule_rolls_back_a_constant_gauge_offset() {
     for _ in 0..5 {
         let interval = MetricData::new(
             "queue_depth",
-            Series::samples(vec![100.0; 10]),
-            Series::samples(vec![150.0; 10]),
+            Arms {
+                baseline: Series::samples(vec![100.0; 10]),
+                canary: Series::samples(vec![150.0; 10]),
+            },
         );
         d = a.update(&[interval]).unwrap();
         if d.is_final() {
@@ -1258,8 +1325,10 @@ fn sequential_must_have_metric_without_canary_data_is_never_promoted() {
     let healthy = || {
         vec![MetricData::new(
             "errors",
-            Series::total(100.0, 100_000.0),
-            Series::total(100.0, 100_000.0),
+            Arms {
+                baseline: Series::total(100.0, 100_000.0),
+                canary: Series::total(100.0, 100_000.0),
+            },
         )]
     };
     for (action, want) in [
@@ -1329,8 +1398,10 @@ fn silence_is_never_promoted_by_any_rule() {
             let mut a = ProgressiveAnalysis::new(policy).unwrap();
             let empty = vec![MetricData::new(
                 "errors",
-                Series::counts(Vec::<(f64, f64)>::new()),
-                Series::counts(Vec::<(f64, f64)>::new()),
+                Arms {
+                    baseline: Series::counts(Vec::<(f64, f64)>::new()),
+                    canary: Series::counts(Vec::<(f64, f64)>::new()),
+                },
             )];
             let mut d = Decision::Continue;
             for k in 0..5 {
@@ -1379,13 +1450,17 @@ fn saved() -> serde_json::Value {
         a.update(&[
             MetricData::new(
                 "errors",
-                Series::total(5.0, 1000.0),
-                Series::total(5.0, 1000.0),
+                Arms {
+                    baseline: Series::total(5.0, 1000.0),
+                    canary: Series::total(5.0, 1000.0),
+                },
             ),
             MetricData::new(
                 "latency",
-                Series::samples([10.0, 11.0, 12.0]),
-                Series::samples([10.5, 11.5, 12.5]),
+                Arms {
+                    baseline: Series::samples([10.0, 11.0, 12.0]),
+                    canary: Series::samples([10.5, 11.5, 12.5]),
+                },
             ),
         ])
         .unwrap();

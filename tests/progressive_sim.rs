@@ -20,6 +20,7 @@
 //! 200 of 200 at a mean interval of at most 1.005; +50% at lifetime 3: 200 of 200 at interval 1;
 //! improvements: none rolled back.
 
+use canary_verdict::Arms;
 use canary_verdict::{
     CanaryPolicy, Decision, Direction, MetricData, MetricPolicy, ProgressiveAnalysis,
     ProgressivePolicy, Series,
@@ -112,11 +113,25 @@ impl World {
         vec![
             MetricData::new(
                 "errors",
-                Series::total(eb as f64, tb as f64),
-                Series::total(ec as f64, tc as f64),
+                Arms {
+                    baseline: Series::total(eb as f64, tb as f64),
+                    canary: Series::total(ec as f64, tc as f64),
+                },
             ),
-            MetricData::new("latency_p50", Series::points(pb), Series::points(pc)),
-            MetricData::new("request_ms", Series::samples(rb), Series::samples(rc)),
+            MetricData::new(
+                "latency_p50",
+                Arms {
+                    baseline: Series::points(pb),
+                    canary: Series::points(pc),
+                },
+            ),
+            MetricData::new(
+                "request_ms",
+                Arms {
+                    baseline: Series::samples(rb),
+                    canary: Series::samples(rc),
+                },
+            ),
         ]
     }
 }

@@ -3,6 +3,7 @@
 use canary_verdict::stats::{
     Alternative, HodgesLehmannConfig, MannWhitneyConfig, Method, TwoSample,
 };
+use canary_verdict::Arms;
 use proptest::prelude::*;
 
 /// Samples of small integers (many ties) or spread reals (few ties), 1 to 60 points.
@@ -56,7 +57,7 @@ proptest! {
         b in sample(), c in sample(), method in method(), alt in alternative(), correct: bool,
     ) {
         let cfg = MannWhitneyConfig { alternative: alt, mu: 0.0, correct, method };
-        let t = TwoSample::new(&b, &c).unwrap().mann_whitney(&cfg).unwrap();
+        let t = TwoSample::new(Arms { baseline: &b, canary: &c }).unwrap().mann_whitney(&cfg).unwrap();
         prop_assert_eq!(t.statistic + t.u_baseline, (b.len() * c.len()) as f64);
         prop_assert!((0.0..=1.0).contains(&t.p_value), "p = {}", t.p_value);
     }
@@ -67,8 +68,8 @@ proptest! {
     ) {
         let cfg = MannWhitneyConfig { alternative: alt, mu: 0.0, correct, method };
         let swapped = MannWhitneyConfig { alternative: alt.mirrored(), ..cfg };
-        let t = TwoSample::new(&b, &c).unwrap().mann_whitney(&cfg).unwrap();
-        let s = TwoSample::new(&c, &b).unwrap().mann_whitney(&swapped).unwrap();
+        let t = TwoSample::new(Arms { baseline: &b, canary: &c }).unwrap().mann_whitney(&cfg).unwrap();
+        let s = TwoSample::new(Arms { baseline: &c, canary: &b }).unwrap().mann_whitney(&swapped).unwrap();
         prop_assert_eq!(t.statistic, s.u_baseline);
         let tol = 1e-12 * t.p_value.max(1e-300);
         prop_assert!((t.p_value - s.p_value).abs() <= tol, "{} vs {}", t.p_value, s.p_value);
@@ -86,15 +87,15 @@ proptest! {
             (b.iter().map(|&v| f64::from(v)).collect(), c.iter().map(|&v| f64::from(v)).collect());
         let (b1, c1): (Vec<f64>, Vec<f64>) = (b.iter().map(f).collect(), c.iter().map(f).collect());
         let cfg = MannWhitneyConfig { alternative: alt, method, ..Default::default() };
-        let t0 = TwoSample::new(&b0, &c0).unwrap().mann_whitney(&cfg).unwrap();
-        let t1 = TwoSample::new(&b1, &c1).unwrap().mann_whitney(&cfg).unwrap();
+        let t0 = TwoSample::new(Arms { baseline: &b0, canary: &c0 }).unwrap().mann_whitney(&cfg).unwrap();
+        let t1 = TwoSample::new(Arms { baseline: &b1, canary: &c1 }).unwrap().mann_whitney(&cfg).unwrap();
         prop_assert_eq!(t0.statistic, t1.statistic);
         prop_assert_eq!(t0.p_value.to_bits(), t1.p_value.to_bits());
     }
 
     #[test]
     fn selection_matches_brute_force_bit_for_bit(b in sample(), c in sample(), frac in 0.0f64..1.0) {
-        let pair = TwoSample::new(&b, &c).unwrap();
+        let pair = TwoSample::new(Arms { baseline: &b, canary: &c }).unwrap();
         let d = brute(&pair);
         let k = ((frac * d.len() as f64) as usize).min(d.len() - 1);
         prop_assert_eq!(pair.pairwise_difference(k as u64 + 1).to_bits(), d[k].to_bits());
@@ -106,7 +107,7 @@ proptest! {
 
     #[test]
     fn large_selection_matches_brute_force(b in large_sample(), c in large_sample(), fracs in prop::collection::vec(0.0f64..1.0, 4)) {
-        let pair = TwoSample::new(&b, &c).unwrap();
+        let pair = TwoSample::new(Arms { baseline: &b, canary: &c }).unwrap();
         let d = brute(&pair);
         for frac in fracs {
             let k = ((frac * d.len() as f64) as usize).min(d.len() - 1);
@@ -126,8 +127,8 @@ proptest! {
         let b: Vec<f64> = b.into_iter().map(f64::from).collect();
         let c: Vec<f64> = c.into_iter().map(f64::from).collect();
         let moved: Vec<f64> = c.iter().map(|v| v + f64::from(shift)).collect();
-        let e0 = TwoSample::new(&b, &c).unwrap().hodges_lehmann_estimate();
-        let e1 = TwoSample::new(&b, &moved).unwrap().hodges_lehmann_estimate();
+        let e0 = TwoSample::new(Arms { baseline: &b, canary: &c }).unwrap().hodges_lehmann_estimate();
+        let e1 = TwoSample::new(Arms { baseline: &b, canary: &moved }).unwrap().hodges_lehmann_estimate();
         prop_assert_eq!(e1, e0 + f64::from(shift));
     }
 
@@ -136,7 +137,7 @@ proptest! {
         b in sample(), c in sample(), method in method(), alt in alternative(),
         l1 in 0.5f64..0.99, dl in 0.001f64..0.0099,
     ) {
-        let pair = TwoSample::new(&b, &c).unwrap();
+        let pair = TwoSample::new(Arms { baseline: &b, canary: &c }).unwrap();
         let narrow = HodgesLehmannConfig { conf_level: l1, alternative: alt, correct: true, method };
         let wide = HodgesLehmannConfig { conf_level: l1 + dl, ..narrow };
         let h1 = pair.hodges_lehmann(&narrow).unwrap();
@@ -151,6 +152,7 @@ mod paired {
     use canary_verdict::stats::{
         Alternative, Method, MethodUsed, PairedSample, PairedShiftConfig, SignedRankConfig,
     };
+    use canary_verdict::Arms;
     use proptest::prelude::*;
 
     /// The exact conditional p-value by enumerating all 2^n sign patterns of the doubled
@@ -231,8 +233,8 @@ mod paired {
             let base: Vec<f64> = b.iter().map(|&v| f64::from(v)).collect();
             let can: Vec<f64> = b.iter().enumerate().map(|(i, &v)| f64::from(v + shift) + (i % 3) as f64).collect();
             let cfg = SignedRankConfig { alternative: alt, method, ..Default::default() };
-            let t = PairedSample::new(&base, &can).unwrap().signed_rank(&cfg).unwrap();
-            let s = PairedSample::new(&can, &base).unwrap()
+            let t = PairedSample::new(Arms { baseline: &base, canary: &can }).unwrap().signed_rank(&cfg).unwrap();
+            let s = PairedSample::new(Arms { baseline: &can, canary: &base }).unwrap()
                 .signed_rank(&SignedRankConfig { alternative: alt.mirrored(), ..cfg }).unwrap();
             prop_assert!((0.0..=1.0).contains(&t.p_value));
             prop_assert!((t.p_value - s.p_value).abs() <= 1e-12 * t.p_value.max(1e-300));
@@ -270,6 +272,7 @@ mod exact_rationals {
         binom_test, fisher_exact, Alternative, MannWhitneyConfig, Method, PairedSample, Proportion,
         SignedRankConfig, TwoSample,
     };
+    use canary_verdict::Arms;
 
     /// How many doubles lie between `a` and `b` (both finite and non-negative).
     fn ulps(a: f64, b: f64) -> u64 {
@@ -330,7 +333,11 @@ mod exact_rationals {
                     let Some((canary, baseline)) = sample_with_u(n, m, u_obs) else {
                         continue;
                     };
-                    let pair = TwoSample::new(&baseline, &canary).unwrap();
+                    let pair = TwoSample::new(Arms {
+                        baseline: &baseline,
+                        canary: &canary,
+                    })
+                    .unwrap();
                     let le: u128 = counts[..=u_obs].iter().sum();
                     let ge: u128 = counts[u_obs..].iter().sum();
                     for alt in ALTERNATIVES {
@@ -462,8 +469,10 @@ mod exact_rationals {
                             .sum();
                         for alt in ALTERNATIVES {
                             let t = fisher_exact(
-                                Proportion::new(a, n1),
-                                Proportion::new(c, n2),
+                                Arms {
+                                    baseline: Proportion::new(c, n2),
+                                    canary: Proportion::new(a, n1),
+                                },
                                 alt,
                                 0.95,
                             )

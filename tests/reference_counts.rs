@@ -31,6 +31,7 @@
 
 use crate::common::*;
 use canary_verdict::stats::*;
+use canary_verdict::Arms;
 use canary_verdict::*;
 use proptest::prelude::*;
 use serde_json::Value;
@@ -120,8 +121,10 @@ fn run_binom(input: &Value) -> Result<BinomialTest> {
 /// `conf_level`).
 fn run_poisson(input: &Value) -> Result<PoissonRateTest> {
     poisson_rate_test(
-        exposure(&input["canary"]),
-        exposure(&input["baseline"]),
+        Arms {
+            baseline: exposure(&input["baseline"]),
+            canary: exposure(&input["canary"]),
+        },
         num(&input["r"]),
         alternative(&input["alternative"]),
         num(&input["conf_level"]),
@@ -180,8 +183,10 @@ fn fisher_odds_ratio_and_interval_are_the_exact_roots() {
         let input = &case["input"];
         let e = &case["expected"];
         let t = fisher_exact(
-            proportion(&input["canary"]),
-            proportion(&input["baseline"]),
+            Arms {
+                baseline: proportion(&input["baseline"]),
+                canary: proportion(&input["canary"]),
+            },
             alternative(&input["alternative"]),
             num(&input["conf_level"]),
         )
@@ -220,8 +225,10 @@ fn counts_match_r() {
         match case["oracle"].as_str().expect("oracle") {
             "R fisher.test" => {
                 let got = fisher_exact(
-                    proportion(&input["canary"]),
-                    proportion(&input["baseline"]),
+                    Arms {
+                        baseline: proportion(&input["baseline"]),
+                        canary: proportion(&input["canary"]),
+                    },
                     alternative(&input["alternative"]),
                     num(&input["conf_level"]),
                 );
@@ -260,8 +267,10 @@ fn counts_match_r() {
             }
             "R binom.test" => {
                 let t = srm_binomial(
-                    count(&input["canary"]),
-                    count(&input["baseline"]),
+                    Arms {
+                        baseline: count(&input["baseline"]),
+                        canary: count(&input["canary"]),
+                    },
                     num(&input["canary_share"]),
                 )
                 .unwrap_or_else(|err| panic!("{id}: {err}"));
@@ -285,8 +294,10 @@ fn counts_match_r() {
             }
             "R prop.test" => {
                 let got = prop_test(
-                    proportion(&input["canary"]),
-                    proportion(&input["baseline"]),
+                    Arms {
+                        baseline: proportion(&input["baseline"]),
+                        canary: proportion(&input["canary"]),
+                    },
                     alternative(&input["alternative"]),
                     num(&input["conf_level"]),
                     input["correct"].as_bool().expect("correct"),
@@ -378,8 +389,10 @@ fn counts_match_scipy() {
         match case["oracle"].as_str().expect("oracle") {
             "scipy.stats.fisher_exact" => {
                 let t = fisher_exact(
-                    proportion(&input["canary"]),
-                    proportion(&input["baseline"]),
+                    Arms {
+                        baseline: proportion(&input["baseline"]),
+                        canary: proportion(&input["canary"]),
+                    },
                     alternative(&input["alternative"]),
                     0.95,
                 )
@@ -439,8 +452,10 @@ fn counts_match_scipy() {
 #[test]
 fn invalid_counts_name_the_field() {
     let err = fisher_exact(
-        Proportion::new(1, 10),
-        Proportion::new(11, 10),
+        Arms {
+            baseline: Proportion::new(11, 10),
+            canary: Proportion::new(1, 10),
+        },
         Alternative::TwoSided,
         0.95,
     )
@@ -450,8 +465,10 @@ fn invalid_counts_name_the_field() {
         "baseline.events: 11 events out of 10 trials"
     );
     let err = prop_test(
-        Proportion::new(0, 0),
-        Proportion::new(1, 10),
+        Arms {
+            baseline: Proportion::new(1, 10),
+            canary: Proportion::new(0, 0),
+        },
         Alternative::TwoSided,
         0.95,
         false,
@@ -462,8 +479,10 @@ fn invalid_counts_name_the_field() {
         "canary.trials: 0 trials: a proportion needs at least one trial"
     );
     let err = poisson_rate_test(
-        Exposure::new(1, 1.0),
-        Exposure::new(1, -2.0),
+        Arms {
+            baseline: Exposure::new(1, -2.0),
+            canary: Exposure::new(1, 1.0),
+        },
         1.0,
         Alternative::Less,
         0.95,
@@ -496,8 +515,10 @@ fn huge_counts_do_not_lose_precision() {
     // A billion requests per arm: R gives binom.test(600, 1e9, 5e-7, "greater")$p.value
     // (checked in the fixtures); here only that nothing is NaN or out of [0, 1].
     let t = prop_test(
-        Proportion::new(120, 1_000_000_000),
-        Proportion::new(100, 1_000_000_000),
+        Arms {
+            baseline: Proportion::new(100, 1_000_000_000),
+            canary: Proportion::new(120, 1_000_000_000),
+        },
         Alternative::Greater,
         0.95,
         true,
@@ -505,8 +526,10 @@ fn huge_counts_do_not_lose_precision() {
     .unwrap();
     assert!(t.p_value > 0.0 && t.p_value < 1.0);
     let f = fisher_exact(
-        Proportion::new(30, 500_000_000),
-        Proportion::new(10, 500_000_000),
+        Arms {
+            baseline: Proportion::new(10, 500_000_000),
+            canary: Proportion::new(30, 500_000_000),
+        },
         Alternative::TwoSided,
         0.95,
     )
@@ -600,15 +623,15 @@ proptest! {
     ) {
         let canary = Proportion::new(a, a + extra_c);
         let baseline = Proportion::new(c, c + extra_b);
-        let f = fisher_exact(canary, baseline, alt, 0.95).unwrap();
+        let f = fisher_exact(Arms { baseline, canary }, alt, 0.95).unwrap();
         prop_assert!((0.0..=1.0).contains(&f.p_value), "{f}");
         prop_assert!(f.conf_int.lower <= f.conf_int.upper || f.conf_int.lower.is_nan());
         let p = poisson_rate_test(
-            Exposure::new(a, 1.0 + extra_c as f64), Exposure::new(c, 1.0 + extra_b as f64),
+            Arms { baseline: Exposure::new(c, 1.0 + extra_b as f64), canary: Exposure::new(a, 1.0 + extra_c as f64) },
             1.0, alt, 0.9).unwrap();
         prop_assert!((0.0..=1.0).contains(&p.p_value), "{p}");
         if a + extra_c > 0 && c + extra_b > 0 {
-            if let Ok(t) = prop_test(canary, baseline, alt, 0.99, true) {
+            if let Ok(t) = prop_test(Arms { baseline, canary }, alt, 0.99, true) {
                 prop_assert!((0.0..=1.0).contains(&t.p_value), "{t}");
             }
         }
@@ -621,13 +644,13 @@ proptest! {
     ) {
         let canary = Proportion::new(a, a + extra_c);
         let baseline = Proportion::new(c, c + extra_b);
-        let f1 = fisher_exact(canary, baseline, alt, 0.95).unwrap();
-        let f2 = fisher_exact(baseline, canary, alt.mirrored(), 0.95).unwrap();
+        let f1 = fisher_exact(Arms { baseline, canary }, alt, 0.95).unwrap();
+        let f2 = fisher_exact(Arms { baseline: canary, canary: baseline }, alt.mirrored(), 0.95).unwrap();
         prop_assert!(close(f1.p_value, f2.p_value, 1e-12, 1e-300), "{f1} vs {f2}");
         let e1 = Exposure::new(a, 2.0);
         let e2 = Exposure::new(c, 3.0);
-        let p1 = poisson_rate_test(e1, e2, 1.0, alt, 0.95).unwrap();
-        let p2 = poisson_rate_test(e2, e1, 1.0, alt.mirrored(), 0.95).unwrap();
+        let p1 = poisson_rate_test(Arms { baseline: e2, canary: e1 }, 1.0, alt, 0.95).unwrap();
+        let p2 = poisson_rate_test(Arms { baseline: e1, canary: e2 }, 1.0, alt.mirrored(), 0.95).unwrap();
         prop_assert!(close(p1.p_value, p2.p_value, 1e-12, 1e-300), "{p1} vs {p2}");
     }
 
@@ -666,8 +689,10 @@ proptest! {
 #[test]
 fn results_print_one_compact_line() {
     let f = fisher_exact(
-        Proportion::new(9, 40),
-        Proportion::new(2, 45),
+        Arms {
+            baseline: Proportion::new(2, 45),
+            canary: Proportion::new(9, 40),
+        },
         Alternative::TwoSided,
         0.95,
     )
@@ -677,8 +702,10 @@ fn results_print_one_compact_line() {
         "Fisher exact (two-sided): p = 0.02104, OR = 6.117 [1.152, 62.06] (95%)"
     );
     let p = poisson_rate_test(
-        Exposure::new(12, 1.0),
-        Exposure::new(3, 1.0),
+        Arms {
+            baseline: Exposure::new(3, 1.0),
+            canary: Exposure::new(12, 1.0),
+        },
         1.0,
         Alternative::Greater,
         0.9,
@@ -688,8 +715,10 @@ fn results_print_one_compact_line() {
         .to_string()
         .starts_with("Poisson rate ratio (greater): 12 canary vs 3 baseline events, RR = 4 ["));
     let t = prop_test(
-        Proportion::new(30, 1000),
-        Proportion::new(18, 1000),
+        Arms {
+            baseline: Proportion::new(18, 1000),
+            canary: Proportion::new(30, 1000),
+        },
         Alternative::TwoSided,
         0.95,
         true,

@@ -4,6 +4,7 @@
 //! error in the crate.
 
 use crate::common::*;
+use canary_verdict::Arms;
 use canary_verdict::{stats::TwoSample, Result};
 
 fn check(report: &mut Report, id: &str, field: &str, got: Result<f64>, want: f64, rel: f64) {
@@ -20,10 +21,10 @@ fn effect_sizes_match_r() {
     let mut report = Report::default();
     for case in load_cases("effect_size") {
         let id = case["id"].as_str().unwrap().to_string();
-        let pair = TwoSample::new(
-            &nums(&case["input"]["baseline"]),
-            &nums(&case["input"]["canary"]),
-        )
+        let pair = TwoSample::new(Arms {
+            baseline: &nums(&case["input"]["baseline"]),
+            canary: &nums(&case["input"]["canary"]),
+        })
         .unwrap();
         let e = &case["expected"];
         check(

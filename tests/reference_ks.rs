@@ -9,6 +9,7 @@
 
 use crate::common::*;
 use canary_verdict::stats::*;
+use canary_verdict::Arms;
 use serde_json::Value;
 
 fn alternative(v: &Value) -> Alternative {
@@ -44,8 +45,15 @@ fn exact_ks_p_values_match_exact_rationals() {
         let canary = nums(&input["canary"]);
         let baseline = nums(&input["baseline"]);
         let alt = alternative(&input["alternative"]);
-        let t = ks_2samp(&canary, &baseline, alt, Method::Exact)
-            .unwrap_or_else(|err| panic!("{id}: {err}"));
+        let t = ks_2samp(
+            Arms {
+                baseline: &baseline,
+                canary: &canary,
+            },
+            alt,
+            Method::Exact,
+        )
+        .unwrap_or_else(|err| panic!("{id}: {err}"));
         let (m, n) = (canary.len(), baseline.len());
         let d_mn = num(&case["expected"]["statistic_times_mn"]);
         r.check(

@@ -17,6 +17,7 @@ use crate::common::*;
 use canary_verdict::stats::{
     Alternative, HodgesLehmannConfig, MannWhitneyConfig, Method, MethodUsed, TwoSample,
 };
+use canary_verdict::Arms;
 use serde_json::Value;
 
 fn alternative(v: &Value) -> Alternative {
@@ -59,7 +60,10 @@ fn run_file(name: &str, report: &mut Report) {
         let (method, used) = method(&input["method"]);
         let correct = input["correct"].as_bool().unwrap_or(true);
         let mu = input.get("mu").map(num).unwrap_or(0.0);
-        let pair = match TwoSample::new(&baseline, &canary) {
+        let pair = match TwoSample::new(Arms {
+            baseline: &baseline,
+            canary: &canary,
+        }) {
             Ok(p) => p,
             Err(e) => {
                 report.fail(&id, format!("TwoSample::new failed: {e}"));

@@ -10,6 +10,7 @@ use crate::common::*;
 use canary_verdict::stats::{
     Alternative, Method, MethodUsed, PairedSample, PairedShiftConfig, SignedRankConfig,
 };
+use canary_verdict::Arms;
 use serde_json::Value;
 
 fn alternative(v: &Value) -> Alternative {
@@ -45,7 +46,11 @@ fn signed_rank_matches_r() {
     for case in load_cases("signed_rank") {
         let id = case["id"].as_str().unwrap().to_string();
         let (input, expected) = (&case["input"], &case["expected"]);
-        let paired = PairedSample::new(&nums(&input["baseline"]), &nums(&input["canary"])).unwrap();
+        let paired = PairedSample::new(Arms {
+            baseline: &nums(&input["baseline"]),
+            canary: &nums(&input["canary"]),
+        })
+        .unwrap();
         let method = match input["method"].as_str().unwrap() {
             "exact" => Method::Exact,
             _ => Method::Asymptotic,

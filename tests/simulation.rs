@@ -20,6 +20,7 @@
 //! `CANARY_SIM_SEED=1..20` (each offset moves every scenario's seed by 1000) as well as 0.
 
 use crate::common::Rng;
+use canary_verdict::Arms;
 use canary_verdict::{
     judge, CanaryPolicy, Direction, MetricData, MetricPolicy, Point, Series, Verdict,
 };
@@ -244,10 +245,22 @@ fn canary(rng: &mut Rng, s: &Scenario) -> Vec<MetricData> {
         let b = arm(rng, 1.0);
         let c = arm(rng, effect);
         if j == 1 && s.change == Change::MissingMustHave {
-            data.push(MetricData::new(format!("g{j:02}"), points(&b), points(&[])));
+            data.push(MetricData::new(
+                format!("g{j:02}"),
+                Arms {
+                    baseline: points(&b),
+                    canary: points(&[]),
+                },
+            ));
             continue;
         }
-        data.push(MetricData::new(format!("g{j:02}"), points(&b), points(&c)));
+        data.push(MetricData::new(
+            format!("g{j:02}"),
+            Arms {
+                baseline: points(&b),
+                canary: points(&c),
+            },
+        ));
     }
     for k in 0..s.counters {
         let (mut rate_b, mut rate_c) = (0.005, 0.005);
@@ -278,7 +291,13 @@ fn canary(rng: &mut Rng, s: &Scenario) -> Vec<MetricData> {
                 slot.events = (slot.events + 1.0).min(slot.trials);
             }
         }
-        data.push(MetricData::new(format!("c{k}"), b, c));
+        data.push(MetricData::new(
+            format!("c{k}"),
+            Arms {
+                baseline: b,
+                canary: c,
+            },
+        ));
     }
     let minute: Vec<f64> = shared
         .iter()
@@ -301,8 +320,10 @@ fn canary(rng: &mut Rng, s: &Scenario) -> Vec<MetricData> {
             }
             data.push(MetricData::new(
                 "request_latency",
-                Series::samples(b),
-                Series::samples(c),
+                Arms {
+                    baseline: Series::samples(b),
+                    canary: Series::samples(c),
+                },
             ));
         }
         Change::Spread => {
@@ -310,8 +331,10 @@ fn canary(rng: &mut Rng, s: &Scenario) -> Vec<MetricData> {
             let c = requests(rng, &minute, 10_000, 1.0, 0.6);
             data.push(MetricData::new(
                 "request_latency",
-                Series::samples(b),
-                Series::samples(c),
+                Arms {
+                    baseline: Series::samples(b),
+                    canary: Series::samples(c),
+                },
             ));
         }
         Change::ArmMinutes(cv) => {
@@ -326,8 +349,10 @@ fn canary(rng: &mut Rng, s: &Scenario) -> Vec<MetricData> {
             let c = requests(rng, &mc, 10_000, 1.0, 0.5);
             data.push(MetricData::new(
                 "request_latency",
-                Series::samples(b),
-                Series::samples(c),
+                Arms {
+                    baseline: Series::samples(b),
+                    canary: Series::samples(c),
+                },
             ));
         }
         Change::ArmMinuteBlocks(cv, f) => {
@@ -354,15 +379,23 @@ fn canary(rng: &mut Rng, s: &Scenario) -> Vec<MetricData> {
             };
             let b = arm(rng, &mb, 1.0);
             let c = arm(rng, &mc, f);
-            data.push(MetricData::new("request_latency", b, c));
+            data.push(MetricData::new(
+                "request_latency",
+                Arms {
+                    baseline: b,
+                    canary: c,
+                },
+            ));
         }
         Change::Thin(n, f) => {
             let b = requests(rng, &minute, n, 1.0, 0.5);
             let c = requests(rng, &minute, n, f, 0.5);
             data.push(MetricData::new(
                 "request_latency",
-                Series::samples(b),
-                Series::samples(c),
+                Arms {
+                    baseline: Series::samples(b),
+                    canary: Series::samples(c),
+                },
             ));
         }
         _ => {}

@@ -17,6 +17,7 @@
 
 use crate::common::*;
 use canary_verdict::stats::*;
+use canary_verdict::Arms;
 use canary_verdict::*;
 use proptest::prelude::*;
 use serde_json::Value;
@@ -34,8 +35,10 @@ fn run_ks(r: &mut Report, case: &Value, p_abs: f64) {
     let id = case["id"].as_str().unwrap_or("?");
     let inp = &case["input"];
     let t = match ks_2samp(
-        &nums(&inp["canary"]),
-        &nums(&inp["baseline"]),
+        Arms {
+            baseline: &nums(&inp["baseline"]),
+            canary: &nums(&inp["canary"]),
+        },
         alternative_of(&inp["alternative"]),
         method(&inp["method"]),
     ) {
@@ -130,8 +133,10 @@ fn exceedance_matches_r() {
         let id = case["id"].as_str().unwrap_or("?");
         let inp = &case["input"];
         let t = match exceedance_test(
-            &nums(&inp["canary"]),
-            &nums(&inp["baseline"]),
+            Arms {
+                baseline: &nums(&inp["baseline"]),
+                canary: &nums(&inp["canary"]),
+            },
             num(&inp["q"]),
             Alternative::Greater,
             0.95,
@@ -248,7 +253,14 @@ fn order_statistic_ranks_match_r_pbinom() {
             alternative: Alternative::TwoSided,
             ..Default::default()
         };
-        let t = quantile_compare(&sample, &sample, &cfg).expect("valid");
+        let t = quantile_compare(
+            Arms {
+                baseline: &sample,
+                canary: &sample,
+            },
+            &cfg,
+        )
+        .expect("valid");
         let e = &case["expected"];
         let want = |v: &Value| (!v.is_string()).then(|| num(v) as usize);
         if t.canary.lower_rank != want(&e["lower_rank"])
@@ -295,7 +307,14 @@ fn quantile_difference_interval_covers_at_least_its_level() {
         for _ in 0..runs {
             let b: Vec<f64> = (0..n).map(|_| (4.0 + 0.3 * rng.normal()).exp()).collect();
             let c: Vec<f64> = (0..n).map(|_| (4.1 + 0.5 * rng.normal()).exp()).collect();
-            let t = quantile_compare(&c, &b, &cfg).expect("valid");
+            let t = quantile_compare(
+                Arms {
+                    baseline: &b,
+                    canary: &c,
+                },
+                &cfg,
+            )
+            .expect("valid");
             assert!(t.difference_interval.level >= 0.9 - 1e-12);
             covered += usize::from(t.difference_interval.contains(truth));
         }
@@ -309,17 +328,37 @@ fn quantile_difference_interval_covers_at_least_its_level() {
 #[test]
 fn too_few_points_for_a_tail_quantile_is_reported() {
     let sample: Vec<f64> = (1..=100).map(f64::from).collect();
-    let t = quantile_compare(&sample, &sample, &QuantileCompareConfig::default()).expect("valid");
+    let t = quantile_compare(
+        Arms {
+            baseline: &sample,
+            canary: &sample,
+        },
+        &QuantileCompareConfig::default(),
+    )
+    .expect("valid");
     assert!(!t.is_judgeable());
     assert_eq!(t.needed_baseline, Some(435));
     assert_eq!(t.difference_interval.upper, f64::INFINITY);
-    assert!(quantile_compare(&sample, &[f64::NAN], &QuantileCompareConfig::default()).is_err());
+    assert!(quantile_compare(
+        Arms {
+            baseline: &[f64::NAN],
+            canary: &sample
+        },
+        &QuantileCompareConfig::default()
+    )
+    .is_err());
     let bad = QuantileCompareConfig {
         p: 1.0,
         ..Default::default()
     };
     assert!(matches!(
-        quantile_compare(&sample, &sample, &bad),
+        quantile_compare(
+            Arms {
+                baseline: &sample,
+                canary: &sample
+            },
+            &bad
+        ),
         Err(Error::InvalidParameter { field: "p", .. })
     ));
 }
@@ -338,8 +377,8 @@ proptest! {
         let tc: Vec<f64> = c.iter().map(|v| (v / 10.0).exp() * 3.0 + 7.0).collect();
         let tb: Vec<f64> = b.iter().map(|v| (v / 10.0).exp() * 3.0 + 7.0).collect();
         for a in [Alternative::TwoSided, Alternative::Greater, Alternative::Less] {
-            let x = ks_2samp(&c, &b, a, Method::Auto).unwrap();
-            let y = ks_2samp(&tc, &tb, a, Method::Auto).unwrap();
+            let x = ks_2samp(Arms { baseline: &b, canary: &c }, a, Method::Auto).unwrap();
+            let y = ks_2samp(Arms { baseline: &tb, canary: &tc }, a, Method::Auto).unwrap();
             prop_assert_eq!(x.statistic, y.statistic);
             prop_assert_eq!(x.p_value, y.p_value);
         }
@@ -353,12 +392,12 @@ proptest! {
     ) {
         let c: Vec<f64> = c.into_iter().map(f64::from).collect();
         let b: Vec<f64> = b.into_iter().map(f64::from).collect();
-        let x = ks_2samp(&c, &b, Alternative::Greater, Method::Exact).unwrap();
-        let y = ks_2samp(&b, &c, Alternative::Less, Method::Exact).unwrap();
+        let x = ks_2samp(Arms { baseline: &b, canary: &c }, Alternative::Greater, Method::Exact).unwrap();
+        let y = ks_2samp(Arms { baseline: &c, canary: &b }, Alternative::Less, Method::Exact).unwrap();
         prop_assert_eq!(x.statistic, y.statistic);
         prop_assert!((x.p_value - y.p_value).abs() < 1e-12);
         // P(max(D+, D-) >= d) >= P(D+ >= d) when the two-sided statistic is this side's.
-        let s = ks_2samp(&c, &b, Alternative::TwoSided, Method::Exact).unwrap();
+        let s = ks_2samp(Arms { baseline: &b, canary: &c }, Alternative::TwoSided, Method::Exact).unwrap();
         if s.statistic == x.statistic {
             prop_assert!(s.p_value >= x.p_value - 1e-12);
         }
@@ -370,8 +409,8 @@ proptest! {
         let mut rng = Rng(seed);
         let c: Vec<f64> = (0..80).map(|_| rng.normal() + 0.2).collect();
         let b: Vec<f64> = (0..90).map(|_| rng.normal()).collect();
-        let e = ks_2samp(&c, &b, Alternative::TwoSided, Method::Exact).unwrap();
-        let a = ks_2samp(&c, &b, Alternative::TwoSided, Method::Asymptotic).unwrap();
+        let e = ks_2samp(Arms { baseline: &b, canary: &c }, Alternative::TwoSided, Method::Exact).unwrap();
+        let a = ks_2samp(Arms { baseline: &b, canary: &c }, Alternative::TwoSided, Method::Asymptotic).unwrap();
         // Kolmogorov's limit is off by O(1/sqrt(n)) (it overstates p for small D).
         prop_assert!((e.p_value - a.p_value).abs() < 0.1, "{} vs {}", e.p_value, a.p_value);
     }
@@ -383,7 +422,7 @@ proptest! {
         b in prop::collection::vec(-5.0f64..5.0, 1..40),
         q in 0.01f64..0.99,
     ) {
-        let t = exceedance_test(&c, &b, q, Alternative::Greater, 0.95).unwrap();
+        let t = exceedance_test(Arms { baseline: &b, canary: &c }, q, Alternative::Greater, 0.95).unwrap();
         prop_assert!((0.0..=1.0).contains(&t.binomial.p_value));
         prop_assert!((0.0..=1.0).contains(&t.conditional.p_value));
         prop_assert!(t.canary_above as usize <= c.len());
@@ -397,7 +436,7 @@ proptest! {
         let b: Vec<f64> = (0..300).map(|_| rng.normal()).collect();
         let c: Vec<f64> = (0..300).map(|_| rng.normal() * (1.0 + shift)).collect();
         let cfg = QuantileCompareConfig { p: 0.9, conf_level: 0.95, alternative: Alternative::Greater, ..Default::default() };
-        let t = quantile_compare(&c, &b, &cfg).unwrap();
+        let t = quantile_compare(Arms { baseline: &b, canary: &c }, &cfg).unwrap();
         let clears = t.difference_interval.lower > 0.0;
         prop_assert_eq!(t.p_value <= 0.05, clears, "p = {}, lower = {}", t.p_value, t.difference_interval.lower);
     }
@@ -435,8 +474,24 @@ fn histogram_ks_is_ks_on_bucketed_values() {
             Alternative::Greater,
             Alternative::Less,
         ] {
-            let h = histogram_ks(&hc, &hb, alt, Method::Auto).unwrap();
-            let s = ks_2samp(&idx(&c), &idx(&b), alt, Method::Auto).unwrap();
+            let h = histogram_ks(
+                Arms {
+                    baseline: &hb,
+                    canary: &hc,
+                },
+                alt,
+                Method::Auto,
+            )
+            .unwrap();
+            let s = ks_2samp(
+                Arms {
+                    baseline: &idx(&b),
+                    canary: &idx(&c),
+                },
+                alt,
+                Method::Auto,
+            )
+            .unwrap();
             assert_eq!(h.statistic, s.statistic, "{m}/{n} {alt}");
             assert!(
                 (h.p_value - s.p_value).abs() < 1e-12,
@@ -449,7 +504,15 @@ fn histogram_ks_is_ks_on_bucketed_values() {
     }
     let other = Histogram::from_buckets(0.0, vec![1.0, 2.0], vec![1, 1]).unwrap();
     let hb = Histogram::from_buckets(0.0, vec![1.0, 3.0], vec![1, 1]).unwrap();
-    assert!(histogram_ks(&other, &hb, Alternative::TwoSided, Method::Auto).is_err());
+    assert!(histogram_ks(
+        Arms {
+            baseline: &hb,
+            canary: &other
+        },
+        Alternative::TwoSided,
+        Method::Auto
+    )
+    .is_err());
 }
 
 #[test]
@@ -470,10 +533,24 @@ fn histogram_quantile_interval_contains_the_raw_one() {
             p,
             ..Default::default()
         };
-        let raw = quantile_compare(&c, &b, &cfg).unwrap();
+        let raw = quantile_compare(
+            Arms {
+                baseline: &b,
+                canary: &c,
+            },
+            &cfg,
+        )
+        .unwrap();
         let hb = Histogram::from_buckets(0.0, bounds.clone(), bin(&b, &bounds)).unwrap();
         let hc = Histogram::from_buckets(0.0, bounds.clone(), bin(&c, &bounds)).unwrap();
-        let h = histogram_quantile_compare(&hc, &hb, &cfg).unwrap();
+        let h = histogram_quantile_compare(
+            Arms {
+                baseline: &hb,
+                canary: &hc,
+            },
+            &cfg,
+        )
+        .unwrap();
         assert_eq!(h.canary.lower_rank, raw.canary.lower_rank);
         assert_eq!(h.baseline.upper_rank, raw.baseline.upper_rank);
         assert!(
@@ -497,8 +574,22 @@ fn histogram_quantile_interval_contains_the_raw_one() {
                 alternative: alt,
                 ..Default::default()
             };
-            let r = quantile_compare(&c, &b, &cfg).unwrap();
-            let hh = histogram_quantile_compare(&hc, &hb, &cfg).unwrap();
+            let r = quantile_compare(
+                Arms {
+                    baseline: &b,
+                    canary: &c,
+                },
+                &cfg,
+            )
+            .unwrap();
+            let hh = histogram_quantile_compare(
+                Arms {
+                    baseline: &hb,
+                    canary: &hc,
+                },
+                &cfg,
+            )
+            .unwrap();
             assert!(
                 hh.p_value >= r.p_value - 1e-12,
                 "p = {p} {alt}: {} < {}",
@@ -546,8 +637,10 @@ fn huge_histograms_are_refused_or_answered_quickly() {
     )
     .unwrap();
     let t = histogram_quantile_compare(
-        &big,
-        &big,
+        Arms {
+            baseline: &big,
+            canary: &big,
+        },
         &QuantileCompareConfig {
             p: 0.5,
             ..Default::default()
@@ -557,9 +650,24 @@ fn huge_histograms_are_refused_or_answered_quickly() {
     assert!(t.is_judgeable());
     assert_eq!(t.difference_interval.lower, 10.0 - 100.0);
     assert!(matches!(
-        histogram_ks(&big, &big, Alternative::TwoSided, Method::Exact),
+        histogram_ks(
+            Arms {
+                baseline: &big,
+                canary: &big
+            },
+            Alternative::TwoSided,
+            Method::Exact
+        ),
         Err(Error::ExactTooLarge { .. })
     ));
-    let ks = histogram_ks(&big, &big, Alternative::TwoSided, Method::Auto).unwrap();
+    let ks = histogram_ks(
+        Arms {
+            baseline: &big,
+            canary: &big,
+        },
+        Alternative::TwoSided,
+        Method::Auto,
+    )
+    .unwrap();
     assert_eq!(ks.p_value, 1.0);
 }

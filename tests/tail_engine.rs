@@ -11,6 +11,7 @@ use crate::common::Rng;
 use canary_verdict::judgment::*;
 use canary_verdict::policy::*;
 use canary_verdict::stats::*;
+use canary_verdict::Arms;
 use canary_verdict::*;
 
 const N: usize = 1000;
@@ -83,8 +84,10 @@ fn rollback_rate_n(scenario: Scenario, with_tails: bool, n: usize) -> f64 {
         let c = arm_n(&mut rng, scenario, true, n);
         let data = [MetricData::new(
             "latency_ms",
-            Series::samples(b),
-            Series::samples(c),
+            Arms {
+                baseline: Series::samples(b),
+                canary: Series::samples(c),
+            },
         )];
         let j = judge(&policy, &data).expect("valid");
         rolled += usize::from(j.verdict == Verdict::Rollback);
@@ -130,8 +133,10 @@ fn reason_names_the_regressed_aspect() {
     let c = arm(&mut rng, Scenario::SpreadDoubled, true);
     let data = [MetricData::new(
         "latency_ms",
-        Series::samples(b),
-        Series::samples(c),
+        Arms {
+            baseline: Series::samples(b),
+            canary: Series::samples(c),
+        },
     )];
     let j = judge(&policy(true), &data).expect("valid");
     assert_eq!(j.verdict, Verdict::Rollback);
@@ -160,8 +165,10 @@ fn policies_without_tails_judge_as_before() {
     let c = arm(&mut rng, Scenario::SpreadDoubled, true);
     let data = [MetricData::new(
         "latency_ms",
-        Series::samples(b),
-        Series::samples(c),
+        Arms {
+            baseline: Series::samples(b),
+            canary: Series::samples(c),
+        },
     )];
     let j = judge(&policy(false), &data).expect("valid");
     assert!(j.metrics[0].tails.is_empty());
@@ -188,8 +195,10 @@ fn small_arms_leave_a_tail_quantile_unjudged_with_the_points_needed() {
         .collect();
     let data = [MetricData::new(
         "latency_ms",
-        Series::samples(b),
-        Series::samples(c),
+        Arms {
+            baseline: Series::samples(b),
+            canary: Series::samples(c),
+        },
     )];
     let j = judge(&policy(true), &data).expect("valid");
     let q = &j.metrics[0].tails[0];
@@ -236,8 +245,10 @@ fn decrease_metrics_look_at_the_lower_tail() {
     }];
     let data = [MetricData::new(
         "throughput",
-        Series::samples(b),
-        Series::samples(c),
+        Arms {
+            baseline: Series::samples(b),
+            canary: Series::samples(c),
+        },
     )];
     let j = judge(&CanaryPolicy::new(vec![m]), &data).expect("valid");
     let t = &j.metrics[0].tails[0];
@@ -265,8 +276,10 @@ fn tail_flag_rate(direction: Direction, runs: usize, canary: impl Fn(&mut Rng) -
         let c: Vec<f64> = (0..500).map(|_| canary(&mut rng)).collect();
         let data = [MetricData::new(
             "throughput",
-            Series::samples(b),
-            Series::samples(c),
+            Arms {
+                baseline: Series::samples(b),
+                canary: Series::samples(c),
+            },
         )];
         let j = judge(&policy, &data).expect("valid");
         flagged += usize::from(j.metrics[0].tails.iter().any(|t| t.regressed));
@@ -340,8 +353,10 @@ fn tail_p_values_are_part_of_the_multiple_testing_family() {
     };
     let data = [MetricData::new(
         "latency_ms",
-        Series::samples(b),
-        Series::samples(c),
+        Arms {
+            baseline: Series::samples(b),
+            canary: Series::samples(c),
+        },
     )];
     let j = judge(&policy, &data).unwrap();
     let mj = &j.metrics[0];

@@ -1,6 +1,7 @@
 //! The benches' data, shared with `examples/instructions.rs` so that instruction counts under
 //! callgrind measure exactly what the benches time.
 
+use canary_verdict::Arms;
 use canary_verdict::{CanaryPolicy, Direction, MetricData, MetricPolicy, Series};
 
 /// SplitMix64 uniforms in [0, 1): deterministic, no RNG dependency.
@@ -43,8 +44,10 @@ pub fn judge_request() -> (CanaryPolicy, Vec<MetricData>) {
         let (b, c) = (arm(100.0), arm(101.0));
         data.push(MetricData::new(
             name,
-            Series::samples(b),
-            Series::samples(c),
+            Arms {
+                baseline: Series::samples(b),
+                canary: Series::samples(c),
+            },
         ));
     }
     (CanaryPolicy::new(metrics), data)

@@ -1,6 +1,7 @@
 //! Comparison: the statistical test a metric's policy calls for, its estimate on the tolerance's
 //! scale, and both arms' summaries.
 
+use crate::arms::Arms;
 use crate::error::Result;
 use crate::judge::cleaning::{Cleaned, Totals};
 use crate::policy::{Comparator, Direction, EffectMeasure, MetricPolicy, Statistic};
@@ -254,7 +255,7 @@ pub(crate) fn compare(policy: &MetricPolicy, data: &Cleaned) -> Result<Compariso
             canary,
             in_time_order,
         } => {
-            let pair = TwoSample::new(baseline, canary)?;
+            let pair = TwoSample::new(Arms { baseline, canary })?;
             let test = pair.mann_whitney(&MannWhitneyConfig {
                 alternative: alt,
                 ..Default::default()
@@ -277,7 +278,10 @@ pub(crate) fn compare(policy: &MetricPolicy, data: &Cleaned) -> Result<Compariso
             unmatched,
         } => {
             // The pooled values give the shift and the summaries; the test is stratified.
-            let pair = TwoSample::new(&baseline.concat(), &canary.concat())?;
+            let pair = TwoSample::new(Arms {
+                baseline: &baseline.concat(),
+                canary: &canary.concat(),
+            })?;
             let test = pair.mann_whitney(&MannWhitneyConfig {
                 alternative: alt,
                 ..Default::default()
@@ -303,7 +307,7 @@ pub(crate) fn compare(policy: &MetricPolicy, data: &Cleaned) -> Result<Compariso
             canary,
             unpaired,
         } => {
-            let paired = PairedSample::new(baseline, canary)?;
+            let paired = PairedSample::new(Arms { baseline, canary })?;
             let test = paired.signed_rank(&SignedRankConfig {
                 alternative: alt,
                 ..Default::default()
@@ -519,16 +523,20 @@ fn compare_counts(policy: &MetricPolicy, baseline: Totals, canary: Totals) -> Re
         ));
     }
     let test = poisson_rate_test(
-        Exposure::new(canary.events, canary.trials as f64),
-        Exposure::new(baseline.events, baseline.trials as f64),
+        Arms {
+            baseline: Exposure::new(baseline.events, baseline.trials as f64),
+            canary: Exposure::new(canary.events, canary.trials as f64),
+        },
         1.0,
         alternative(policy.direction),
         policy.conf_level,
     )?;
     // Two-sided interval for the report, whatever the test's direction.
     let interval_test = poisson_rate_test(
-        Exposure::new(canary.events, canary.trials as f64),
-        Exposure::new(baseline.events, baseline.trials as f64),
+        Arms {
+            baseline: Exposure::new(baseline.events, baseline.trials as f64),
+            canary: Exposure::new(canary.events, canary.trials as f64),
+        },
         1.0,
         Alternative::TwoSided,
         policy.conf_level,

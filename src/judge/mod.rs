@@ -10,6 +10,7 @@ pub(crate) mod verdict;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::arms::Arms;
 use crate::error::{Error, Result};
 use crate::judge::classify::{apply_tails, classify, Classification, Family, MetricJudgment};
 use crate::judge::cleaning::{clean, Cleaned};
@@ -50,16 +51,18 @@ use crate::stats::srm::srm_binomial;
 ///
 /// # Example
 /// ```
+/// use canary_verdict::Arms;
 /// use canary_verdict::{judge, CanaryPolicy, Direction, MetricData, MetricPolicy, Series, Verdict};
 /// let policy = CanaryPolicy::new(vec![MetricPolicy::new("latency_ms", Direction::Increase)]);
 /// let baseline: Vec<f64> = (0..60).map(|i| 100.0 + (i % 7) as f64).collect();
 /// let canary: Vec<f64> = baseline.iter().map(|v| v * 1.3).collect();
-/// let data = [MetricData::new("latency_ms", Series::samples(baseline), Series::samples(canary))];
+/// let data = [MetricData::new("latency_ms", Arms { baseline: Series::samples(baseline), canary: Series::samples(canary) })];
 /// let judgment = judge(&policy, &data)?;
 /// assert_eq!(judgment.verdict, Verdict::Rollback);
 /// println!("{judgment}");
 /// # Ok::<(), canary_verdict::Error>(())
 /// ```
+/// use canary_verdict::Arms;
 pub fn judge(policy: &CanaryPolicy, data: &[MetricData]) -> Result<Judgment> {
     policy.validate()?;
     let mut by_name: BTreeMap<&str, &MetricData> = BTreeMap::new();
@@ -374,7 +377,14 @@ fn srm_check(policy: &CanaryPolicy, data: &BTreeMap<&str, &MetricData>) -> Optio
     // Small totals: the exact binomial p-value decides; otherwise the chi-squared one. The exact
     // test is computed only when it decides: its interval costs tail sums of O(√trials) terms.
     let p = if b + c < 1000 {
-        srm_binomial(c, b, srm.canary_share).map_or(test.p_value, |e| e.p_value)
+        srm_binomial(
+            Arms {
+                baseline: b,
+                canary: c,
+            },
+            srm.canary_share,
+        )
+        .map_or(test.p_value, |e| e.p_value)
     } else {
         test.p_value
     };

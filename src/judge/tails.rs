@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use crate::arms::Arms;
 use crate::error::Result;
 use crate::judge::compare::alternative;
 use crate::policy::{Direction, MetricPolicy, TailAspect};
@@ -327,12 +328,13 @@ pub(crate) fn histogram_tails(
                     alternative: Alternative::TwoSided,
                     ..cfg
                 };
-                let runs = histogram_quantile_compare(canary, baseline, &cfg).and_then(|t| {
-                    Ok((
-                        t,
-                        histogram_quantile_compare(canary, baseline, &report_cfg)?,
-                    ))
-                });
+                let runs =
+                    histogram_quantile_compare(Arms { baseline, canary }, &cfg).and_then(|t| {
+                        Ok((
+                            t,
+                            histogram_quantile_compare(Arms { baseline, canary }, &report_cfg)?,
+                        ))
+                    });
                 match runs {
                     Ok((test, report)) => {
                         let harmful = match alt {
@@ -347,7 +349,7 @@ pub(crate) fn histogram_tails(
                 }
             }
             TailAspect::KolmogorovSmirnov => {
-                match histogram_ks(canary, baseline, alt, Method::Auto) {
+                match histogram_ks(Arms { baseline, canary }, alt, Method::Auto) {
                     Ok(t) => TailResult {
                         aspect,
                         p_value: Some(t.p_value),

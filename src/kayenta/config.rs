@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Map, Value};
 
 use super::KAYENTA_JUDGE_NAME;
+use crate::arms::Arms;
 use crate::error::{Error, Result};
 use crate::policy::{
     CanaryPolicy, Direction, EffectMeasure, MetricPolicy, NanPolicy, OutlierPolicy,
@@ -409,6 +410,7 @@ fn metric(at: &str, m: &Value, strict: bool) -> Result<MetricPolicy> {
 /// assert!(canary[1].is_nan());
 /// # Ok::<(), canary_verdict::Error>(())
 /// ```
+/// use canary_verdict::Arms;
 pub fn data_from_kayenta(pairs_json: &str) -> Result<Vec<MetricData>> {
     let doc: Value =
         serde_json::from_str(pairs_json).map_err(|e| err("(document)", e.to_string()))?;
@@ -447,8 +449,10 @@ pub fn data_from_kayenta(pairs_json: &str) -> Result<Vec<MetricData>> {
         };
         out.push(MetricData::new(
             name,
-            Series::Samples(arm("control")?),
-            Series::Samples(arm("experiment")?),
+            Arms {
+                baseline: Series::Samples(arm("control")?),
+                canary: Series::Samples(arm("experiment")?),
+            },
         ));
     }
     Ok(out)

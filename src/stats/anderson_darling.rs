@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use crate::arms::Arms;
 use crate::error::{check_sample, Arm, Error, Result};
 use crate::stats::hypothesis::fmt_g;
 use crate::stats::sorted::sorted_copy_of_checked;
@@ -62,15 +63,18 @@ impl fmt::Display for AndersonDarling {
 ///
 /// # Example
 /// ```
+/// use canary_verdict::Arms;
 /// use canary_verdict::stats::anderson_darling;
 /// let baseline = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
 /// let canary = [4.0, 5.0, 6.0, 7.0, 8.0, 9.0];
-/// let t = anderson_darling(&canary, &baseline)?;
+/// let t = anderson_darling(Arms { baseline: &baseline, canary: &canary })?;
 /// // SciPy: anderson_ksamp([[1,2,3,4,5,6],[4,5,6,7,8,9]], variant='midrank').statistic
 /// assert!((t.statistic - 2.833_962_432_492_975).abs() < 1e-9);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn anderson_darling(canary: &[f64], baseline: &[f64]) -> Result<AndersonDarling> {
+/// use canary_verdict::Arms;
+pub fn anderson_darling(arms: Arms<&[f64]>) -> Result<AndersonDarling> {
+    let Arms { baseline, canary } = arms;
     check_sample(Arm::Baseline, baseline)?;
     check_sample(Arm::Canary, canary)?;
     let b = sorted_copy_of_checked(baseline, 0);
@@ -317,8 +321,20 @@ mod tests {
     #[test]
     fn rejects_degenerate_input() {
         assert!(anderson_ksamp(&[&[1.0, 2.0]]).is_err());
-        assert!(anderson_darling(&[1.0, 1.0], &[1.0, 1.0]).is_err());
-        assert!(anderson_darling(&[1.0], &[2.0]).is_err());
-        assert!(anderson_darling(&[], &[2.0]).is_err());
+        assert!(anderson_darling(Arms {
+            baseline: &[1.0, 1.0],
+            canary: &[1.0, 1.0]
+        })
+        .is_err());
+        assert!(anderson_darling(Arms {
+            baseline: &[2.0],
+            canary: &[1.0]
+        })
+        .is_err());
+        assert!(anderson_darling(Arms {
+            baseline: &[2.0],
+            canary: &[]
+        })
+        .is_err());
     }
 }

@@ -4,6 +4,7 @@
 use ndarray::{ArrayView1, ArrayView2};
 use std::borrow::Cow;
 
+use crate::arms::Arms;
 use crate::error::{Error, Result};
 use crate::stats::rank_sum::TwoSample;
 
@@ -31,8 +32,12 @@ impl TwoSample {
     /// assert_eq!(pair.canary().len(), 4);
     /// # Ok::<(), canary_verdict::Error>(())
     /// ```
+    /// use canary_verdict::Arms;
     pub fn from_views(baseline: ArrayView1<'_, f64>, canary: ArrayView1<'_, f64>) -> Result<Self> {
-        TwoSample::new(&as_slice(&baseline), &as_slice(&canary))
+        TwoSample::new(Arms {
+            baseline: &as_slice(&baseline),
+            canary: &as_slice(&canary),
+        })
     }
 
     /// One [`TwoSample`] per column of two matrices whose rows are observations and whose

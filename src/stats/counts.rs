@@ -7,6 +7,7 @@
 
 use std::fmt;
 
+use crate::arms::Arms;
 use crate::error::{check_level, Error, Result};
 use crate::stats::discrete::{
     brent_zero, clopper_pearson_lower, clopper_pearson_upper, Binomial, Hypergeometric,
@@ -411,19 +412,21 @@ fn last_true(from: u64, to: u64, pred: impl Fn(u64) -> bool) -> Option<u64> {
 ///
 /// # Example
 /// ```
+/// use canary_verdict::Arms;
 /// use canary_verdict::stats::{fisher_exact, Alternative, Proportion};
 /// // 9 errors in 40 canary requests against 2 in 45 baseline requests.
-/// let t = fisher_exact(Proportion::new(9, 40), Proportion::new(2, 45), Alternative::TwoSided, 0.95)?;
+/// let t = fisher_exact(Arms { baseline: Proportion::new(2, 45), canary: Proportion::new(9, 40) }, Alternative::TwoSided, 0.95)?;
 /// assert!((t.p_value - 0.021_041_241_839_477_6).abs() < 1e-12); // R: fisher.test(matrix(c(9, 2, 31, 43), 2))
 /// assert!(t.odds_ratio > 1.0);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+/// use canary_verdict::Arms;
 pub fn fisher_exact(
-    canary: Proportion,
-    baseline: Proportion,
+    arms: Arms<Proportion>,
     alternative: Alternative,
     conf_level: f64,
 ) -> Result<FisherExact> {
+    let Arms { baseline, canary } = arms;
     check_proportion(canary, "canary.events", "canary.trials", false)?;
     check_proportion(baseline, "baseline.events", "baseline.trials", false)?;
     check_level("conf_level", conf_level)?;
@@ -721,21 +724,23 @@ fn check_exposure(e: Exposure, field: &'static str) -> Result<()> {
 ///
 /// # Example
 /// ```
+/// use canary_verdict::Arms;
 /// use canary_verdict::stats::{poisson_rate_test, Alternative, Exposure};
 /// // 3 errors on 10% of traffic against none on 90%.
-/// let t = poisson_rate_test(Exposure::new(3, 1000.0), Exposure::new(0, 9000.0), 1.0,
+/// let t = poisson_rate_test(Arms { baseline: Exposure::new(0, 9000.0), canary: Exposure::new(3, 1000.0) }, 1.0,
 ///     Alternative::Greater, 0.95)?;
 /// assert!((t.p_value - 0.001).abs() < 1e-12); // R: poisson.test(c(3, 0), c(1000, 9000), alternative = "greater")
 /// assert_eq!(t.rate_ratio, f64::INFINITY);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+/// use canary_verdict::Arms;
 pub fn poisson_rate_test(
-    canary: Exposure,
-    baseline: Exposure,
+    arms: Arms<Exposure>,
     null_ratio: f64,
     alternative: Alternative,
     conf_level: f64,
 ) -> Result<PoissonRateTest> {
+    let Arms { baseline, canary } = arms;
     check_exposure(canary, "canary.exposure")?;
     check_exposure(baseline, "baseline.exposure")?;
     if !(null_ratio.is_finite() && null_ratio > 0.0) {
@@ -860,21 +865,23 @@ fn chisq1_sf(x: f64) -> f64 {
 ///
 /// # Example
 /// ```
+/// use canary_verdict::Arms;
 /// use canary_verdict::stats::{prop_test, Alternative, Proportion};
-/// let t = prop_test(Proportion::new(30, 1000), Proportion::new(18, 1000),
+/// let t = prop_test(Arms { baseline: Proportion::new(18, 1000), canary: Proportion::new(30, 1000) },
 ///     Alternative::TwoSided, 0.95, true)?;
 /// // R: prop.test(c(30, 18), c(1000, 1000))
 /// assert!((t.statistic - 2.582_821_038_251_37).abs() < 1e-12);
 /// assert!((t.difference - 0.012).abs() < 1e-15);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+/// use canary_verdict::Arms;
 pub fn prop_test(
-    canary: Proportion,
-    baseline: Proportion,
+    arms: Arms<Proportion>,
     alternative: Alternative,
     conf_level: f64,
     continuity_correction: bool,
 ) -> Result<ProportionTest> {
+    let Arms { baseline, canary } = arms;
     check_proportion(canary, "canary.events", "canary.trials", true)?;
     check_proportion(baseline, "baseline.events", "baseline.trials", true)?;
     check_level("conf_level", conf_level)?;
@@ -962,8 +969,10 @@ mod tests {
     #[test]
     fn events_above_trials_name_the_field() {
         let err = fisher_exact(
-            Proportion::new(5, 3),
-            Proportion::new(1, 10),
+            Arms {
+                baseline: Proportion::new(1, 10),
+                canary: Proportion::new(5, 3),
+            },
             Alternative::TwoSided,
             0.95,
         )
@@ -977,8 +986,10 @@ mod tests {
         );
         assert_eq!(err.to_string(), "canary.events: 5 events out of 3 trials");
         let err = prop_test(
-            Proportion::new(1, 10),
-            Proportion::new(0, 0),
+            Arms {
+                baseline: Proportion::new(0, 0),
+                canary: Proportion::new(1, 10),
+            },
             Alternative::TwoSided,
             0.95,
             true,
@@ -1004,8 +1015,10 @@ mod tests {
     #[test]
     fn zero_exposure_and_bad_parameters_are_typed_errors() {
         let err = poisson_rate_test(
-            Exposure::new(1, 0.0),
-            Exposure::new(1, 1.0),
+            Arms {
+                baseline: Exposure::new(1, 1.0),
+                canary: Exposure::new(1, 0.0),
+            },
             1.0,
             Alternative::TwoSided,
             0.95,
@@ -1016,8 +1029,10 @@ mod tests {
             "canary.exposure: exposure 0 must be finite and > 0"
         );
         let err = poisson_rate_test(
-            Exposure::new(1, 1.0),
-            Exposure::new(1, f64::NAN),
+            Arms {
+                baseline: Exposure::new(1, f64::NAN),
+                canary: Exposure::new(1, 1.0),
+            },
             1.0,
             Alternative::TwoSided,
             0.95,
@@ -1033,8 +1048,10 @@ mod tests {
         assert!(binom_test(1, 2, 1.5, Alternative::Less, 0.9).is_err());
         assert!(binom_test(1, 2, 0.5, Alternative::Less, 1.0).is_err());
         assert!(poisson_rate_test(
-            Exposure::new(1, 1.0),
-            Exposure::new(1, 1.0),
+            Arms {
+                baseline: Exposure::new(1, 1.0),
+                canary: Exposure::new(1, 1.0)
+            },
             -1.0,
             Alternative::TwoSided,
             0.95
@@ -1048,8 +1065,10 @@ mod tests {
         // P(X ≥ x) = P(X ≤ x) = 1/2 nearly. R gives c(16384.0, 8192.0) here (crossed, and
         // both far from the roots: its `uniroot` tolerance is coarse on this scale).
         let t = fisher_exact(
-            Proportion::new(5, 15),
-            Proportion::new(5, 12_438_326),
+            Arms {
+                baseline: Proportion::new(5, 12_438_326),
+                canary: Proportion::new(5, 15),
+            },
             Alternative::TwoSided,
             1e-12,
         )
@@ -1065,8 +1084,10 @@ mod tests {
     #[test]
     fn prop_test_without_events_is_degenerate() {
         let err = prop_test(
-            Proportion::new(0, 10),
-            Proportion::new(0, 20),
+            Arms {
+                baseline: Proportion::new(0, 20),
+                canary: Proportion::new(0, 10),
+            },
             Alternative::TwoSided,
             0.95,
             true,
@@ -1078,8 +1099,10 @@ mod tests {
     #[test]
     fn display_is_one_line() {
         let t = fisher_exact(
-            Proportion::new(3, 10),
-            Proportion::new(1, 10),
+            Arms {
+                baseline: Proportion::new(1, 10),
+                canary: Proportion::new(3, 10),
+            },
             Alternative::Greater,
             0.95,
         )

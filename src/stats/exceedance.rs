@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use crate::arms::Arms;
 use crate::error::{check_level, check_sample, Arm, Result};
 use crate::stats::counts::{binom_test, fisher_exact, BinomialTest, FisherExact, Proportion};
 use crate::stats::hypothesis::{fmt_g, Alternative};
@@ -105,23 +106,25 @@ impl fmt::Display for Exceedance {
 ///
 /// # Example
 /// ```
+/// use canary_verdict::Arms;
 /// use canary_verdict::stats::{exceedance_test, Alternative};
 /// let baseline: Vec<f64> = (1..=100).map(f64::from).collect();
 /// let canary: Vec<f64> = (1..=100).map(|i| if i > 80 { 200.0 } else { f64::from(i) }).collect();
-/// let t = exceedance_test(&canary, &baseline, 0.9, Alternative::Greater, 0.95)?;
+/// let t = exceedance_test(Arms { baseline: &baseline, canary: &canary }, 0.9, Alternative::Greater, 0.95)?;
 /// assert_eq!(t.canary_above_baseline_threshold, 20); // baseline p90 = 90.1
 /// // R: binom.test(20, 100, 0.1, "greater")$p.value
 /// assert!((t.binomial.p_value - 0.001_978_560_865_771_242_3).abs() < 1e-12);
 /// assert!(t.conditional.p_value < 0.05);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+/// use canary_verdict::Arms;
 pub fn exceedance_test(
-    canary: &[f64],
-    baseline: &[f64],
+    arms: Arms<&[f64]>,
     q: f64,
     alternative: Alternative,
     conf_level: f64,
 ) -> Result<Exceedance> {
+    let Arms { baseline, canary } = arms;
     check_sample(Arm::Baseline, baseline)?;
     check_sample(Arm::Canary, canary)?;
     check_level("q", q)?;
@@ -152,8 +155,10 @@ pub(crate) fn exceedance_sorted(
     let canary_above = count_above(canary, pooled_threshold);
     let baseline_above = count_above(baseline, pooled_threshold);
     let conditional = fisher_exact(
-        Proportion::new(canary_above, m as u64),
-        Proportion::new(baseline_above, n as u64),
+        Arms {
+            baseline: Proportion::new(baseline_above, n as u64),
+            canary: Proportion::new(canary_above, m as u64),
+        },
         alternative,
         conf_level,
     )?;

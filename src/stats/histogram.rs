@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use crate::arms::Arms;
 use crate::error::{Error, Result};
 use crate::stats::discrete::Binomial;
 use crate::stats::hypothesis::{fmt_g, Alternative, Method};
@@ -287,20 +288,22 @@ fn check_parts(lowest: f64, upper_bounds: &[f64], counts: &[u64], allow_empty: b
 ///
 /// # Example
 /// ```
+/// use canary_verdict::Arms;
 /// use canary_verdict::{Histogram, stats::{histogram_quantile_compare, Alternative, QuantileCompareConfig}};
 /// let bounds = vec![50.0, 100.0, 200.0, 400.0, 800.0, f64::INFINITY];
 /// let baseline = Histogram::from_buckets(0.0, bounds.clone(), vec![2000, 6000, 1800, 150, 50, 0])?;
 /// let canary = Histogram::from_buckets(0.0, bounds, vec![2000, 5800, 1700, 150, 200, 150])?;
 /// let cfg = QuantileCompareConfig { p: 0.99, alternative: Alternative::Greater, ..Default::default() };
-/// let t = histogram_quantile_compare(&canary, &baseline, &cfg)?;
+/// let t = histogram_quantile_compare(Arms { baseline: &baseline, canary: &canary }, &cfg)?;
 /// assert!(t.difference_interval.lower >= 0.0 && t.p_value < 0.01);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+/// use canary_verdict::Arms;
 pub fn histogram_quantile_compare(
-    canary: &Histogram,
-    baseline: &Histogram,
+    arms: Arms<&Histogram>,
     config: &QuantileCompareConfig,
 ) -> Result<QuantileComparison> {
+    let Arms { baseline, canary } = arms;
     check_config(config)?;
     let arm = |h: &Histogram, need: (bool, bool)| {
         arm_interval(
@@ -389,11 +392,11 @@ fn p_cells(canary: &Histogram, baseline: &Histogram, p: f64, r: f64, less: bool)
 /// [`Error::InvalidCounts`] naming `upper_bounds` when the arms' bounds differ;
 /// [`Error::ExactTooLarge`] for [`Method::Exact`] past `m·n = 2e8` or 10^7 pooled points.
 pub fn histogram_ks(
-    canary: &Histogram,
-    baseline: &Histogram,
+    arms: Arms<&Histogram>,
     alternative: Alternative,
     method: Method,
 ) -> Result<KolmogorovSmirnov> {
+    let Arms { baseline, canary } = arms;
     if canary.upper_bounds != baseline.upper_bounds || canary.lowest != baseline.lowest {
         return Err(bad(
             "upper_bounds",
@@ -498,20 +501,22 @@ const EXACT_POOLED_CAP: u64 = 100_000;
 ///
 /// # Example
 /// ```
+/// use canary_verdict::Arms;
 /// use canary_verdict::{Histogram, stats::{histogram_mann_whitney, Alternative, MannWhitneyConfig, Method}};
 /// let bounds = vec![0.05, 0.1, 0.25, 0.5, 1.0, f64::INFINITY];
 /// let baseline = Histogram::from_buckets(0.0, bounds.clone(), vec![400, 900, 500, 150, 40, 10])?;
 /// let canary = Histogram::from_buckets(0.0, bounds, vec![300, 800, 650, 190, 50, 10])?;
 /// let cfg = MannWhitneyConfig { alternative: Alternative::Greater, method: Method::Asymptotic, ..Default::default() };
-/// let test = histogram_mann_whitney(&baseline, &canary, &cfg)?;
+/// let test = histogram_mann_whitney(Arms { baseline: &baseline, canary: &canary }, &cfg)?;
 /// assert!(test.p_value < 1e-4 && test.ties);
 /// # Ok::<(), canary_verdict::Error>(())
 /// ```
+/// use canary_verdict::Arms;
 pub fn histogram_mann_whitney(
-    baseline: &Histogram,
-    canary: &Histogram,
+    arms: Arms<&Histogram>,
     config: &MannWhitneyConfig,
 ) -> Result<MannWhitney> {
+    let Arms { baseline, canary } = arms;
     baseline.validate()?;
     canary.validate()?;
     if let Some((field, reason)) = bounds_differ(baseline, canary) {

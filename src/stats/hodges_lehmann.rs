@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use crate::arms::Arms;
 use crate::error::{check_level, Result};
 use crate::stats::dist::norm_quantile;
 use crate::stats::hypothesis::{fmt_g, Alternative, ConfidenceInterval, Method, MethodUsed};
@@ -108,10 +109,11 @@ impl TwoSample {
     ///
     /// # Example
     /// ```
+    /// use canary_verdict::Arms;
     /// use canary_verdict::stats::{TwoSample, HodgesLehmannConfig};
     /// let baseline = [10.0, 11.0, 12.0, 13.0];
     /// let canary = [12.5, 13.5, 14.5, 15.5];
-    /// let hl = TwoSample::new(&baseline, &canary)?.hodges_lehmann(&HodgesLehmannConfig::default())?;
+    /// let hl = TwoSample::new(Arms { baseline: &baseline, canary: &canary })?.hodges_lehmann(&HodgesLehmannConfig::default())?;
     /// assert_eq!(hl.estimate, 2.5);
     /// assert!(hl.interval.contains(hl.estimate));
     /// # Ok::<(), canary_verdict::Error>(())
@@ -233,10 +235,6 @@ fn mean2(a: f64, b: f64) -> f64 {
 ///
 /// # Errors
 /// As [`TwoSample::new`] and [`TwoSample::hodges_lehmann`].
-pub fn hodges_lehmann(
-    baseline: &[f64],
-    canary: &[f64],
-    config: &HodgesLehmannConfig,
-) -> Result<HodgesLehmann> {
-    TwoSample::new(baseline, canary)?.hodges_lehmann(config)
+pub fn hodges_lehmann(arms: Arms<&[f64]>, config: &HodgesLehmannConfig) -> Result<HodgesLehmann> {
+    TwoSample::new(arms)?.hodges_lehmann(config)
 }

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use crate::arms::Arms;
 use crate::error::{check_sample, Arm, Error, Result};
 use crate::stats::hypothesis::{fmt_g, Alternative, Method, MethodUsed};
 use crate::stats::sorted::sorted_copy_of_checked;
@@ -107,21 +108,23 @@ impl fmt::Display for KolmogorovSmirnov {
 ///
 /// # Example
 /// ```
+/// use canary_verdict::Arms;
 /// use canary_verdict::stats::{ks_2samp, Alternative, Method};
 /// let baseline = [1.0, 2.0, 3.0, 4.0, 5.0];
 /// let canary = [3.5, 4.5, 5.5, 6.5, 7.5];
-/// let t = ks_2samp(&canary, &baseline, Alternative::TwoSided, Method::Auto)?;
+/// let t = ks_2samp(Arms { baseline: &baseline, canary: &canary }, Alternative::TwoSided, Method::Auto)?;
 /// assert_eq!(t.statistic, 0.6);
 /// // R: ks.test(c(3.5, 4.5, 5.5, 6.5, 7.5), 1:5)$p.value  ->  0.357142857142857
 /// assert!((t.p_value - 0.357_142_857_142_857).abs() < 1e-12);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+/// use canary_verdict::Arms;
 pub fn ks_2samp(
-    canary: &[f64],
-    baseline: &[f64],
+    arms: Arms<&[f64]>,
     alternative: Alternative,
     method: Method,
 ) -> Result<KolmogorovSmirnov> {
+    let Arms { baseline, canary } = arms;
     check_sample(Arm::Baseline, baseline)?;
     check_sample(Arm::Canary, canary)?;
     let c = sorted_copy_of_checked(canary, 0);
@@ -465,8 +468,10 @@ mod tests {
     #[test]
     fn statistic_and_exact_p_small() {
         let t = ks_2samp(
-            &[3.5, 4.5, 5.5, 6.5, 7.5],
-            &[1.0, 2.0, 3.0, 4.0, 5.0],
+            Arms {
+                baseline: &[1.0, 2.0, 3.0, 4.0, 5.0],
+                canary: &[3.5, 4.5, 5.5, 6.5, 7.5],
+            },
             Alternative::Greater,
             Method::Exact,
         )
@@ -476,8 +481,10 @@ mod tests {
         assert_eq!(t.method, MethodUsed::Exact);
         // Identical samples: D = 0, p = 1.
         let s = ks_2samp(
-            &[1.0, 2.0],
-            &[1.0, 2.0],
+            Arms {
+                baseline: &[1.0, 2.0],
+                canary: &[1.0, 2.0],
+            },
             Alternative::TwoSided,
             Method::Auto,
         )

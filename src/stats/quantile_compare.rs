@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use crate::arms::Arms;
 use crate::error::{check_level, check_sample, Arm, Error, Result};
 use crate::stats::discrete::Binomial;
 use crate::stats::hypothesis::{fmt_g, Alternative, ConfidenceInterval};
@@ -183,21 +184,23 @@ pub(crate) fn pct(r: f64) -> String {
 ///
 /// # Example
 /// ```
+/// use canary_verdict::Arms;
 /// use canary_verdict::stats::{quantile_compare, Alternative, QuantileCompareConfig};
 /// let baseline: Vec<f64> = (0..1000).map(|i| 100.0 + f64::from(i % 100)).collect();
 /// let canary: Vec<f64> = (0..1000).map(|i| if i % 100 >= 95 { 400.0 } else { 100.0 + f64::from(i % 100) }).collect();
 /// let cfg = QuantileCompareConfig { p: 0.99, alternative: Alternative::Greater, ..Default::default() };
-/// let t = quantile_compare(&canary, &baseline, &cfg)?;
+/// let t = quantile_compare(Arms { baseline: &baseline, canary: &canary }, &cfg)?;
 /// assert!(t.difference_interval.lower > 0.0); // the canary's p99 is larger
 /// // The baseline's p99 interval reaches its maximum, X_(1000): 1 - (1 - 0.99^1000)^2 ≈ 8.6e-5.
 /// assert!(t.p_value < 1e-4);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+/// use canary_verdict::Arms;
 pub fn quantile_compare(
-    canary: &[f64],
-    baseline: &[f64],
+    arms: Arms<&[f64]>,
     config: &QuantileCompareConfig,
 ) -> Result<QuantileComparison> {
+    let Arms { baseline, canary } = arms;
     check_sample(Arm::Baseline, baseline)?;
     check_sample(Arm::Canary, canary)?;
     check_config(config)?;

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use crate::arms::Arms;
 use crate::error::{check_sample, Arm, Error, Result};
 use crate::stats::dist::{norm_cdf, norm_sf};
 use crate::stats::hypothesis::{fmt_g, Alternative, Method, MethodUsed};
@@ -19,15 +20,17 @@ pub const EXACT_BELOW: usize = 50;
 ///
 /// # Example
 /// ```
+/// use canary_verdict::Arms;
 /// use canary_verdict::stats::{TwoSample, MannWhitneyConfig};
 /// let baseline = [10.1, 11.0, 9.8, 10.4, 10.0];
 /// let canary = [12.2, 12.9, 11.7, 12.5, 13.0];
-/// let pair = TwoSample::new(&baseline, &canary)?;
+/// let pair = TwoSample::new(Arms { baseline: &baseline, canary: &canary })?;
 /// let test = pair.mann_whitney(&MannWhitneyConfig::default())?;
 /// assert_eq!(test.statistic, 25.0); // every canary point beats every baseline point
 /// assert!((test.p_value - 2.0 / 252.0).abs() < 1e-15);
 /// # Ok::<(), canary_verdict::Error>(())
 /// ```
+/// use canary_verdict::Arms;
 #[derive(Debug, Clone, PartialEq)]
 pub struct TwoSample {
     /// Sorted baseline followed by one `+inf` sentinel for the pairwise-difference walks.
@@ -42,7 +45,8 @@ impl TwoSample {
     ///
     /// # Errors
     /// [`Error::EmptySample`] or [`Error::NonFinite`], naming the arm.
-    pub fn new(baseline: &[f64], canary: &[f64]) -> Result<Self> {
+    pub fn new(arms: Arms<&[f64]>) -> Result<Self> {
+        let Arms { baseline, canary } = arms;
         check_sample(Arm::Baseline, baseline)?;
         check_sample(Arm::Canary, canary)?;
         if baseline.len() >= u32::MAX as usize || canary.len() >= u32::MAX as usize {
@@ -214,20 +218,17 @@ impl fmt::Display for MannWhitney {
 ///
 /// # Example
 /// ```
+/// use canary_verdict::Arms;
 /// use canary_verdict::stats::{mann_whitney, Alternative, MannWhitneyConfig};
 /// let baseline = [1.0, 2.0, 3.0];
 /// let canary = [4.0, 5.0, 6.0, 7.0, 8.0];
 /// let cfg = MannWhitneyConfig { alternative: Alternative::Greater, ..Default::default() };
-/// let test = mann_whitney(&baseline, &canary, &cfg)?;
+/// let test = mann_whitney(Arms { baseline: &baseline, canary: &canary }, &cfg)?;
 /// assert!((test.p_value - 1.0 / 56.0).abs() < 1e-15); // R: wilcox.test(canary, baseline, "greater")
 /// # Ok::<(), canary_verdict::Error>(())
 /// ```
-pub fn mann_whitney(
-    baseline: &[f64],
-    canary: &[f64],
-    config: &MannWhitneyConfig,
-) -> Result<MannWhitney> {
-    TwoSample::new(baseline, canary)?.mann_whitney(config)
+pub fn mann_whitney(arms: Arms<&[f64]>, config: &MannWhitneyConfig) -> Result<MannWhitney> {
+    TwoSample::new(arms)?.mann_whitney(config)
 }
 
 /// The test from the rank sums of `n` canary and `m` baseline points; `scores` gives the pooled

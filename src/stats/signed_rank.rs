@@ -7,6 +7,7 @@
 
 use std::fmt;
 
+use crate::arms::Arms;
 use crate::error::{check_finite, check_level, Arm, Error, Result};
 use crate::stats::dist::norm_quantile;
 use crate::stats::hypothesis::{fmt_g, Alternative, ConfidenceInterval, Method, MethodUsed};
@@ -20,15 +21,17 @@ use crate::stats::sorted::sort_finite;
 ///
 /// # Example
 /// ```
+/// use canary_verdict::Arms;
 /// use canary_verdict::stats::{PairedSample, SignedRankConfig};
 /// let baseline = [10.0, 12.0, 11.0, 13.0, 12.5, 11.5];
 /// let canary = [11.0, 13.5, 11.7, 14.2, 13.9, 12.0];
-/// let paired = PairedSample::new(&baseline, &canary)?;
+/// let paired = PairedSample::new(Arms { baseline: &baseline, canary: &canary })?;
 /// let test = paired.signed_rank(&SignedRankConfig::default())?;
 /// assert_eq!(test.statistic, 21.0); // every difference positive: V = 1 + ... + 6
 /// assert!((test.p_value - 2.0 / 64.0).abs() < 1e-15);
 /// # Ok::<(), canary_verdict::Error>(())
 /// ```
+/// use canary_verdict::Arms;
 #[derive(Debug, Clone, PartialEq)]
 pub struct PairedSample {
     /// The differences canary − baseline, sorted ascending.
@@ -42,7 +45,8 @@ impl PairedSample {
     /// # Errors
     /// [`Error::LengthMismatch`] when the arms differ in length, [`Error::EmptySample`] when
     /// they are empty, [`Error::NonFinite`] naming the arm of the first bad value.
-    pub fn new(baseline: &[f64], canary: &[f64]) -> Result<Self> {
+    pub fn new(arms: Arms<&[f64]>) -> Result<Self> {
+        let Arms { baseline, canary } = arms;
         if baseline.len() != canary.len() {
             return Err(Error::LengthMismatch {
                 n_baseline: baseline.len(),

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use crate::arms::Arms;
 use crate::error::{Error, Result};
 use crate::stats::counts::{binom_test, BinomialTest};
 use crate::stats::hypothesis::{fmt_g, Alternative};
@@ -204,12 +205,15 @@ pub fn srm_chi_squared(observed: &[u64], shares: &[f64]) -> Result<SrmTest> {
 ///
 /// # Example
 /// ```
+/// use canary_verdict::Arms;
 /// use canary_verdict::stats::srm_binomial;
-/// let t = srm_binomial(950, 9050, 0.1)?;
+/// let t = srm_binomial(Arms { baseline: 9050, canary: 950 }, 0.1)?;
 /// assert!(t.p_value > 0.05 && t.p_value < 0.2);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn srm_binomial(canary: u64, baseline: u64, canary_share: f64) -> Result<BinomialTest> {
+/// use canary_verdict::Arms;
+pub fn srm_binomial(arms: Arms<u64>, canary_share: f64) -> Result<BinomialTest> {
+    let Arms { baseline, canary } = arms;
     if !(canary_share > 0.0 && canary_share < 1.0) {
         return Err(Error::InvalidParameter {
             field: "canary_share",
@@ -285,7 +289,21 @@ mod tests {
             err.to_string(),
             "shares: shares[2] = 0 must be finite and > 0"
         );
-        assert!(srm_binomial(0, 0, 0.5).is_err());
-        assert!(srm_binomial(1, 1, 1.0).is_err());
+        assert!(srm_binomial(
+            Arms {
+                baseline: 0,
+                canary: 0
+            },
+            0.5
+        )
+        .is_err());
+        assert!(srm_binomial(
+            Arms {
+                baseline: 1,
+                canary: 1
+            },
+            1.0
+        )
+        .is_err());
     }
 }

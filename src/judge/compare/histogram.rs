@@ -1,6 +1,7 @@
 //! Histograms in the comparison stage: the grouped rank-sum test on the buckets, the median
 //! comparison and the bucket summaries, for the policies histograms support.
 
+use crate::arms::Arms;
 use crate::error::{Error, Result};
 use crate::judge::compare::{alternative, relative, Comparison, TestDetails, SUMMARY_QUANTILES};
 use crate::policy::{Comparator, EffectMeasure, MetricPolicy, Statistic, TailAspect};
@@ -81,8 +82,7 @@ pub(crate) fn compare_histograms(
         },
     )?;
     let median = histogram_quantile_compare(
-        canary,
-        baseline,
+        Arms { baseline, canary },
         &QuantileCompareConfig {
             p: 0.5,
             conf_level: policy.conf_level,
