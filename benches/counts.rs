@@ -11,6 +11,7 @@
 //! variance at which the tails switch from summation to the expansion (`n p q = 10^3`), the
 //! crossover the switch is placed at.
 
+use canary_verdict::stats::CountTestConfig;
 use canary_verdict::stats::{binom_test, poisson_rate_test, Alternative, Exposure};
 use canary_verdict::Arms;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
@@ -53,7 +54,17 @@ fn binom(c: &mut Criterion) {
         let x = above_mean(n, 0.5);
         group.bench_function(BenchmarkId::new("two_sided_p0.5", label), |b| {
             b.iter(|| {
-                black_box(binom_test(black_box(x), n, 0.5, Alternative::TwoSided, 0.95).unwrap())
+                black_box(
+                    binom_test(
+                        black_box(x),
+                        n,
+                        0.5,
+                        &CountTestConfig::default()
+                            .alternative(Alternative::TwoSided)
+                            .conf_level(0.95),
+                    )
+                    .unwrap(),
+                )
             })
         });
     }
@@ -75,8 +86,9 @@ fn poisson(c: &mut Criterion) {
                             canary: Exposure::new(black_box(canary), canary_exposure),
                         },
                         1.0,
-                        Alternative::TwoSided,
-                        0.95,
+                        &CountTestConfig::default()
+                            .alternative(Alternative::TwoSided)
+                            .conf_level(0.95),
                     )
                     .unwrap(),
                 )
@@ -99,7 +111,17 @@ fn tail_method(c: &mut Criterion) {
         let x = above_mean(n, 0.5);
         group.bench_function(label, |b| {
             b.iter(|| {
-                black_box(binom_test(black_box(x), n, 0.5, Alternative::Greater, 0.95).unwrap())
+                black_box(
+                    binom_test(
+                        black_box(x),
+                        n,
+                        0.5,
+                        &CountTestConfig::default()
+                            .alternative(Alternative::Greater)
+                            .conf_level(0.95),
+                    )
+                    .unwrap(),
+                )
             })
         });
     }

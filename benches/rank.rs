@@ -4,7 +4,7 @@
 //! `cargo bench --bench rank` (add `-- 1e5` to run one size). Compare the two lines of one size
 //! within one run: the machine is shared and noisy across runs.
 
-use canary_verdict::stats::{HodgesLehmannConfig, MannWhitneyConfig, TwoSample};
+use canary_verdict::stats::{MannWhitneyConfig, TwoSample};
 use canary_verdict::Arms;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use std::hint::black_box;
@@ -28,7 +28,7 @@ fn rank_vs_sort(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("sort_pooled", label), &pooled, |b, p| {
             b.iter(|| black_box(sort_floor(p)))
         });
-        let hl = HodgesLehmannConfig {
+        let hl = MannWhitneyConfig {
             conf_level: 0.98,
             ..Default::default()
         };

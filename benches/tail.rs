@@ -5,6 +5,7 @@
 //! `cargo bench --bench tail` (add `-- 1e5` to run one size). Compare lines of one size within
 //! one run: the machine is shared and noisy across runs.
 
+use canary_verdict::stats::CountTestConfig;
 use canary_verdict::stats::{
     anderson_darling, exceedance_test, ks_2samp, quantile_compare, Alternative, Method,
     QuantileCompareConfig,
@@ -74,8 +75,9 @@ fn tail_vs_sort(c: &mut Criterion) {
                             canary: black_box(&canary),
                         },
                         0.95,
-                        Alternative::Greater,
-                        0.95,
+                        &CountTestConfig::default()
+                            .alternative(Alternative::Greater)
+                            .conf_level(0.95),
                     )
                     .unwrap(),
                 )

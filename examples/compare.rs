@@ -7,7 +7,7 @@
 //!
 //! The file holds `{"metric": "...", "conf_level": 0.98, "baseline": [...], "canary": [...]}`.
 
-use canary_verdict::stats::{HodgesLehmannConfig, MannWhitneyConfig, TwoSample};
+use canary_verdict::stats::{MannWhitneyConfig, TwoSample};
 use canary_verdict::Arms;
 use serde::Deserialize;
 use std::process::ExitCode;
@@ -34,7 +34,7 @@ fn run(path: &str) -> Result<(), Box<dyn std::error::Error>> {
     })
     .map_err(|e| format!("metric {}: {e}", req.metric))?;
     let test = pair.mann_whitney(&MannWhitneyConfig::default())?;
-    let shift = pair.hodges_lehmann(&HodgesLehmannConfig {
+    let shift = pair.hodges_lehmann(&MannWhitneyConfig {
         conf_level: req.conf_level,
         ..Default::default()
     })?;

@@ -14,7 +14,7 @@
 use canary_verdict::Arms;
 use canary_verdict::{
     judge,
-    stats::{HodgesLehmannConfig, MannWhitneyConfig, TwoSample},
+    stats::{MannWhitneyConfig, TwoSample},
     Series,
 };
 use std::hint::black_box;
@@ -32,7 +32,7 @@ fn main() {
                 common::latencies(num(1), 1, 100.0),
                 common::latencies(num(1), 2, 105.0),
             );
-            let hl = HodgesLehmannConfig {
+            let hl = MannWhitneyConfig {
                 conf_level: 0.98,
                 ..Default::default()
             };

@@ -18,7 +18,7 @@
 use canary_verdict::Arms;
 use canary_verdict::{
     judge,
-    stats::{quantile_sorted, sorted_sample, HodgesLehmannConfig, QuantileType, TwoSample},
+    stats::{quantile_sorted, sorted_sample, MannWhitneyConfig, QuantileType, TwoSample},
     CanaryPolicy, MetricData, Series,
 };
 use serde::Deserialize;
@@ -82,7 +82,7 @@ fn picture(input: Input, wanted: Option<&str>) -> Result<Picture, Box<dyn std::e
                 baseline: &baseline,
                 canary: &canary,
             })?
-            .hodges_lehmann(&HodgesLehmannConfig {
+            .hodges_lehmann(&MannWhitneyConfig {
                 conf_level,
                 ..Default::default()
             })?;

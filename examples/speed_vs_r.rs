@@ -10,9 +10,7 @@
 //! (sorting included), excluding the file reading. Not part of CI: without arguments it prints
 //! its usage and exits.
 
-use canary_verdict::stats::{
-    Alternative, HodgesLehmannConfig, MannWhitneyConfig, Method, TwoSample,
-};
+use canary_verdict::stats::{Alternative, MannWhitneyConfig, Method, TwoSample};
 use canary_verdict::Arms;
 use std::hint::black_box;
 use std::process::ExitCode;
@@ -30,11 +28,12 @@ fn read(path: &str) -> Result<Vec<f64>, String> {
 fn run(baseline: &[f64], canary: &[f64]) -> Result<(f64, f64), canary_verdict::Error> {
     let two = TwoSample::new(Arms { baseline, canary })?;
     let test = two.mann_whitney(&MannWhitneyConfig::default())?;
-    let shift = two.hodges_lehmann(&HodgesLehmannConfig {
+    let shift = two.hodges_lehmann(&MannWhitneyConfig {
         conf_level: 0.98,
         alternative: Alternative::TwoSided,
         correct: true,
         method: Method::Auto,
+        ..Default::default()
     })?;
     Ok((test.p_value, shift.estimate))
 }

@@ -4,16 +4,25 @@
 /// call is written: every two-arm function of the crate takes its arms as one `Arms`, and the
 /// direction of harm (the canary against the baseline) never depends on argument order.
 ///
+/// Written in the call, `&Vec<f64>` fields coerce to the `&[f64]` the function takes; bound to a
+/// variable first, the binding names the type: `let arms: Arms<&[f64]> = Arms { .. };`.
+///
 /// # Example
 /// ```
 /// use canary_verdict::stats::{ks_2samp, Alternative, Method};
 /// use canary_verdict::Arms;
 /// let (baseline, canary) = (vec![1.0, 2.0, 3.0, 4.0], vec![3.0, 4.0, 5.0, 6.0]);
-/// let test = ks_2samp(Arms { baseline: &baseline, canary: &canary }, Alternative::Greater, Method::Exact)?;
+/// let test = ks_2samp(
+///     Arms {
+///         baseline: &baseline,
+///         canary: &canary,
+///     },
+///     Alternative::Greater,
+///     Method::Exact,
+/// )?;
 /// assert!(test.statistic > 0.0);
 /// # Ok::<(), canary_verdict::Error>(())
 /// ```
-/// use canary_verdict::Arms;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Arms<T> {

@@ -128,9 +128,8 @@ use crate::policy::{
 };
 use crate::series::{MetricData, Series};
 use crate::stats::fences::Fences;
-use crate::stats::hodges_lehmann::HodgesLehmannConfig;
 use crate::stats::hypothesis::{fmt_g, Alternative, Method};
-use crate::stats::rank_sum::TwoSample;
+use crate::stats::rank_sum::{MannWhitneyConfig, TwoSample};
 use crate::stats::summary::Summary;
 
 #[cfg(feature = "serde")]
@@ -166,7 +165,7 @@ impl Tolerance {
     ///
     /// # Example
     /// ```
-    /// use canary_verdict::{Tolerance, policy::EffectMeasure};
+    /// use canary_verdict::{policy::EffectMeasure, Tolerance};
     /// let t = Tolerance::kayenta(EffectMeasure::Cles);
     /// assert_eq!((t.allowed_increase, t.critical_decrease), (0.5, 0.5));
     /// ```
@@ -189,7 +188,7 @@ impl MetricPolicy {
     ///
     /// # Example
     /// ```
-    /// use canary_verdict::{Direction, MetricPolicy, policy::EffectMeasure};
+    /// use canary_verdict::{policy::EffectMeasure, Direction, MetricPolicy};
     /// let m = MetricPolicy::kayenta("cpu", Direction::Either);
     /// assert_eq!(m.tolerance.measure, EffectMeasure::MeanRatio);
     /// assert!(m.groups.is_empty());
@@ -236,17 +235,36 @@ impl MetricPolicy {
 /// # Example
 /// ```
 /// use canary_verdict::Arms;
-/// use canary_verdict::{CanaryPolicy, Direction, MetricData, MetricPolicy, Series, Verdict, policy::ScoreThresholds, kayenta::{judge_kayenta, KayentaLabel, KayentaScoreLabel}};
+/// use canary_verdict::{
+///     kayenta::{judge_kayenta, KayentaLabel, KayentaScoreLabel},
+///     policy::ScoreThresholds,
+///     CanaryPolicy, Direction, MetricData, MetricPolicy, Series, Verdict,
+/// };
 /// let mut policy = CanaryPolicy::new(vec![
 ///     MetricPolicy::kayenta("latency", Direction::Increase),
 ///     MetricPolicy::kayenta("cpu", Direction::Either),
 /// ]);
-/// policy.thresholds = ScoreThresholds { pass: 75.0, marginal: 50.0 };
+/// policy.thresholds = ScoreThresholds {
+///     pass: 75.0,
+///     marginal: 50.0,
+/// };
 /// let baseline: Vec<f64> = (0..60).map(|i| 100.0 + (i % 12) as f64).collect();
 /// let slower: Vec<f64> = baseline.iter().map(|v| v * 1.3).collect();
 /// let data = [
-///     MetricData::new("latency", Arms { baseline: Series::samples(baseline.clone()), canary: Series::samples(slower) }),
-///     MetricData::new("cpu", Arms { baseline: Series::samples(baseline.clone()), canary: Series::samples(baseline) }),
+///     MetricData::new(
+///         "latency",
+///         Arms {
+///             baseline: Series::samples(baseline.clone()),
+///             canary: Series::samples(slower),
+///         },
+///     ),
+///     MetricData::new(
+///         "cpu",
+///         Arms {
+///             baseline: Series::samples(baseline.clone()),
+///             canary: Series::samples(baseline),
+///         },
+///     ),
 /// ];
 /// let result = judge_kayenta(&policy, &data)?;
 /// assert_eq!(result.results[0].classification, KayentaLabel::High);
@@ -257,7 +275,6 @@ impl MetricPolicy {
 /// assert_eq!(result.verdict(), Verdict::Marginal);
 /// # Ok::<(), canary_verdict::Error>(())
 /// ```
-/// use canary_verdict::Arms;
 pub fn judge_kayenta(policy: &CanaryPolicy, data: &[MetricData]) -> Result<KayentaResult> {
     validate(policy)?;
     let mut by_name: BTreeMap<&str, &MetricData> = BTreeMap::new();
@@ -573,11 +590,12 @@ fn classify_metric(mp: &MetricPolicy, data: Option<&MetricData>) -> KayentaMetri
         );
     }
     // 4. The comparison.
-    let config = HodgesLehmannConfig {
+    let config = MannWhitneyConfig {
         conf_level: KAYENTA_CONF_LEVEL,
         alternative: Alternative::TwoSided,
         correct: true,
         method: Method::Asymptotic,
+        ..Default::default()
     };
     let hl = match pair.hodges_lehmann(&config) {
         Ok(hl) => hl,

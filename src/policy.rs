@@ -745,7 +745,6 @@ impl CanaryPolicy {
 /// rolls back). An aspect the arms are too small for (a p99 interval with fewer than a few
 /// hundred points) is reported as not judged with the number of points it needs, and does not
 /// enter the family.
-///
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]

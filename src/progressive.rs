@@ -318,14 +318,23 @@ enum RuleState {
 /// # Example
 /// ```
 /// use canary_verdict::Arms;
-/// use canary_verdict::{CanaryPolicy, Decision, Direction, MetricData, MetricPolicy, ProgressiveAnalysis, ProgressivePolicy, ProgressiveRule, Series, progressive::SequentialRule};
+/// use canary_verdict::{
+///     progressive::SequentialRule, CanaryPolicy, Decision, Direction, MetricData, MetricPolicy,
+///     ProgressiveAnalysis, ProgressivePolicy, ProgressiveRule, Series,
+/// };
 /// let canary = CanaryPolicy::new(vec![MetricPolicy::counter("errors", Direction::Increase)]);
 /// let rule = ProgressiveRule::Sequential(SequentialRule::default());
 /// let mut analysis = ProgressiveAnalysis::new(ProgressivePolicy::new(canary, rule))?;
 /// let mut decision = Decision::Continue;
 /// for _ in 0..10 {
 ///     // Errors out of requests in one minute: the canary errs five times as often.
-///     let minute = MetricData::new("errors", Arms { baseline: Series::total(5.0, 10_000.0), canary: Series::total(25.0, 10_000.0) });
+///     let minute = MetricData::new(
+///         "errors",
+///         Arms {
+///             baseline: Series::total(5.0, 10_000.0),
+///             canary: Series::total(25.0, 10_000.0),
+///         },
+///     );
 ///     decision = analysis.update(&[minute])?;
 ///     if decision.is_final() {
 ///         break;

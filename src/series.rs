@@ -149,7 +149,6 @@ impl Series {
     /// assert_eq!(Series::histogram(h).len(), 100);
     /// # Ok::<(), canary_verdict::Error>(())
     /// ```
-    /// use canary_verdict::Arms;
     pub fn histogram(histogram: Histogram) -> Series {
         Series::Histogram(histogram)
     }

@@ -1,6 +1,7 @@
 //! Every row of the README's "Bad input" table: what each bad input gets, through the judge and
 //! through the statistics entry points. The 10^7-point row is `tests/bounds.rs`.
 
+use canary_verdict::stats::CountTestConfig;
 use canary_verdict::Arms;
 use canary_verdict::{
     judge,
@@ -8,7 +9,7 @@ use canary_verdict::{
     sequential::{CountEProcess, CountEProcessConfig, EProcess},
     stats::{
         binom_test, hodges_lehmann, mann_whitney, poisson_rate_test, prop_test, quantile,
-        Alternative, Exposure, HodgesLehmannConfig, MannWhitneyConfig, Proportion, QuantileType,
+        Alternative, Exposure, MannWhitneyConfig, Proportion, QuantileType,
     },
     Arm, CanaryPolicy, Classification, CountPoint, Direction, Error, Judgment, MetricData,
     MetricPolicy, Point, Series, Verdict,
@@ -198,7 +199,7 @@ fn bad_input_infinities() {
             baseline: &canary,
             canary: &healthy(),
         },
-        &HodgesLehmannConfig::default(),
+        &MannWhitneyConfig::default(),
     )
     .unwrap_err();
     assert_eq!(
@@ -276,9 +277,10 @@ fn bad_input_events_above_trials() {
             baseline: Proportion::new(1, 100),
             canary: Proportion::new(12, 10),
         },
-        Alternative::Greater,
-        0.95,
-        true,
+        &CountTestConfig::default()
+            .alternative(Alternative::Greater)
+            .conf_level(0.95)
+            .correct(true),
     )
     .unwrap_err();
     assert_eq!(err.to_string(), "canary.events: 12 events out of 10 trials");
@@ -296,9 +298,10 @@ fn bad_input_zero_trials() {
             baseline: Proportion::new(1, 100),
             canary: Proportion::new(0, 0),
         },
-        Alternative::Greater,
-        0.95,
-        true,
+        &CountTestConfig::default()
+            .alternative(Alternative::Greater)
+            .conf_level(0.95)
+            .correct(true),
     )
     .unwrap_err();
     assert_eq!(
@@ -504,7 +507,7 @@ fn bad_input_confidence_level_outside_unit_interval() {
                 "policy: alpha: {level} is outside [1e-6, 0.5]: a smaller alpha makes no change significant, a larger one rolls back on noise"
             )
         );
-        let cfg = HodgesLehmannConfig {
+        let cfg = MannWhitneyConfig {
             conf_level: level,
             ..Default::default()
         };
@@ -546,7 +549,15 @@ fn bad_input_huge_counts() {
     );
     assert_eq!(same.metrics[0].classification, Classification::Pass);
     // Up to 2^53 trials: an answer (x = n p exactly, so p = 1, as R).
-    let t = binom_test(1 << 52, 1 << 53, 0.5, Alternative::TwoSided, 0.95).unwrap();
+    let t = binom_test(
+        1 << 52,
+        1 << 53,
+        0.5,
+        &CountTestConfig::default()
+            .alternative(Alternative::TwoSided)
+            .conf_level(0.95),
+    )
+    .unwrap();
     assert_eq!(t.p_value, 1.0);
     assert!(t.conf_int.lower < 0.5 && 0.5 < t.conf_int.upper, "{t}");
     // Past 2^53 events: a typed error naming the field.
@@ -556,8 +567,9 @@ fn bad_input_huge_counts() {
             canary: Exposure::new(1 << 52, 1.0),
         },
         1.0,
-        Alternative::TwoSided,
-        0.95,
+        &CountTestConfig::default()
+            .alternative(Alternative::TwoSided)
+            .conf_level(0.95),
     )
     .unwrap_err();
     assert!(

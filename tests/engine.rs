@@ -657,9 +657,7 @@ fn public_types_are_send_and_sync() {
     check::<canary_verdict::stats::Proportion>();
     check::<canary_verdict::stats::Exposure>();
     check::<canary_verdict::stats::MannWhitneyConfig>();
-    check::<canary_verdict::stats::HodgesLehmannConfig>();
     check::<canary_verdict::stats::SignedRankConfig>();
-    check::<canary_verdict::stats::PairedShiftConfig>();
     check::<canary_verdict::policy::Bounds>();
     check::<canary_verdict::policy::RelativeBounds>();
     check::<canary_verdict::policy::Comparator>();

@@ -8,6 +8,7 @@
 //! invariants of a verdict (see [`judge_json`]): a wrong verdict is worse than a crash, because
 //! nobody sees it.
 
+use canary_verdict::stats::CountTestConfig;
 use canary_verdict::Arms;
 use canary_verdict::{
     judge,
@@ -21,9 +22,8 @@ use canary_verdict::{
     stats::{
         binom_test, fisher_exact, hodges_lehmann, mann_whitney, p_adjust, poisson_rate_test,
         prop_test, quantiles, srm_binomial, srm_chi_squared, Adjustment, Alternative,
-        ConfidenceInterval, Exposure, Fences, HodgesLehmannConfig, MannWhitneyConfig, Method,
-        PairedSample, PairedShiftConfig, Proportion, QuantileType, SignedRankConfig, Summary,
-        TwoSample,
+        ConfidenceInterval, Exposure, Fences, MannWhitneyConfig, Method, PairedSample, Proportion,
+        QuantileType, SignedRankConfig, Summary, TwoSample,
     },
     CanaryPolicy, Classification, Direction, Histogram, Judgment, MetricData, MetricPolicy, Point,
     Series, Verdict,
@@ -584,16 +584,18 @@ pub fn stats(bytes: &[u8]) {
         mu,
         correct,
         method: meth,
+        ..Default::default()
     };
     if let Ok(t) = mann_whitney(Arms { baseline, canary }, &mw) {
         check_p("mann_whitney", t.p_value);
         let _ = t.to_string();
     }
-    let hl = HodgesLehmannConfig {
+    let hl = MannWhitneyConfig {
         conf_level,
         alternative: alt,
         correct,
         method: meth,
+        ..Default::default()
     };
     if let Ok(h) = hodges_lehmann(Arms { baseline, canary }, &hl) {
         check_interval("hodges_lehmann", &h.interval);
@@ -617,8 +619,9 @@ pub fn stats(bytes: &[u8]) {
         mu,
         correct,
         method: meth,
+        ..Default::default()
     };
-    let ps = PairedShiftConfig {
+    let ps = SignedRankConfig {
         conf_level,
         alternative: alt,
         correct,
@@ -701,13 +704,21 @@ pub fn stats(bytes: &[u8]) {
             baseline: Proportion::new(be, bt),
             canary: Proportion::new(ce, ct),
         },
-        alt,
-        conf_level,
+        &CountTestConfig::default()
+            .alternative(alt)
+            .conf_level(conf_level),
     ) {
         check_p("fisher_exact", t.p_value);
         check_interval("fisher_exact", &t.conf_int);
     }
-    if let Ok(t) = binom_test(ce, ct, mu, alt, conf_level) {
+    if let Ok(t) = binom_test(
+        ce,
+        ct,
+        mu,
+        &CountTestConfig::default()
+            .alternative(alt)
+            .conf_level(conf_level),
+    ) {
         check_p("binom_test", t.p_value);
         check_interval("binom_test", &t.conf_int);
     }
@@ -717,8 +728,9 @@ pub fn stats(bytes: &[u8]) {
             canary: Exposure::new(ce, exposure(4)),
         },
         if mu == 0.0 { 1.0 } else { mu },
-        alt,
-        conf_level,
+        &CountTestConfig::default()
+            .alternative(alt)
+            .conf_level(conf_level),
     ) {
         check_p("poisson_rate_test", t.p_value);
         check_interval("poisson_rate_test", &t.conf_int);
@@ -728,9 +740,10 @@ pub fn stats(bytes: &[u8]) {
             baseline: Proportion::new(be, bt),
             canary: Proportion::new(ce, ct),
         },
-        alt,
-        conf_level,
-        correct,
+        &CountTestConfig::default()
+            .alternative(alt)
+            .conf_level(conf_level)
+            .correct(correct),
     ) {
         check_p("prop_test", t.p_value);
         check_interval("prop_test", &t.conf_int);

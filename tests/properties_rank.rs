@@ -1,8 +1,6 @@
 //! Properties of the rank-sum test and the Hodges-Lehmann interval that must hold on any data.
 
-use canary_verdict::stats::{
-    Alternative, HodgesLehmannConfig, MannWhitneyConfig, Method, TwoSample,
-};
+use canary_verdict::stats::{Alternative, MannWhitneyConfig, Method, TwoSample};
 use canary_verdict::Arms;
 use proptest::prelude::*;
 
@@ -56,7 +54,7 @@ proptest! {
     fn u_statistics_add_up_and_p_is_a_probability(
         b in sample(), c in sample(), method in method(), alt in alternative(), correct: bool,
     ) {
-        let cfg = MannWhitneyConfig { alternative: alt, mu: 0.0, correct, method };
+        let cfg = MannWhitneyConfig { alternative: alt, mu: 0.0, correct, method, ..Default::default() };
         let t = TwoSample::new(Arms { baseline: &b, canary: &c }).unwrap().mann_whitney(&cfg).unwrap();
         prop_assert_eq!(t.statistic + t.u_baseline, (b.len() * c.len()) as f64);
         prop_assert!((0.0..=1.0).contains(&t.p_value), "p = {}", t.p_value);
@@ -66,7 +64,7 @@ proptest! {
     fn swapping_arms_mirrors_the_alternative(
         b in sample(), c in sample(), method in method(), alt in alternative(), correct: bool,
     ) {
-        let cfg = MannWhitneyConfig { alternative: alt, mu: 0.0, correct, method };
+        let cfg = MannWhitneyConfig { alternative: alt, mu: 0.0, correct, method, ..Default::default() };
         let swapped = MannWhitneyConfig { alternative: alt.mirrored(), ..cfg };
         let t = TwoSample::new(Arms { baseline: &b, canary: &c }).unwrap().mann_whitney(&cfg).unwrap();
         let s = TwoSample::new(Arms { baseline: &c, canary: &b }).unwrap().mann_whitney(&swapped).unwrap();
@@ -138,8 +136,8 @@ proptest! {
         l1 in 0.5f64..0.99, dl in 0.001f64..0.0099,
     ) {
         let pair = TwoSample::new(Arms { baseline: &b, canary: &c }).unwrap();
-        let narrow = HodgesLehmannConfig { conf_level: l1, alternative: alt, correct: true, method };
-        let wide = HodgesLehmannConfig { conf_level: l1 + dl, ..narrow };
+        let narrow = MannWhitneyConfig { conf_level: l1, alternative: alt, correct: true, method, ..Default::default() };
+        let wide = MannWhitneyConfig { conf_level: l1 + dl, ..narrow };
         let h1 = pair.hodges_lehmann(&narrow).unwrap();
         let h2 = pair.hodges_lehmann(&wide).unwrap();
         prop_assert!(h1.interval.contains(h1.estimate), "{h1}");
@@ -149,9 +147,7 @@ proptest! {
 }
 
 mod paired {
-    use canary_verdict::stats::{
-        Alternative, Method, MethodUsed, PairedSample, PairedShiftConfig, SignedRankConfig,
-    };
+    use canary_verdict::stats::{Alternative, Method, MethodUsed, PairedSample, SignedRankConfig};
     use canary_verdict::Arms;
     use proptest::prelude::*;
 
@@ -249,7 +245,7 @@ mod paired {
             level in 0.5f64..0.999,
         ) {
             let paired = PairedSample::from_differences(&d).unwrap();
-            let cfg = PairedShiftConfig { conf_level: level, method: Method::Asymptotic, ..Default::default() };
+            let cfg = SignedRankConfig { conf_level: level, method: Method::Asymptotic, ..Default::default() };
             let Ok(h) = paired.hodges_lehmann(&cfg) else { return Ok(()); };
             let x: Vec<f64> = paired.differences().iter().copied().filter(|&v| v != 0.0).collect();
             let mut a = Vec::new();
@@ -269,8 +265,8 @@ mod paired {
 /// division, and the crate's value is checked in units in the last place (ulps) of it.
 mod exact_rationals {
     use canary_verdict::stats::{
-        binom_test, fisher_exact, Alternative, MannWhitneyConfig, Method, PairedSample, Proportion,
-        SignedRankConfig, TwoSample,
+        binom_test, fisher_exact, Alternative, CountTestConfig, MannWhitneyConfig, Method,
+        PairedSample, Proportion, SignedRankConfig, TwoSample,
     };
     use canary_verdict::Arms;
 
@@ -346,6 +342,7 @@ mod exact_rationals {
                             mu: 0.0,
                             correct: true,
                             method: Method::Exact,
+                            ..Default::default()
                         };
                         let got = pair.mann_whitney(&cfg).unwrap().p_value;
                         let want = match alt {
@@ -417,6 +414,7 @@ mod exact_rationals {
                         mu: 0.0,
                         correct: true,
                         method: Method::Exact,
+                        ..Default::default()
                     };
                     let got = sample.signed_rank(&cfg).unwrap().p_value;
                     let want = match alt {
@@ -473,8 +471,7 @@ mod exact_rationals {
                                     baseline: Proportion::new(c, n2),
                                     canary: Proportion::new(a, n1),
                                 },
-                                alt,
-                                0.95,
+                                &CountTestConfig::default().alternative(alt).conf_level(0.95),
                             )
                             .unwrap();
                             let want = match alt {
@@ -525,7 +522,13 @@ mod exact_rationals {
                         ge + (0..=to).filter(|&i| below(i)).map(w).sum::<u128>()
                     };
                     for alt in ALTERNATIVES {
-                        let t = binom_test(x as u64, n as u64, p, alt, 0.95).unwrap();
+                        let t = binom_test(
+                            x as u64,
+                            n as u64,
+                            p,
+                            &CountTestConfig::default().alternative(alt).conf_level(0.95),
+                        )
+                        .unwrap();
                         let want = match alt {
                             Alternative::Less => rational(le, den),
                             Alternative::Greater => rational(ge, den),

@@ -112,8 +112,9 @@ fn run_binom(input: &Value) -> Result<BinomialTest> {
         count(&input["successes"]),
         count(&input["trials"]),
         num(&input["p"]),
-        alternative(&input["alternative"]),
-        num(&input["conf_level"]),
+        &CountTestConfig::default()
+            .alternative(alternative(&input["alternative"]))
+            .conf_level(num(&input["conf_level"])),
     )
 }
 
@@ -126,8 +127,9 @@ fn run_poisson(input: &Value) -> Result<PoissonRateTest> {
             canary: exposure(&input["canary"]),
         },
         num(&input["r"]),
-        alternative(&input["alternative"]),
-        num(&input["conf_level"]),
+        &CountTestConfig::default()
+            .alternative(alternative(&input["alternative"]))
+            .conf_level(num(&input["conf_level"])),
     )
 }
 
@@ -187,8 +189,9 @@ fn fisher_odds_ratio_and_interval_are_the_exact_roots() {
                 baseline: proportion(&input["baseline"]),
                 canary: proportion(&input["canary"]),
             },
-            alternative(&input["alternative"]),
-            num(&input["conf_level"]),
+            &CountTestConfig::default()
+                .alternative(alternative(&input["alternative"]))
+                .conf_level(num(&input["conf_level"])),
         )
         .unwrap_or_else(|err| panic!("{id}: {err}"));
         r.check(
@@ -229,8 +232,9 @@ fn counts_match_r() {
                         baseline: proportion(&input["baseline"]),
                         canary: proportion(&input["canary"]),
                     },
-                    alternative(&input["alternative"]),
-                    num(&input["conf_level"]),
+                    &CountTestConfig::default()
+                        .alternative(alternative(&input["alternative"]))
+                        .conf_level(num(&input["conf_level"])),
                 );
                 let t = match got {
                     Ok(t) => t,
@@ -298,9 +302,10 @@ fn counts_match_r() {
                         baseline: proportion(&input["baseline"]),
                         canary: proportion(&input["canary"]),
                     },
-                    alternative(&input["alternative"]),
-                    num(&input["conf_level"]),
-                    input["correct"].as_bool().expect("correct"),
+                    &CountTestConfig::default()
+                        .alternative(alternative(&input["alternative"]))
+                        .conf_level(num(&input["conf_level"]))
+                        .correct(input["correct"].as_bool().expect("correct")),
                 );
                 if e.get("error").is_some() {
                     // R stops, or returns a NaN statistic: the crate gives a typed error.
@@ -393,8 +398,9 @@ fn counts_match_scipy() {
                         baseline: proportion(&input["baseline"]),
                         canary: proportion(&input["canary"]),
                     },
-                    alternative(&input["alternative"]),
-                    0.95,
+                    &CountTestConfig::default()
+                        .alternative(alternative(&input["alternative"]))
+                        .conf_level(0.95),
                 )
                 .unwrap_or_else(|err| panic!("{id}: {err}"));
                 r.check(id, "p_value", t.p_value, num(&e["p_value"]), REL, ABS);
@@ -412,8 +418,9 @@ fn counts_match_scipy() {
                     count(&input["k"]),
                     count(&input["n"]),
                     num(&input["p"]),
-                    alternative(&input["alternative"]),
-                    num(&input["confidence_level"]),
+                    &CountTestConfig::default()
+                        .alternative(alternative(&input["alternative"]))
+                        .conf_level(num(&input["confidence_level"])),
                 )
                 .unwrap_or_else(|err| panic!("{id}: {err}"));
                 r.check(id, "p_value", t.p_value, num(&e["p_value"]), REL, ABS);
@@ -456,8 +463,9 @@ fn invalid_counts_name_the_field() {
             baseline: Proportion::new(11, 10),
             canary: Proportion::new(1, 10),
         },
-        Alternative::TwoSided,
-        0.95,
+        &CountTestConfig::default()
+            .alternative(Alternative::TwoSided)
+            .conf_level(0.95),
     )
     .unwrap_err();
     assert_eq!(
@@ -469,9 +477,10 @@ fn invalid_counts_name_the_field() {
             baseline: Proportion::new(1, 10),
             canary: Proportion::new(0, 0),
         },
-        Alternative::TwoSided,
-        0.95,
-        false,
+        &CountTestConfig::default()
+            .alternative(Alternative::TwoSided)
+            .conf_level(0.95)
+            .correct(false),
     )
     .unwrap_err();
     assert_eq!(
@@ -484,15 +493,24 @@ fn invalid_counts_name_the_field() {
             canary: Exposure::new(1, 1.0),
         },
         1.0,
-        Alternative::Less,
-        0.95,
+        &CountTestConfig::default()
+            .alternative(Alternative::Less)
+            .conf_level(0.95),
     )
     .unwrap_err();
     assert_eq!(
         err.to_string(),
         "baseline.exposure: exposure -2 must be finite and > 0"
     );
-    let err = binom_test(0, 0, 0.5, Alternative::TwoSided, 0.95).unwrap_err();
+    let err = binom_test(
+        0,
+        0,
+        0.5,
+        &CountTestConfig::default()
+            .alternative(Alternative::TwoSided)
+            .conf_level(0.95),
+    )
+    .unwrap_err();
     assert!(matches!(
         err,
         Error::InvalidCounts {
@@ -519,9 +537,10 @@ fn huge_counts_do_not_lose_precision() {
             baseline: Proportion::new(100, 1_000_000_000),
             canary: Proportion::new(120, 1_000_000_000),
         },
-        Alternative::Greater,
-        0.95,
-        true,
+        &CountTestConfig::default()
+            .alternative(Alternative::Greater)
+            .conf_level(0.95)
+            .correct(true),
     )
     .unwrap();
     assert!(t.p_value > 0.0 && t.p_value < 1.0);
@@ -530,8 +549,9 @@ fn huge_counts_do_not_lose_precision() {
             baseline: Proportion::new(10, 500_000_000),
             canary: Proportion::new(30, 500_000_000),
         },
-        Alternative::TwoSided,
-        0.95,
+        &CountTestConfig::default()
+            .alternative(Alternative::TwoSided)
+            .conf_level(0.95),
     )
     .unwrap();
     assert!(f.p_value > 0.0 && f.p_value < 0.01, "{f}");
@@ -623,15 +643,15 @@ proptest! {
     ) {
         let canary = Proportion::new(a, a + extra_c);
         let baseline = Proportion::new(c, c + extra_b);
-        let f = fisher_exact(Arms { baseline, canary }, alt, 0.95).unwrap();
+        let f = fisher_exact(Arms { baseline, canary }, &CountTestConfig::default().alternative(alt).conf_level(0.95)).unwrap();
         prop_assert!((0.0..=1.0).contains(&f.p_value), "{f}");
         prop_assert!(f.conf_int.lower <= f.conf_int.upper || f.conf_int.lower.is_nan());
         let p = poisson_rate_test(
             Arms { baseline: Exposure::new(c, 1.0 + extra_b as f64), canary: Exposure::new(a, 1.0 + extra_c as f64) },
-            1.0, alt, 0.9).unwrap();
+            1.0, &CountTestConfig::default().alternative(alt).conf_level(0.9)).unwrap();
         prop_assert!((0.0..=1.0).contains(&p.p_value), "{p}");
         if a + extra_c > 0 && c + extra_b > 0 {
-            if let Ok(t) = prop_test(Arms { baseline, canary }, alt, 0.99, true) {
+            if let Ok(t) = prop_test(Arms { baseline, canary }, &CountTestConfig::default().alternative(alt).conf_level(0.99).correct(true)) {
                 prop_assert!((0.0..=1.0).contains(&t.p_value), "{t}");
             }
         }
@@ -644,13 +664,13 @@ proptest! {
     ) {
         let canary = Proportion::new(a, a + extra_c);
         let baseline = Proportion::new(c, c + extra_b);
-        let f1 = fisher_exact(Arms { baseline, canary }, alt, 0.95).unwrap();
-        let f2 = fisher_exact(Arms { baseline: canary, canary: baseline }, alt.mirrored(), 0.95).unwrap();
+        let f1 = fisher_exact(Arms { baseline, canary }, &CountTestConfig::default().alternative(alt).conf_level(0.95)).unwrap();
+        let f2 = fisher_exact(Arms { baseline: canary, canary: baseline }, &CountTestConfig::default().alternative(alt.mirrored()).conf_level(0.95)).unwrap();
         prop_assert!(close(f1.p_value, f2.p_value, 1e-12, 1e-300), "{f1} vs {f2}");
         let e1 = Exposure::new(a, 2.0);
         let e2 = Exposure::new(c, 3.0);
-        let p1 = poisson_rate_test(Arms { baseline: e2, canary: e1 }, 1.0, alt, 0.95).unwrap();
-        let p2 = poisson_rate_test(Arms { baseline: e1, canary: e2 }, 1.0, alt.mirrored(), 0.95).unwrap();
+        let p1 = poisson_rate_test(Arms { baseline: e2, canary: e1 }, 1.0, &CountTestConfig::default().alternative(alt).conf_level(0.95)).unwrap();
+        let p2 = poisson_rate_test(Arms { baseline: e1, canary: e2 }, 1.0, &CountTestConfig::default().alternative(alt.mirrored()).conf_level(0.95)).unwrap();
         prop_assert!(close(p1.p_value, p2.p_value, 1e-12, 1e-300), "{p1} vs {p2}");
     }
 
@@ -661,7 +681,7 @@ proptest! {
     ) {
         let trials = successes + extra;
         prop_assume!(trials > 0);
-        let t = binom_test(successes, trials, p0, alt, level).unwrap();
+        let t = binom_test(successes, trials, p0, &CountTestConfig::default().alternative(alt).conf_level(level)).unwrap();
         prop_assert!((0.0..=1.0).contains(&t.p_value), "{t}");
         prop_assert!(t.conf_int.contains(t.estimate), "{t}");
     }
@@ -693,8 +713,9 @@ fn results_print_one_compact_line() {
             baseline: Proportion::new(2, 45),
             canary: Proportion::new(9, 40),
         },
-        Alternative::TwoSided,
-        0.95,
+        &CountTestConfig::default()
+            .alternative(Alternative::TwoSided)
+            .conf_level(0.95),
     )
     .unwrap();
     assert_eq!(
@@ -707,8 +728,9 @@ fn results_print_one_compact_line() {
             canary: Exposure::new(12, 1.0),
         },
         1.0,
-        Alternative::Greater,
-        0.9,
+        &CountTestConfig::default()
+            .alternative(Alternative::Greater)
+            .conf_level(0.9),
     )
     .unwrap();
     assert!(p
@@ -719,9 +741,10 @@ fn results_print_one_compact_line() {
             baseline: Proportion::new(18, 1000),
             canary: Proportion::new(30, 1000),
         },
-        Alternative::TwoSided,
-        0.95,
-        true,
+        &CountTestConfig::default()
+            .alternative(Alternative::TwoSided)
+            .conf_level(0.95)
+            .correct(true),
     )
     .unwrap();
     assert!(t.to_string().starts_with(

@@ -14,9 +14,7 @@
 //!   checked to lie there (within 1e-4) while the crate reports their midpoint.
 
 use crate::common::*;
-use canary_verdict::stats::{
-    Alternative, HodgesLehmannConfig, MannWhitneyConfig, Method, MethodUsed, TwoSample,
-};
+use canary_verdict::stats::{Alternative, MannWhitneyConfig, Method, MethodUsed, TwoSample};
 use canary_verdict::Arms;
 use serde_json::Value;
 
@@ -75,6 +73,7 @@ fn run_file(name: &str, report: &mut Report) {
             mu,
             correct,
             method,
+            ..Default::default()
         };
         match pair.mann_whitney(&cfg) {
             Ok(t) => {
@@ -109,11 +108,12 @@ fn run_file(name: &str, report: &mut Report) {
         if expected.get("estimate").is_none() {
             continue;
         }
-        let hl_cfg = HodgesLehmannConfig {
+        let hl_cfg = MannWhitneyConfig {
             conf_level: level,
             alternative: alt,
             correct,
             method,
+            ..Default::default()
         };
         let hl = match pair.hodges_lehmann(&hl_cfg) {
             Ok(h) => h,

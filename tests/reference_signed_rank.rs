@@ -7,9 +7,7 @@
 //! absolute), and R's estimate between the two middle Walsh averages when their number is even.
 
 use crate::common::*;
-use canary_verdict::stats::{
-    Alternative, Method, MethodUsed, PairedSample, PairedShiftConfig, SignedRankConfig,
-};
+use canary_verdict::stats::{Alternative, Method, MethodUsed, PairedSample, SignedRankConfig};
 use canary_verdict::Arms;
 use serde_json::Value;
 
@@ -64,6 +62,7 @@ fn signed_rank_matches_r() {
                 mu,
                 correct,
                 method,
+                ..Default::default()
             })
             .unwrap();
         report.check(
@@ -87,7 +86,7 @@ fn signed_rank_matches_r() {
         if est.is_nan() {
             continue;
         }
-        let cfg = PairedShiftConfig {
+        let cfg = SignedRankConfig {
             conf_level: level,
             alternative: alt,
             correct,

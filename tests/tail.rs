@@ -138,8 +138,9 @@ fn exceedance_matches_r() {
                 canary: &nums(&inp["canary"]),
             },
             num(&inp["q"]),
-            Alternative::Greater,
-            0.95,
+            &CountTestConfig::default()
+                .alternative(Alternative::Greater)
+                .conf_level(0.95),
         ) {
             Ok(t) => t,
             Err(e) => {
@@ -221,8 +222,9 @@ fn binomial_matches_scipy() {
             num(&inp["successes"]) as u64,
             num(&inp["trials"]) as u64,
             num(&inp["p"]),
-            Alternative::Greater,
-            0.95,
+            &CountTestConfig::default()
+                .alternative(Alternative::Greater)
+                .conf_level(0.95),
         )
         .expect("valid");
         r.check(
@@ -422,7 +424,7 @@ proptest! {
         b in prop::collection::vec(-5.0f64..5.0, 1..40),
         q in 0.01f64..0.99,
     ) {
-        let t = exceedance_test(Arms { baseline: &b, canary: &c }, q, Alternative::Greater, 0.95).unwrap();
+        let t = exceedance_test(Arms { baseline: &b, canary: &c }, q, &CountTestConfig::default().alternative(Alternative::Greater).conf_level(0.95)).unwrap();
         prop_assert!((0.0..=1.0).contains(&t.binomial.p_value));
         prop_assert!((0.0..=1.0).contains(&t.conditional.p_value));
         prop_assert!(t.canary_above as usize <= c.len());

@@ -5,16 +5,15 @@ use crate::arms::Arms;
 use crate::error::Result;
 use crate::judge::cleaning::{Cleaned, Totals};
 use crate::policy::{Comparator, Direction, EffectMeasure, MetricPolicy, Statistic};
+use crate::stats::counts::CountTestConfig;
 use crate::stats::counts::{poisson_rate_test, Exposure, PoissonRateTest};
 use crate::stats::dependence::Dependence;
-use crate::stats::hodges_lehmann::{HodgesLehmann, HodgesLehmannConfig};
+use crate::stats::hodges_lehmann::HodgesLehmann;
 use crate::stats::hypothesis::{Alternative, ConfidenceInterval, Method};
 use crate::stats::quantile::{quantile_sorted, sorted_copy, QuantileType};
 use crate::stats::quantile_compare::QuantileComparison;
 use crate::stats::rank_sum::{MannWhitney, MannWhitneyConfig, TwoSample};
-use crate::stats::signed_rank::{
-    PairedSample, PairedShift, PairedShiftConfig, SignedRank, SignedRankConfig,
-};
+use crate::stats::signed_rank::{PairedSample, PairedShift, SignedRank, SignedRankConfig};
 use crate::stats::summary::Summary;
 
 mod histogram;
@@ -312,7 +311,7 @@ pub(crate) fn compare(policy: &MetricPolicy, data: &Cleaned) -> Result<Compariso
                 alternative: alt,
                 ..Default::default()
             })?;
-            let shift = paired.hodges_lehmann(&PairedShiftConfig {
+            let shift = paired.hodges_lehmann(&SignedRankConfig {
                 conf_level: policy.conf_level,
                 ..Default::default()
             });
@@ -413,11 +412,12 @@ fn rank_comparison(
     details: impl FnOnce(HodgesLehmann) -> TestDetails,
 ) -> Result<Comparison> {
     let alt = alternative(policy.direction);
-    let shift = pair.hodges_lehmann(&HodgesLehmannConfig {
+    let shift = pair.hodges_lehmann(&MannWhitneyConfig {
         conf_level: policy.conf_level,
         alternative: Alternative::TwoSided,
         correct: true,
         method: Method::Auto,
+        ..Default::default()
     })?;
     let ci = dependence.widen(shift.estimate, shift.interval);
     // The summaries' means are the mean ratio's: computed once.
@@ -528,8 +528,9 @@ fn compare_counts(policy: &MetricPolicy, baseline: Totals, canary: Totals) -> Re
             canary: Exposure::new(canary.events, canary.trials as f64),
         },
         1.0,
-        alternative(policy.direction),
-        policy.conf_level,
+        &CountTestConfig::default()
+            .alternative(alternative(policy.direction))
+            .conf_level(policy.conf_level),
     )?;
     // Two-sided interval for the report, whatever the test's direction.
     let interval_test = poisson_rate_test(
@@ -538,8 +539,9 @@ fn compare_counts(policy: &MetricPolicy, baseline: Totals, canary: Totals) -> Re
             canary: Exposure::new(canary.events, canary.trials as f64),
         },
         1.0,
-        Alternative::TwoSided,
-        policy.conf_level,
+        &CountTestConfig::default()
+            .alternative(Alternative::TwoSided)
+            .conf_level(policy.conf_level),
     )?;
     let ratio = test.rate_ratio;
     let ci = interval_test.conf_int;

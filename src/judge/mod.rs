@@ -52,17 +52,24 @@ use crate::stats::srm::srm_binomial;
 /// # Example
 /// ```
 /// use canary_verdict::Arms;
-/// use canary_verdict::{judge, CanaryPolicy, Direction, MetricData, MetricPolicy, Series, Verdict};
+/// use canary_verdict::{
+///     judge, CanaryPolicy, Direction, MetricData, MetricPolicy, Series, Verdict,
+/// };
 /// let policy = CanaryPolicy::new(vec![MetricPolicy::new("latency_ms", Direction::Increase)]);
 /// let baseline: Vec<f64> = (0..60).map(|i| 100.0 + (i % 7) as f64).collect();
 /// let canary: Vec<f64> = baseline.iter().map(|v| v * 1.3).collect();
-/// let data = [MetricData::new("latency_ms", Arms { baseline: Series::samples(baseline), canary: Series::samples(canary) })];
+/// let data = [MetricData::new(
+///     "latency_ms",
+///     Arms {
+///         baseline: Series::samples(baseline),
+///         canary: Series::samples(canary),
+///     },
+/// )];
 /// let judgment = judge(&policy, &data)?;
 /// assert_eq!(judgment.verdict, Verdict::Rollback);
 /// println!("{judgment}");
 /// # Ok::<(), canary_verdict::Error>(())
 /// ```
-/// use canary_verdict::Arms;
 pub fn judge(policy: &CanaryPolicy, data: &[MetricData]) -> Result<Judgment> {
     policy.validate()?;
     let mut by_name: BTreeMap<&str, &MetricData> = BTreeMap::new();

@@ -63,7 +63,11 @@ fn err(field: impl Into<String>, problem: impl Into<String>) -> Error {
 ///
 /// # Example
 /// ```
-/// use canary_verdict::{Direction, policy::{EffectMeasure, OutlierPolicy, ScoreThresholds}, kayenta::policy_from_kayenta};
+/// use canary_verdict::{
+///     kayenta::policy_from_kayenta,
+///     policy::{EffectMeasure, OutlierPolicy, ScoreThresholds},
+///     Direction,
+/// };
 /// let config = r#"{
 ///   "name": "my-canary-config",
 ///   "judge": { "name": "NetflixACAJudge-v1.0", "judgeConfigurations": {} },
@@ -78,13 +82,22 @@ fn err(field: impl Into<String>, problem: impl Into<String>) -> Error {
 ///   ],
 ///   "classifier": { "groupWeights": { "latency": 70, "resources": 30 } }
 /// }"#;
-/// let policy = policy_from_kayenta(config, ScoreThresholds { pass: 75.0, marginal: 50.0 })?;
+/// let policy = policy_from_kayenta(
+///     config,
+///     ScoreThresholds {
+///         pass: 75.0,
+///         marginal: 50.0,
+///     },
+/// )?;
 /// let latency = &policy.metrics[0];
 /// assert_eq!(latency.direction, Direction::Increase);
 /// assert_eq!(latency.tolerance.measure, EffectMeasure::MeanRatio);
 /// assert_eq!(latency.tolerance.allowed_increase, 1.1);
 /// assert_eq!(latency.tolerance.allowed_decrease, 1.0); // Kayenta's default
-/// assert_eq!(latency.outliers, OutlierPolicy::RemoveIqrWidened { factor: 3.0 });
+/// assert_eq!(
+///     latency.outliers,
+///     OutlierPolicy::RemoveIqrWidened { factor: 3.0 }
+/// );
 /// assert_eq!(policy.metrics[1].direction, Direction::Either);
 /// assert_eq!(policy.group_weights["latency"], 70.0);
 /// # Ok::<(), canary_verdict::Error>(())
@@ -401,16 +414,17 @@ fn metric(at: &str, m: &Value, strict: bool) -> Result<MetricPolicy> {
 ///
 /// # Example
 /// ```
-/// use canary_verdict::{Series, kayenta::data_from_kayenta};
+/// use canary_verdict::{kayenta::data_from_kayenta, Series};
 /// let pairs = r#"[ { "name": "cpu", "tags": {},
 ///   "values": { "control": [0.5, 0.52, null], "experiment": [0.55, "NaN", 0.56] } } ]"#;
 /// let data = data_from_kayenta(pairs)?;
 /// assert_eq!(data[0].name, "cpu");
-/// let Series::Samples(canary) = &data[0].canary else { unreachable!() };
+/// let Series::Samples(canary) = &data[0].canary else {
+///     unreachable!()
+/// };
 /// assert!(canary[1].is_nan());
 /// # Ok::<(), canary_verdict::Error>(())
 /// ```
-/// use canary_verdict::Arms;
 pub fn data_from_kayenta(pairs_json: &str) -> Result<Vec<MetricData>> {
     let doc: Value =
         serde_json::from_str(pairs_json).map_err(|e| err("(document)", e.to_string()))?;

@@ -190,13 +190,26 @@ pub struct KayentaScore {
 /// # Example
 /// ```
 /// use canary_verdict::Arms;
-/// use canary_verdict::{CanaryPolicy, Direction, MetricData, MetricPolicy, Series, Tolerance, policy::EffectMeasure, kayenta::{judge_kayenta, KayentaLabel, KayentaScoreLabel}};
+/// use canary_verdict::{
+///     kayenta::{judge_kayenta, KayentaLabel, KayentaScoreLabel},
+///     policy::EffectMeasure,
+///     CanaryPolicy, Direction, MetricData, MetricPolicy, Series, Tolerance,
+/// };
 /// let mut latency = MetricPolicy::new("latency", Direction::Increase);
 /// latency.tolerance = Tolerance::kayenta(EffectMeasure::MeanRatio);
 /// let policy = CanaryPolicy::new(vec![latency]);
 /// let baseline: Vec<f64> = (0..50).map(|i| 100.0 + (i % 10) as f64).collect();
 /// let canary: Vec<f64> = baseline.iter().map(|v| v + 20.0).collect();
-/// let result = judge_kayenta(&policy, &[MetricData::new("latency", Arms { baseline: Series::samples(baseline), canary: Series::samples(canary) })])?;
+/// let result = judge_kayenta(
+///     &policy,
+///     &[MetricData::new(
+///         "latency",
+///         Arms {
+///             baseline: Series::samples(baseline),
+///             canary: Series::samples(canary),
+///         },
+///     )],
+/// )?;
 /// assert_eq!(result.results[0].classification, KayentaLabel::High);
 /// assert_eq!(result.score.score, 0.0);
 /// assert_eq!(result.score.classification, KayentaScoreLabel::Fail);

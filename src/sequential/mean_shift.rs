@@ -161,7 +161,7 @@ impl MeanShiftEProcessConfig {
 ///
 /// # Example
 /// ```
-/// use canary_verdict::sequential::{MeanShiftEProcess, MeanShiftEProcessConfig, EProcess};
+/// use canary_verdict::sequential::{EProcess, MeanShiftEProcess, MeanShiftEProcessConfig};
 /// // Mean latency per minute; the difference canary - baseline has a known sd of 2 ms.
 /// let config = MeanShiftEProcessConfig::new().variance(4.0);
 /// let mut latency = MeanShiftEProcess::new(config)?;

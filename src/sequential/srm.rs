@@ -127,7 +127,7 @@ impl SrmEProcessConfig {
 ///
 /// # Example
 /// ```
-/// use canary_verdict::sequential::{SrmEProcess, SrmEProcessConfig, EProcess};
+/// use canary_verdict::sequential::{EProcess, SrmEProcess, SrmEProcessConfig};
 /// let mut srm = SrmEProcess::new(SrmEProcessConfig::new(vec![0.9, 0.1]))?;
 /// srm.update(&[9_020, 980])?; // baseline, canary requests in the first minute
 /// assert!(!srm.rejects(0.001)?);

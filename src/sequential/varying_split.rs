@@ -140,7 +140,7 @@ impl VaryingSplitEProcessConfig {
 ///
 /// # Example
 /// ```
-/// use canary_verdict::sequential::{VaryingSplitEProcess, VaryingSplitEProcessConfig, EProcess};
+/// use canary_verdict::sequential::{EProcess, VaryingSplitEProcess, VaryingSplitEProcessConfig};
 /// let mut errors = VaryingSplitEProcess::new(VaryingSplitEProcessConfig::new())?;
 /// // (canary errors, baseline errors, canary requests, baseline requests) as the ramp proceeds.
 /// // The baseline errs on 0.05% of requests, the canary on 0.15%.

@@ -63,16 +63,18 @@ impl fmt::Display for AndersonDarling {
 ///
 /// # Example
 /// ```
-/// use canary_verdict::Arms;
 /// use canary_verdict::stats::anderson_darling;
+/// use canary_verdict::Arms;
 /// let baseline = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
 /// let canary = [4.0, 5.0, 6.0, 7.0, 8.0, 9.0];
-/// let t = anderson_darling(Arms { baseline: &baseline, canary: &canary })?;
+/// let t = anderson_darling(Arms {
+///     baseline: &baseline,
+///     canary: &canary,
+/// })?;
 /// // SciPy: anderson_ksamp([[1,2,3,4,5,6],[4,5,6,7,8,9]], variant='midrank').statistic
 /// assert!((t.statistic - 2.833_962_432_492_975).abs() < 1e-9);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-/// use canary_verdict::Arms;
 pub fn anderson_darling(arms: Arms<&[f64]>) -> Result<AndersonDarling> {
     let Arms { baseline, canary } = arms;
     check_sample(Arm::Baseline, baseline)?;

@@ -32,7 +32,6 @@ impl TwoSample {
     /// assert_eq!(pair.canary().len(), 4);
     /// # Ok::<(), canary_verdict::Error>(())
     /// ```
-    /// use canary_verdict::Arms;
     pub fn from_views(baseline: ArrayView1<'_, f64>, canary: ArrayView1<'_, f64>) -> Result<Self> {
         TwoSample::new(Arms {
             baseline: &as_slice(&baseline),

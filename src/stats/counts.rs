@@ -15,6 +15,55 @@ use crate::stats::discrete::{
 use crate::stats::dist::{norm_cdf, norm_quantile, norm_sf};
 use crate::stats::hypothesis::{fmt_g, Alternative, ConfidenceInterval};
 
+/// Settings of the count tests ([`fisher_exact`], [`prop_test`], [`poisson_rate_test`],
+/// [`binom_test`], and [`exceedance_test`](crate::stats::exceedance_test)): the alternative and
+/// the interval's level, with R's defaults (two-sided, 95%, continuity correction on). A call
+/// that wants only a p-value passes `&CountTestConfig::default()`, or sets what it needs:
+/// `&CountTestConfig::default().alternative(Alternative::Greater)`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
+pub struct CountTestConfig {
+    /// The alternative, for the canary against the baseline (`Greater`: the canary's rate,
+    /// proportion or odds is larger).
+    pub alternative: Alternative,
+    /// The interval's confidence level, strictly between 0 and 1 (R's `conf.level`).
+    pub conf_level: f64,
+    /// Yates' continuity correction, read by [`prop_test`] only (R's `correct`); the exact
+    /// tests have none.
+    pub correct: bool,
+}
+
+impl Default for CountTestConfig {
+    fn default() -> Self {
+        CountTestConfig {
+            alternative: Alternative::TwoSided,
+            conf_level: 0.95,
+            correct: true,
+        }
+    }
+}
+
+impl CountTestConfig {
+    /// The same settings with this alternative.
+    pub fn alternative(self, alternative: Alternative) -> Self {
+        CountTestConfig {
+            alternative,
+            ..self
+        }
+    }
+
+    /// The same settings with this confidence level.
+    pub fn conf_level(self, conf_level: f64) -> Self {
+        CountTestConfig { conf_level, ..self }
+    }
+
+    /// The same settings with the continuity correction on or off.
+    pub fn correct(self, correct: bool) -> Self {
+        CountTestConfig { correct, ..self }
+    }
+}
+
 /// R's relative tolerance for "as or less probable than the observed table" in two-sided exact
 /// p-values (`relErr <- 1 + 1e-7` in `binom.test` and `fisher.test`).
 const REL_ERR: f64 = 1.0 + 1e-7;
@@ -412,20 +461,25 @@ fn last_true(from: u64, to: u64, pred: impl Fn(u64) -> bool) -> Option<u64> {
 ///
 /// # Example
 /// ```
+/// use canary_verdict::stats::{fisher_exact, CountTestConfig, Proportion};
 /// use canary_verdict::Arms;
-/// use canary_verdict::stats::{fisher_exact, Alternative, Proportion};
 /// // 9 errors in 40 canary requests against 2 in 45 baseline requests.
-/// let t = fisher_exact(Arms { baseline: Proportion::new(2, 45), canary: Proportion::new(9, 40) }, Alternative::TwoSided, 0.95)?;
-/// assert!((t.p_value - 0.021_041_241_839_477_6).abs() < 1e-12); // R: fisher.test(matrix(c(9, 2, 31, 43), 2))
+/// let arms = Arms {
+///     baseline: Proportion::new(2, 45),
+///     canary: Proportion::new(9, 40),
+/// };
+/// let t = fisher_exact(arms, &CountTestConfig::default())?;
+/// // R: fisher.test(matrix(c(9, 2, 31, 43), 2))
+/// assert!((t.p_value - 0.021_041_241_839_477_6).abs() < 1e-12);
 /// assert!(t.odds_ratio > 1.0);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-/// use canary_verdict::Arms;
-pub fn fisher_exact(
-    arms: Arms<Proportion>,
-    alternative: Alternative,
-    conf_level: f64,
-) -> Result<FisherExact> {
+pub fn fisher_exact(arms: Arms<Proportion>, config: &CountTestConfig) -> Result<FisherExact> {
+    let CountTestConfig {
+        alternative,
+        conf_level,
+        ..
+    } = *config;
     let Arms { baseline, canary } = arms;
     check_proportion(canary, "canary.events", "canary.trials", false)?;
     check_proportion(baseline, "baseline.events", "baseline.trials", false)?;
@@ -624,9 +678,11 @@ fn binom_core(
 ///
 /// # Example
 /// ```
-/// use canary_verdict::stats::{binom_test, Alternative};
-/// let t = binom_test(7, 20, 0.1, Alternative::Greater, 0.95)?;
-/// assert!((t.p_value - 0.002_386_089_408_966_13).abs() < 1e-12); // R: binom.test(7, 20, 0.1, "greater")
+/// use canary_verdict::stats::{binom_test, Alternative, CountTestConfig};
+/// let config = CountTestConfig::default().alternative(Alternative::Greater);
+/// let t = binom_test(7, 20, 0.1, &config)?;
+/// // R: binom.test(7, 20, 0.1, "greater")
+/// assert!((t.p_value - 0.002_386_089_408_966_13).abs() < 1e-12);
 /// assert_eq!(t.conf_int.upper, 1.0);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -634,9 +690,13 @@ pub fn binom_test(
     successes: u64,
     trials: u64,
     p: f64,
-    alternative: Alternative,
-    conf_level: f64,
+    config: &CountTestConfig,
 ) -> Result<BinomialTest> {
+    let CountTestConfig {
+        alternative,
+        conf_level,
+        ..
+    } = *config;
     check_proportion(
         Proportion::new(successes, trials),
         "successes",
@@ -724,22 +784,30 @@ fn check_exposure(e: Exposure, field: &'static str) -> Result<()> {
 ///
 /// # Example
 /// ```
+/// use canary_verdict::stats::{poisson_rate_test, Alternative, CountTestConfig, Exposure};
 /// use canary_verdict::Arms;
-/// use canary_verdict::stats::{poisson_rate_test, Alternative, Exposure};
 /// // 3 errors on 10% of traffic against none on 90%.
-/// let t = poisson_rate_test(Arms { baseline: Exposure::new(0, 9000.0), canary: Exposure::new(3, 1000.0) }, 1.0,
-///     Alternative::Greater, 0.95)?;
-/// assert!((t.p_value - 0.001).abs() < 1e-12); // R: poisson.test(c(3, 0), c(1000, 9000), alternative = "greater")
+/// let arms = Arms {
+///     baseline: Exposure::new(0, 9000.0),
+///     canary: Exposure::new(3, 1000.0),
+/// };
+/// let config = CountTestConfig::default().alternative(Alternative::Greater);
+/// let t = poisson_rate_test(arms, 1.0, &config)?;
+/// // R: poisson.test(c(3, 0), c(1000, 9000), alternative = "greater")
+/// assert!((t.p_value - 0.001).abs() < 1e-12);
 /// assert_eq!(t.rate_ratio, f64::INFINITY);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-/// use canary_verdict::Arms;
 pub fn poisson_rate_test(
     arms: Arms<Exposure>,
     null_ratio: f64,
-    alternative: Alternative,
-    conf_level: f64,
+    config: &CountTestConfig,
 ) -> Result<PoissonRateTest> {
+    let CountTestConfig {
+        alternative,
+        conf_level,
+        ..
+    } = *config;
     let Arms { baseline, canary } = arms;
     check_exposure(canary, "canary.exposure")?;
     check_exposure(baseline, "baseline.exposure")?;
@@ -865,22 +933,30 @@ fn chisq1_sf(x: f64) -> f64 {
 ///
 /// # Example
 /// ```
-/// use canary_verdict::Arms;
+/// use canary_verdict::stats::CountTestConfig;
 /// use canary_verdict::stats::{prop_test, Alternative, Proportion};
-/// let t = prop_test(Arms { baseline: Proportion::new(18, 1000), canary: Proportion::new(30, 1000) },
-///     Alternative::TwoSided, 0.95, true)?;
+/// use canary_verdict::Arms;
+/// let t = prop_test(
+///     Arms {
+///         baseline: Proportion::new(18, 1000),
+///         canary: Proportion::new(30, 1000),
+///     },
+///     &CountTestConfig::default()
+///         .alternative(Alternative::TwoSided)
+///         .conf_level(0.95)
+///         .correct(true),
+/// )?;
 /// // R: prop.test(c(30, 18), c(1000, 1000))
 /// assert!((t.statistic - 2.582_821_038_251_37).abs() < 1e-12);
 /// assert!((t.difference - 0.012).abs() < 1e-15);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-/// use canary_verdict::Arms;
-pub fn prop_test(
-    arms: Arms<Proportion>,
-    alternative: Alternative,
-    conf_level: f64,
-    continuity_correction: bool,
-) -> Result<ProportionTest> {
+pub fn prop_test(arms: Arms<Proportion>, config: &CountTestConfig) -> Result<ProportionTest> {
+    let CountTestConfig {
+        alternative,
+        conf_level,
+        correct: continuity_correction,
+    } = *config;
     let Arms { baseline, canary } = arms;
     check_proportion(canary, "canary.events", "canary.trials", true)?;
     check_proportion(baseline, "baseline.events", "baseline.trials", true)?;
@@ -973,8 +1049,9 @@ mod tests {
                 baseline: Proportion::new(1, 10),
                 canary: Proportion::new(5, 3),
             },
-            Alternative::TwoSided,
-            0.95,
+            &CountTestConfig::default()
+                .alternative(Alternative::TwoSided)
+                .conf_level(0.95),
         )
         .unwrap_err();
         assert_eq!(
@@ -990,9 +1067,10 @@ mod tests {
                 baseline: Proportion::new(0, 0),
                 canary: Proportion::new(1, 10),
             },
-            Alternative::TwoSided,
-            0.95,
-            true,
+            &CountTestConfig::default()
+                .alternative(Alternative::TwoSided)
+                .conf_level(0.95)
+                .correct(true),
         )
         .unwrap_err();
         assert!(matches!(
@@ -1002,7 +1080,15 @@ mod tests {
                 ..
             }
         ));
-        let err = binom_test(3, 2, 0.5, Alternative::Less, 0.9).unwrap_err();
+        let err = binom_test(
+            3,
+            2,
+            0.5,
+            &CountTestConfig::default()
+                .alternative(Alternative::Less)
+                .conf_level(0.9),
+        )
+        .unwrap_err();
         assert!(matches!(
             err,
             Error::InvalidCounts {
@@ -1020,8 +1106,9 @@ mod tests {
                 canary: Exposure::new(1, 0.0),
             },
             1.0,
-            Alternative::TwoSided,
-            0.95,
+            &CountTestConfig::default()
+                .alternative(Alternative::TwoSided)
+                .conf_level(0.95),
         )
         .unwrap_err();
         assert_eq!(
@@ -1034,8 +1121,9 @@ mod tests {
                 canary: Exposure::new(1, 1.0),
             },
             1.0,
-            Alternative::TwoSided,
-            0.95,
+            &CountTestConfig::default()
+                .alternative(Alternative::TwoSided)
+                .conf_level(0.95),
         )
         .unwrap_err();
         assert!(matches!(
@@ -1045,16 +1133,33 @@ mod tests {
                 ..
             }
         ));
-        assert!(binom_test(1, 2, 1.5, Alternative::Less, 0.9).is_err());
-        assert!(binom_test(1, 2, 0.5, Alternative::Less, 1.0).is_err());
+        assert!(binom_test(
+            1,
+            2,
+            1.5,
+            &CountTestConfig::default()
+                .alternative(Alternative::Less)
+                .conf_level(0.9)
+        )
+        .is_err());
+        assert!(binom_test(
+            1,
+            2,
+            0.5,
+            &CountTestConfig::default()
+                .alternative(Alternative::Less)
+                .conf_level(1.0)
+        )
+        .is_err());
         assert!(poisson_rate_test(
             Arms {
                 baseline: Exposure::new(1, 1.0),
                 canary: Exposure::new(1, 1.0)
             },
             -1.0,
-            Alternative::TwoSided,
-            0.95
+            &CountTestConfig::default()
+                .alternative(Alternative::TwoSided)
+                .conf_level(0.95)
         )
         .is_err());
     }
@@ -1069,8 +1174,9 @@ mod tests {
                 baseline: Proportion::new(5, 12_438_326),
                 canary: Proportion::new(5, 15),
             },
-            Alternative::TwoSided,
-            1e-12,
+            &CountTestConfig::default()
+                .alternative(Alternative::TwoSided)
+                .conf_level(1e-12),
         )
         .unwrap();
         let (lo, hi) = (t.conf_int.lower, t.conf_int.upper);
@@ -1088,9 +1194,10 @@ mod tests {
                 baseline: Proportion::new(0, 20),
                 canary: Proportion::new(0, 10),
             },
-            Alternative::TwoSided,
-            0.95,
-            true,
+            &CountTestConfig::default()
+                .alternative(Alternative::TwoSided)
+                .conf_level(0.95)
+                .correct(true),
         )
         .unwrap_err();
         assert!(matches!(err, Error::Degenerate { .. }));
@@ -1103,8 +1210,9 @@ mod tests {
                 baseline: Proportion::new(1, 10),
                 canary: Proportion::new(3, 10),
             },
-            Alternative::Greater,
-            0.95,
+            &CountTestConfig::default()
+                .alternative(Alternative::Greater)
+                .conf_level(0.95),
         )
         .unwrap();
         let s = t.to_string();

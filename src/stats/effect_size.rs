@@ -49,9 +49,12 @@ impl TwoSample {
     ///
     /// # Example
     /// ```
-    /// use canary_verdict::Arms;
     /// use canary_verdict::stats::TwoSample;
-    /// let pair = TwoSample::new(Arms { baseline: &[10.0, 20.0], canary: &[12.0, 24.0] })?;
+    /// use canary_verdict::Arms;
+    /// let pair = TwoSample::new(Arms {
+    ///     baseline: &[10.0, 20.0],
+    ///     canary: &[12.0, 24.0],
+    /// })?;
     /// assert_eq!(pair.mean_ratio()?, 1.2);
     /// # Ok::<(), canary_verdict::Error>(())
     /// ```
@@ -119,9 +122,12 @@ impl TwoSample {
     ///
     /// # Example
     /// ```
-    /// use canary_verdict::Arms;
     /// use canary_verdict::stats::TwoSample;
-    /// let pair = TwoSample::new(Arms { baseline: &[100.0, 110.0, 90.0, 105.0], canary: &[120.0, 130.0, 110.0, 125.0] })?;
+    /// use canary_verdict::Arms;
+    /// let pair = TwoSample::new(Arms {
+    ///     baseline: &[100.0, 110.0, 90.0, 105.0],
+    ///     canary: &[120.0, 130.0, 110.0, 125.0],
+    /// })?;
     /// let sizes = pair.effect_sizes();
     /// assert_eq!(sizes.relative_shift, Some(20.0 / 102.5));
     /// assert!(sizes.cles > 0.9);

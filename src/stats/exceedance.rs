@@ -4,7 +4,9 @@ use std::fmt;
 
 use crate::arms::Arms;
 use crate::error::{check_level, check_sample, Arm, Result};
-use crate::stats::counts::{binom_test, fisher_exact, BinomialTest, FisherExact, Proportion};
+use crate::stats::counts::{
+    binom_test, fisher_exact, BinomialTest, CountTestConfig, FisherExact, Proportion,
+};
 use crate::stats::hypothesis::{fmt_g, Alternative};
 use crate::stats::quantile::{quantile_sorted, QuantileType};
 use crate::stats::sorted::sorted_copy_of_checked;
@@ -106,24 +108,25 @@ impl fmt::Display for Exceedance {
 ///
 /// # Example
 /// ```
+/// use canary_verdict::stats::{exceedance_test, Alternative, CountTestConfig};
 /// use canary_verdict::Arms;
-/// use canary_verdict::stats::{exceedance_test, Alternative};
 /// let baseline: Vec<f64> = (1..=100).map(f64::from).collect();
 /// let canary: Vec<f64> = (1..=100).map(|i| if i > 80 { 200.0 } else { f64::from(i) }).collect();
-/// let t = exceedance_test(Arms { baseline: &baseline, canary: &canary }, 0.9, Alternative::Greater, 0.95)?;
+/// let arms: Arms<&[f64]> = Arms { baseline: &baseline, canary: &canary };
+/// let config = CountTestConfig::default().alternative(Alternative::Greater);
+/// let t = exceedance_test(arms, 0.9, &config)?;
 /// assert_eq!(t.canary_above_baseline_threshold, 20); // baseline p90 = 90.1
 /// // R: binom.test(20, 100, 0.1, "greater")$p.value
 /// assert!((t.binomial.p_value - 0.001_978_560_865_771_242_3).abs() < 1e-12);
 /// assert!(t.conditional.p_value < 0.05);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-/// use canary_verdict::Arms;
-pub fn exceedance_test(
-    arms: Arms<&[f64]>,
-    q: f64,
-    alternative: Alternative,
-    conf_level: f64,
-) -> Result<Exceedance> {
+pub fn exceedance_test(arms: Arms<&[f64]>, q: f64, config: &CountTestConfig) -> Result<Exceedance> {
+    let CountTestConfig {
+        alternative,
+        conf_level,
+        ..
+    } = *config;
     let Arms { baseline, canary } = arms;
     check_sample(Arm::Baseline, baseline)?;
     check_sample(Arm::Canary, canary)?;
@@ -150,7 +153,14 @@ pub(crate) fn exceedance_sorted(
     let (m, n) = (canary.len(), baseline.len());
     let baseline_threshold = quantile_sorted(baseline, q, QuantileType::Type7);
     let above_b_t = count_above(canary, baseline_threshold);
-    let binomial = binom_test(above_b_t, m as u64, 1.0 - q, alternative, conf_level)?;
+    let binomial = binom_test(
+        above_b_t,
+        m as u64,
+        1.0 - q,
+        &CountTestConfig::default()
+            .alternative(alternative)
+            .conf_level(conf_level),
+    )?;
     let pooled_threshold = pooled_quantile(canary, baseline, q);
     let canary_above = count_above(canary, pooled_threshold);
     let baseline_above = count_above(baseline, pooled_threshold);
@@ -159,8 +169,9 @@ pub(crate) fn exceedance_sorted(
             baseline: Proportion::new(baseline_above, n as u64),
             canary: Proportion::new(canary_above, m as u64),
         },
-        alternative,
-        conf_level,
+        &CountTestConfig::default()
+            .alternative(alternative)
+            .conf_level(conf_level),
     )?;
     Ok(Exceedance {
         q,

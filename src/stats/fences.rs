@@ -37,7 +37,13 @@ impl Fences {
     /// let latency_ms = [10.0, 11.0, 12.0, 13.0, 14.0, 95.0];
     /// let fences = Fences::tukey(&latency_ms, 1.5)?;
     /// // Q1 = 11.25, Q3 = 13.75, IQR = 2.5
-    /// assert_eq!(fences, Fences { lower: 7.5, upper: 17.5 });
+    /// assert_eq!(
+    ///     fences,
+    ///     Fences {
+    ///         lower: 7.5,
+    ///         upper: 17.5
+    ///     }
+    /// );
     /// assert!(!fences.contains(95.0));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```

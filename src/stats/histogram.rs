@@ -49,7 +49,6 @@ use crate::stats::summary::Summary;
 ///
 /// Not provided from histograms: the exceedance test (its thresholds would have to be bucket
 /// bounds) and Anderson-Darling.
-///
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
@@ -94,7 +93,11 @@ impl Histogram {
     /// # Example
     /// ```
     /// use canary_verdict::Histogram;
-    /// let h = Histogram::from_buckets(0.0, vec![0.1, 0.25, 0.5, f64::INFINITY], vec![50, 30, 15, 5])?;
+    /// let h = Histogram::from_buckets(
+    ///     0.0,
+    ///     vec![0.1, 0.25, 0.5, f64::INFINITY],
+    ///     vec![50, 30, 15, 5],
+    /// )?;
     /// assert_eq!(h.total(), 100);
     /// // Prometheus' histogram_quantile(0.9, ...): 0.25 + (0.5 - 0.25) * (90 - 80) / 15
     /// assert!((h.quantile(0.9) - 0.416_666_666_666_666_7).abs() < 1e-12);
@@ -289,16 +292,29 @@ fn check_parts(lowest: f64, upper_bounds: &[f64], counts: &[u64], allow_empty: b
 /// # Example
 /// ```
 /// use canary_verdict::Arms;
-/// use canary_verdict::{Histogram, stats::{histogram_quantile_compare, Alternative, QuantileCompareConfig}};
+/// use canary_verdict::{
+///     stats::{histogram_quantile_compare, Alternative, QuantileCompareConfig},
+///     Histogram,
+/// };
 /// let bounds = vec![50.0, 100.0, 200.0, 400.0, 800.0, f64::INFINITY];
-/// let baseline = Histogram::from_buckets(0.0, bounds.clone(), vec![2000, 6000, 1800, 150, 50, 0])?;
+/// let baseline =
+///     Histogram::from_buckets(0.0, bounds.clone(), vec![2000, 6000, 1800, 150, 50, 0])?;
 /// let canary = Histogram::from_buckets(0.0, bounds, vec![2000, 5800, 1700, 150, 200, 150])?;
-/// let cfg = QuantileCompareConfig { p: 0.99, alternative: Alternative::Greater, ..Default::default() };
-/// let t = histogram_quantile_compare(Arms { baseline: &baseline, canary: &canary }, &cfg)?;
+/// let cfg = QuantileCompareConfig {
+///     p: 0.99,
+///     alternative: Alternative::Greater,
+///     ..Default::default()
+/// };
+/// let t = histogram_quantile_compare(
+///     Arms {
+///         baseline: &baseline,
+///         canary: &canary,
+///     },
+///     &cfg,
+/// )?;
 /// assert!(t.difference_interval.lower >= 0.0 && t.p_value < 0.01);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-/// use canary_verdict::Arms;
 pub fn histogram_quantile_compare(
     arms: Arms<&Histogram>,
     config: &QuantileCompareConfig,
@@ -502,16 +518,28 @@ const EXACT_POOLED_CAP: u64 = 100_000;
 /// # Example
 /// ```
 /// use canary_verdict::Arms;
-/// use canary_verdict::{Histogram, stats::{histogram_mann_whitney, Alternative, MannWhitneyConfig, Method}};
+/// use canary_verdict::{
+///     stats::{histogram_mann_whitney, Alternative, MannWhitneyConfig, Method},
+///     Histogram,
+/// };
 /// let bounds = vec![0.05, 0.1, 0.25, 0.5, 1.0, f64::INFINITY];
 /// let baseline = Histogram::from_buckets(0.0, bounds.clone(), vec![400, 900, 500, 150, 40, 10])?;
 /// let canary = Histogram::from_buckets(0.0, bounds, vec![300, 800, 650, 190, 50, 10])?;
-/// let cfg = MannWhitneyConfig { alternative: Alternative::Greater, method: Method::Asymptotic, ..Default::default() };
-/// let test = histogram_mann_whitney(Arms { baseline: &baseline, canary: &canary }, &cfg)?;
+/// let cfg = MannWhitneyConfig {
+///     alternative: Alternative::Greater,
+///     method: Method::Asymptotic,
+///     ..Default::default()
+/// };
+/// let test = histogram_mann_whitney(
+///     Arms {
+///         baseline: &baseline,
+///         canary: &canary,
+///     },
+///     &cfg,
+/// )?;
 /// assert!(test.p_value < 1e-4 && test.ties);
 /// # Ok::<(), canary_verdict::Error>(())
 /// ```
-/// use canary_verdict::Arms;
 pub fn histogram_mann_whitney(
     arms: Arms<&Histogram>,
     config: &MannWhitneyConfig,
@@ -657,7 +685,7 @@ pub(crate) fn summary_of(h: &Histogram, probs: &[f64]) -> Summary {
 ///
 /// # Example
 /// ```
-/// use canary_verdict::{Histogram, stats::histogram_summary};
+/// use canary_verdict::{stats::histogram_summary, Histogram};
 /// let h = Histogram::from_buckets(0.0, vec![1.0, 2.0, f64::INFINITY], vec![2, 1, 1])?;
 /// let s = histogram_summary(&h, &[0.5])?;
 /// // Midpoints 0.5 (×2) and 1.5; the +inf bucket at its lower edge 2: (1 + 1.5 + 2) / 4.

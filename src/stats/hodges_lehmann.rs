@@ -8,36 +8,9 @@ use crate::error::{check_level, Result};
 use crate::stats::dist::norm_quantile;
 use crate::stats::hypothesis::{fmt_g, Alternative, ConfidenceInterval, Method, MethodUsed};
 use crate::stats::pairwise::PairwiseDifferences;
-use crate::stats::rank_sum::{TwoSample, EXACT_BELOW};
+use crate::stats::rank_sum::{MannWhitneyConfig, TwoSample, EXACT_BELOW};
 use crate::stats::rank_sum_null::RankSumNull;
 use crate::stats::ranks::within_tie_term;
-
-/// Settings of the Hodges-Lehmann interval. The default is R's: 95%, two-sided, continuity
-/// correction on, exact below 50 points per arm.
-#[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
-pub struct HodgesLehmannConfig {
-    /// Confidence level, strictly between 0 and 1.
-    pub conf_level: f64,
-    /// Two-sided interval, or one-sided: `Greater` gives `[lower, +inf)`, `Less` `(-inf, upper]`.
-    pub alternative: Alternative,
-    /// Continuity correction in the asymptotic ranks (R's `correct`).
-    pub correct: bool,
-    /// Exact or asymptotic order-statistic ranks.
-    pub method: Method,
-}
-
-impl Default for HodgesLehmannConfig {
-    fn default() -> Self {
-        HodgesLehmannConfig {
-            conf_level: 0.95,
-            alternative: Alternative::TwoSided,
-            correct: true,
-            method: Method::Auto,
-        }
-    }
-}
 
 /// The Hodges-Lehmann shift estimate and its confidence interval (Hodges & Lehmann, *Ann. Math.
 /// Statist.* 34, 1963; Bauer, *JASA* 67, 1972).
@@ -109,16 +82,20 @@ impl TwoSample {
     ///
     /// # Example
     /// ```
+    /// use canary_verdict::stats::{MannWhitneyConfig, TwoSample};
     /// use canary_verdict::Arms;
-    /// use canary_verdict::stats::{TwoSample, HodgesLehmannConfig};
     /// let baseline = [10.0, 11.0, 12.0, 13.0];
     /// let canary = [12.5, 13.5, 14.5, 15.5];
-    /// let hl = TwoSample::new(Arms { baseline: &baseline, canary: &canary })?.hodges_lehmann(&HodgesLehmannConfig::default())?;
+    /// let hl = TwoSample::new(Arms {
+    ///     baseline: &baseline,
+    ///     canary: &canary,
+    /// })?
+    /// .hodges_lehmann(&MannWhitneyConfig::default())?;
     /// assert_eq!(hl.estimate, 2.5);
     /// assert!(hl.interval.contains(hl.estimate));
     /// # Ok::<(), canary_verdict::Error>(())
     /// ```
-    pub fn hodges_lehmann(&self, config: &HodgesLehmannConfig) -> Result<HodgesLehmann> {
+    pub fn hodges_lehmann(&self, config: &MannWhitneyConfig) -> Result<HodgesLehmann> {
         check_level("conf_level", config.conf_level)?;
         let (canary, baseline) = (self.canary(), self.baseline());
         let (n, m) = (canary.len(), baseline.len());
@@ -235,6 +212,6 @@ fn mean2(a: f64, b: f64) -> f64 {
 ///
 /// # Errors
 /// As [`TwoSample::new`] and [`TwoSample::hodges_lehmann`].
-pub fn hodges_lehmann(arms: Arms<&[f64]>, config: &HodgesLehmannConfig) -> Result<HodgesLehmann> {
+pub fn hodges_lehmann(arms: Arms<&[f64]>, config: &MannWhitneyConfig) -> Result<HodgesLehmann> {
     TwoSample::new(arms)?.hodges_lehmann(config)
 }

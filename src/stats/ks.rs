@@ -108,17 +108,23 @@ impl fmt::Display for KolmogorovSmirnov {
 ///
 /// # Example
 /// ```
-/// use canary_verdict::Arms;
 /// use canary_verdict::stats::{ks_2samp, Alternative, Method};
+/// use canary_verdict::Arms;
 /// let baseline = [1.0, 2.0, 3.0, 4.0, 5.0];
 /// let canary = [3.5, 4.5, 5.5, 6.5, 7.5];
-/// let t = ks_2samp(Arms { baseline: &baseline, canary: &canary }, Alternative::TwoSided, Method::Auto)?;
+/// let t = ks_2samp(
+///     Arms {
+///         baseline: &baseline,
+///         canary: &canary,
+///     },
+///     Alternative::TwoSided,
+///     Method::Auto,
+/// )?;
 /// assert_eq!(t.statistic, 0.6);
 /// // R: ks.test(c(3.5, 4.5, 5.5, 6.5, 7.5), 1:5)$p.value  ->  0.357142857142857
 /// assert!((t.p_value - 0.357_142_857_142_857).abs() < 1e-12);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-/// use canary_verdict::Arms;
 pub fn ks_2samp(
     arms: Arms<&[f64]>,
     alternative: Alternative,

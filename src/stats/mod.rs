@@ -37,8 +37,8 @@ pub use self::anderson_darling::{
     anderson_darling, anderson_ksamp, AndersonDarling, AD_SIGNIFICANCE_LEVELS,
 };
 pub use self::counts::{
-    binom_test, fisher_exact, poisson_rate_test, prop_test, BinomialTest, Exposure, FisherExact,
-    PoissonRateTest, Proportion, ProportionTest,
+    binom_test, fisher_exact, poisson_rate_test, prop_test, BinomialTest, CountTestConfig,
+    Exposure, FisherExact, PoissonRateTest, Proportion, ProportionTest,
 };
 pub use self::dependence::Dependence;
 pub use self::effect_size::EffectSizes;
@@ -47,7 +47,7 @@ pub use self::fences::Fences;
 pub use self::histogram::{
     histogram_ks, histogram_mann_whitney, histogram_quantile_compare, histogram_summary, Histogram,
 };
-pub use self::hodges_lehmann::{hodges_lehmann, HodgesLehmann, HodgesLehmannConfig};
+pub use self::hodges_lehmann::{hodges_lehmann, HodgesLehmann};
 pub use self::hypothesis::{Alternative, ConfidenceInterval, Method, MethodUsed};
 pub use self::ks::{ks_2samp, KolmogorovSmirnov, KS_EXACT_BELOW};
 pub use self::multiple_testing::{p_adjust, Adjustment};
@@ -56,8 +56,6 @@ pub use self::quantile_compare::{
     quantile_compare, quantile_min_samples, ArmQuantile, QuantileCompareConfig, QuantileComparison,
 };
 pub use self::rank_sum::{mann_whitney, MannWhitney, MannWhitneyConfig, TwoSample, EXACT_BELOW};
-pub use self::signed_rank::{
-    PairedSample, PairedShift, PairedShiftConfig, SignedRank, SignedRankConfig,
-};
+pub use self::signed_rank::{PairedSample, PairedShift, SignedRank, SignedRankConfig};
 pub use self::srm::{srm_binomial, srm_chi_squared, SrmTest};
 pub use self::summary::Summary;

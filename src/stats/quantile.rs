@@ -148,7 +148,10 @@ impl QuantileType {
 /// // R: quantile(c(12, 15, 11, 30, 14), 0.75)  ->  15
 /// assert_eq!(quantile(&latency_ms, 0.75, QuantileType::Type7)?, 15.0);
 /// // R: sprintf("%.17g", quantile(c(12, 15, 11, 30, 14), 0.9))  ->  "23.999999999999993"
-/// assert_eq!(quantile(&latency_ms, 0.9, QuantileType::Type7)?, 23.999999999999993);
+/// assert_eq!(
+///     quantile(&latency_ms, 0.9, QuantileType::Type7)?,
+///     23.999999999999993
+/// );
 /// // R: quantile(c(12, 15, 11, 30, 14), 0.9, type = 1)  ->  30
 /// assert_eq!(quantile(&latency_ms, 0.9, QuantileType::Type1)?, 30.0);
 /// # Ok::<(), Box<dyn std::error::Error>>(())

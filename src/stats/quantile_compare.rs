@@ -195,7 +195,6 @@ pub(crate) fn pct(r: f64) -> String {
 /// assert!(t.p_value < 1e-4);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-/// use canary_verdict::Arms;
 pub fn quantile_compare(
     arms: Arms<&[f64]>,
     config: &QuantileCompareConfig,
@@ -285,8 +284,14 @@ fn needed(prob_each: f64, a: f64) -> usize {
 /// # Example
 /// ```
 /// use canary_verdict::stats::{quantile_min_samples, Alternative};
-/// assert_eq!(quantile_min_samples(0.99, 0.95, Alternative::TwoSided), (435, 435));
-/// assert_eq!(quantile_min_samples(0.99, 0.95, Alternative::Greater), (366, 1));
+/// assert_eq!(
+///     quantile_min_samples(0.99, 0.95, Alternative::TwoSided),
+///     (435, 435)
+/// );
+/// assert_eq!(
+///     quantile_min_samples(0.99, 0.95, Alternative::Greater),
+///     (366, 1)
+/// );
 /// ```
 pub fn quantile_min_samples(p: f64, conf_level: f64, alternative: Alternative) -> (usize, usize) {
     let (a, _, _) = tails(conf_level, alternative);

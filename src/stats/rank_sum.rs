@@ -20,17 +20,19 @@ pub const EXACT_BELOW: usize = 50;
 ///
 /// # Example
 /// ```
+/// use canary_verdict::stats::{MannWhitneyConfig, TwoSample};
 /// use canary_verdict::Arms;
-/// use canary_verdict::stats::{TwoSample, MannWhitneyConfig};
 /// let baseline = [10.1, 11.0, 9.8, 10.4, 10.0];
 /// let canary = [12.2, 12.9, 11.7, 12.5, 13.0];
-/// let pair = TwoSample::new(Arms { baseline: &baseline, canary: &canary })?;
+/// let pair = TwoSample::new(Arms {
+///     baseline: &baseline,
+///     canary: &canary,
+/// })?;
 /// let test = pair.mann_whitney(&MannWhitneyConfig::default())?;
 /// assert_eq!(test.statistic, 25.0); // every canary point beats every baseline point
 /// assert!((test.p_value - 2.0 / 252.0).abs() < 1e-15);
 /// # Ok::<(), canary_verdict::Error>(())
 /// ```
-/// use canary_verdict::Arms;
 #[derive(Debug, Clone, PartialEq)]
 pub struct TwoSample {
     /// Sorted baseline followed by one `+inf` sentinel for the pairwise-difference walks.
@@ -126,8 +128,9 @@ impl TwoSample {
     }
 }
 
-/// Settings of the rank-sum test. The default is R's: two-sided, μ = 0, continuity correction on,
-/// exact below 50 points per arm.
+/// Settings of the rank-sum test and of its Hodges-Lehmann estimate and interval, one config for
+/// both as R's `wilcox.test` has one call. The default is R's: two-sided, μ = 0, continuity
+/// correction on, exact below 50 points per arm, a 95% interval.
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
@@ -138,8 +141,12 @@ pub struct MannWhitneyConfig {
     pub mu: f64,
     /// Continuity correction of ±0.5 in the normal approximation (R's `correct`).
     pub correct: bool,
-    /// Exact or asymptotic p-value.
+    /// Exact or asymptotic p-value, and the same for the interval's order-statistic ranks.
     pub method: Method,
+    /// The interval's confidence level, strictly between 0 and 1 (R's `conf.level`); the test
+    /// does not read it. The interval is one-sided with the alternative: `Greater` gives
+    /// `[lower, +inf)`, `Less` `(-inf, upper]`.
+    pub conf_level: f64,
 }
 
 impl Default for MannWhitneyConfig {
@@ -149,6 +156,7 @@ impl Default for MannWhitneyConfig {
             mu: 0.0,
             correct: true,
             method: Method::Auto,
+            conf_level: 0.95,
         }
     }
 }

@@ -21,17 +21,19 @@ use crate::stats::sorted::sort_finite;
 ///
 /// # Example
 /// ```
-/// use canary_verdict::Arms;
 /// use canary_verdict::stats::{PairedSample, SignedRankConfig};
+/// use canary_verdict::Arms;
 /// let baseline = [10.0, 12.0, 11.0, 13.0, 12.5, 11.5];
 /// let canary = [11.0, 13.5, 11.7, 14.2, 13.9, 12.0];
-/// let paired = PairedSample::new(Arms { baseline: &baseline, canary: &canary })?;
+/// let paired = PairedSample::new(Arms {
+///     baseline: &baseline,
+///     canary: &canary,
+/// })?;
 /// let test = paired.signed_rank(&SignedRankConfig::default())?;
 /// assert_eq!(test.statistic, 21.0); // every difference positive: V = 1 + ... + 6
 /// assert!((test.p_value - 2.0 / 64.0).abs() < 1e-15);
 /// # Ok::<(), canary_verdict::Error>(())
 /// ```
-/// use canary_verdict::Arms;
 #[derive(Debug, Clone, PartialEq)]
 pub struct PairedSample {
     /// The differences canary − baseline, sorted ascending.
@@ -188,7 +190,7 @@ impl PairedSample {
     /// [`Error::InvalidParameter`] for a level outside (0, 1) or a non-finite `mu`;
     /// [`Error::Degenerate`] when every difference equals `mu`; [`Error::ExactTooLarge`] past
     /// the cap of [`Method::Exact`].
-    pub fn hodges_lehmann(&self, config: &PairedShiftConfig) -> Result<PairedShift> {
+    pub fn hodges_lehmann(&self, config: &SignedRankConfig) -> Result<PairedShift> {
         check_level("conf_level", config.conf_level)?;
         if !config.mu.is_finite() {
             return Err(Error::InvalidParameter {
@@ -329,7 +331,7 @@ fn signif2(x: f64) -> f64 {
 
 /// The order-statistic ranks of R's asymptotic one-sample interval, in closed form, with R's
 /// widening of α when the requested level cannot be reached; `None` when every value is equal.
-fn asymptotic_ranks(x: &[f64], config: &PairedShiftConfig, total: u64) -> Option<AsymptoticEnds> {
+fn asymptotic_ranks(x: &[f64], config: &SignedRankConfig, total: u64) -> Option<AsymptoticEnds> {
     let n = x.len() as f64;
     let c = if config.correct { 0.5 } else { 0.0 };
     let correction = |zd: f64| -> f64 {
@@ -530,20 +532,25 @@ impl SignedRankNull {
     }
 }
 
-/// Settings of the signed-rank test; the default is R's (two-sided, μ = 0, continuity
-/// correction, exact below 50 non-zero differences).
+/// Settings of the signed-rank test and of its paired Hodges-Lehmann estimate and interval, one
+/// config for both as R's `wilcox.test(paired = TRUE)` has one call; the default is R's
+/// (two-sided, μ = 0, continuity correction, exact below 50 non-zero differences, a 95% interval).
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
 pub struct SignedRankConfig {
     /// The alternative, for the canary against the baseline.
     pub alternative: Alternative,
-    /// The null shift μ of the differences.
+    /// The null shift μ of the differences; differences equal to it are left out, by the test
+    /// and by the interval, as R does.
     pub mu: f64,
-    /// Continuity correction of ±0.5 in the normal approximation.
+    /// Continuity correction of ±0.5 in the normal approximation (and in the interval's
+    /// asymptotic ranks).
     pub correct: bool,
-    /// Exact or asymptotic p-value.
+    /// Exact or asymptotic p-value, and the same for the interval's ranks.
     pub method: Method,
+    /// The interval's confidence level, strictly between 0 and 1; the test does not read it.
+    pub conf_level: f64,
 }
 
 impl Default for SignedRankConfig {
@@ -553,6 +560,7 @@ impl Default for SignedRankConfig {
             mu: 0.0,
             correct: true,
             method: Method::Auto,
+            conf_level: 0.95,
         }
     }
 }
@@ -606,36 +614,6 @@ impl fmt::Display for SignedRank {
             write!(f, ", z = {}", fmt_g(z))?;
         }
         Ok(())
-    }
-}
-
-/// Settings of the paired Hodges-Lehmann interval; the default is R's (95%, two-sided,
-/// continuity correction, exact below 50 non-zero differences).
-#[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
-pub struct PairedShiftConfig {
-    /// Confidence level, strictly between 0 and 1.
-    pub conf_level: f64,
-    /// Two-sided or one-sided interval.
-    pub alternative: Alternative,
-    /// Continuity correction in the asymptotic ranks.
-    pub correct: bool,
-    /// Exact or asymptotic ranks.
-    pub method: Method,
-    /// The null shift: differences equal to it are left out, as R does.
-    pub mu: f64,
-}
-
-impl Default for PairedShiftConfig {
-    fn default() -> Self {
-        PairedShiftConfig {
-            conf_level: 0.95,
-            alternative: Alternative::TwoSided,
-            correct: true,
-            method: Method::Auto,
-            mu: 0.0,
-        }
     }
 }
 

@@ -4,6 +4,7 @@ use std::fmt;
 
 use crate::arms::Arms;
 use crate::error::{Error, Result};
+use crate::stats::counts::CountTestConfig;
 use crate::stats::counts::{binom_test, BinomialTest};
 use crate::stats::hypothesis::{fmt_g, Alternative};
 
@@ -205,13 +206,18 @@ pub fn srm_chi_squared(observed: &[u64], shares: &[f64]) -> Result<SrmTest> {
 ///
 /// # Example
 /// ```
-/// use canary_verdict::Arms;
 /// use canary_verdict::stats::srm_binomial;
-/// let t = srm_binomial(Arms { baseline: 9050, canary: 950 }, 0.1)?;
+/// use canary_verdict::Arms;
+/// let t = srm_binomial(
+///     Arms {
+///         baseline: 9050,
+///         canary: 950,
+///     },
+///     0.1,
+/// )?;
 /// assert!(t.p_value > 0.05 && t.p_value < 0.2);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-/// use canary_verdict::Arms;
 pub fn srm_binomial(arms: Arms<u64>, canary_share: f64) -> Result<BinomialTest> {
     let Arms { baseline, canary } = arms;
     if !(canary_share > 0.0 && canary_share < 1.0) {
@@ -229,7 +235,14 @@ pub fn srm_binomial(arms: Arms<u64>, canary_share: f64) -> Result<BinomialTest> 
                 "{canary} canary plus {baseline} baseline units overflow a 64-bit count"
             ),
         })?;
-    binom_test(canary, trials, canary_share, Alternative::TwoSided, 0.95)
+    binom_test(
+        canary,
+        trials,
+        canary_share,
+        &CountTestConfig::default()
+            .alternative(Alternative::TwoSided)
+            .conf_level(0.95),
+    )
 }
 
 #[cfg(test)]

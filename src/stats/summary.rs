@@ -60,7 +60,10 @@ impl Summary {
     /// assert_eq!(s.count, 5);
     /// assert_eq!(s.mean, 16.4);
     /// assert_eq!(s.quantile(0.5), Some(14.0));
-    /// assert_eq!(s.to_string(), "n=5 mean=16.4 sd=7.765 min=11 p50=14 p90=24 max=30");
+    /// assert_eq!(
+    ///     s.to_string(),
+    ///     "n=5 mean=16.4 sd=7.765 min=11 p50=14 p90=24 max=30"
+    /// );
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn of(sample: &[f64], probs: &[f64]) -> Result<Summary> {
