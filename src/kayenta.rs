@@ -315,7 +315,7 @@ fn kayenta_error(field: impl Into<String>, problem: impl Into<String>) -> Error 
 
 /// The checks Kayenta's mode needs: far fewer than [`CanaryPolicy::validate`], since Kayenta
 /// accepts unordered limits and weights that do not total 100.
-fn validate(policy: &CanaryPolicy) -> Result<()> {
+pub(crate) fn validate(policy: &CanaryPolicy) -> Result<()> {
     let mut names = BTreeSet::new();
     for (i, m) in policy.metrics.iter().enumerate() {
         let at = |f: &str| format!("metrics[{i}].{f}");

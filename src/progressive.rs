@@ -186,7 +186,15 @@ impl ProgressivePolicy {
     /// [`Error::InvalidPolicy`] for the first problem found, for example field `lifetime`,
     /// `rule.argo.failure_limit` or `rule.sequential.alpha`.
     pub fn validate(&self) -> Result<()> {
-        self.canary.validate()?;
+        match &self.rule {
+            // Judged by Kayenta's judge, the policy is checked by the rules that judge applies
+            // (a group without a weight, for example, is Kayenta's weight 0), so the progressive
+            // analysis accepts exactly the configs `judge_kayenta` accepts.
+            ProgressiveRule::Kayenta(r) if r.kayenta_judge => {
+                crate::kayenta::validate(&self.canary)?
+            }
+            _ => self.canary.validate()?,
+        }
         if !(1..=MAX_INTERVALS).contains(&self.lifetime) {
             return Err(invalid(
                 "lifetime",

@@ -1568,3 +1568,54 @@ fn tampered_state_is_refused_naming_the_field() {
         .to_string();
     assert!(e.contains("data_seen"), "{e}");
 }
+
+/// The Kayenta rule judged by Kayenta's judge accepts exactly the configs `judge_kayenta`
+/// accepts: weights that do not total 100 and a group without a weight are Kayenta's (refused by
+/// the crate's own rules), and a measure Kayenta has no equivalent for is refused by both.
+#[test]
+fn kayenta_rule_accepts_exactly_what_judge_kayenta_accepts() {
+    let read = |f: &str| std::fs::read_to_string(fixture_path(&format!("kayenta/{f}"))).unwrap();
+    let thresholds = ScoreThresholds {
+        pass: 75.0,
+        marginal: 50.0,
+    };
+    let mut policy = policy_from_kayenta(&read("config.json"), thresholds).unwrap();
+    let data = data_from_kayenta(&read("data.json")).unwrap();
+    // Only the first group keeps a weight, and it does not total 100.
+    let first = policy.metrics[0].group_names()[0].clone();
+    policy.group_weights = [(first, 30.0)].into_iter().collect();
+    assert!(policy
+        .metrics
+        .iter()
+        .any(|m| m.group_names()[0] != policy.metrics[0].group_names()[0]));
+    assert!(
+        policy.validate().is_err(),
+        "the crate's own rules refuse it"
+    );
+    assert!(
+        judge_kayenta(&policy, &data).is_ok(),
+        "Kayenta's judge accepts it"
+    );
+    let rule = |kayenta_judge| {
+        ProgressiveRule::Kayenta(KayentaRule {
+            window: Window::Sliding { lookback: 1 },
+            kayenta_judge,
+        })
+    };
+    let mut a =
+        ProgressiveAnalysis::new(ProgressivePolicy::new(policy.clone(), rule(true)).lifetime(3))
+            .expect("accepted as judge_kayenta accepts it");
+    assert!(a.update(&data).is_ok());
+    match ProgressiveAnalysis::new(ProgressivePolicy::new(policy.clone(), rule(false)).lifetime(3))
+    {
+        Err(Error::InvalidPolicy { field, .. }) => assert_eq!(field, "group_weights"),
+        other => panic!("the crate's judge refuses a group without a weight: {other:?}"),
+    }
+    // A measure Kayenta has no equivalent for: refused by both, with the same field.
+    policy.metrics[0].tolerance.measure = canary_verdict::policy::EffectMeasure::RelativeShift;
+    let direct = judge_kayenta(&policy, &data).unwrap_err();
+    let progressive =
+        ProgressiveAnalysis::new(ProgressivePolicy::new(policy, rule(true)).lifetime(3))
+            .unwrap_err();
+    assert_eq!(direct.to_string(), progressive.to_string());
+}
