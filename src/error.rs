@@ -26,6 +26,8 @@ impl fmt::Display for Arm {
 }
 
 /// Everything that can go wrong in this crate. Each variant names the field or the arm at fault.
+#[doc = ""]
+#[doc = include_str!("docs/bad_input.md")]
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum Error {

@@ -117,6 +117,7 @@
 //!
 //! [`ProgressiveAnalysis`]: crate::ProgressiveAnalysis
 //! [`KayentaRule`]: crate::progressive::KayentaRule
+#![doc = include_str!("docs/kayenta.md")]
 
 use std::collections::{BTreeMap, BTreeSet};
 

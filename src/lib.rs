@@ -1,4 +1,5 @@
 #![doc = include_str!("../README.md")]
+#![doc = include_str!("docs/architecture.md")]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -18,6 +19,7 @@ pub mod stats;
 /// numbers behind it. Each type is made by the stage of the pipeline that fills it in
 /// (comparison, tails, classification, scoring, verdict); the most used are also at the root.
 pub mod judgment {
+    #![doc = include_str!("docs/judgment.md")]
     pub use crate::judge::classify::{Classification, MetricJudgment};
     pub use crate::judge::compare::TestDetails;
     pub use crate::judge::score::GroupScore;

@@ -1,6 +1,7 @@
 //! The judge's policy: what each metric is, how it is compared, what change is tolerated, and how
 //! the per-metric findings become a verdict. Every field has a sound default, so a policy that
 //! lists only metric names and directions already judges well.
+#![doc = include_str!("docs/policy.md")]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;

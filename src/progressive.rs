@@ -7,6 +7,7 @@
 //! answers [`Decision::Continue`] until it can promote, roll back or must hand over to a person.
 //! It is serde-serialisable as a whole, so a controller can persist it between intervals and
 //! resume after a restart with the same decisions.
+#![doc = include_str!("docs/progressive.md")]
 
 mod judged;
 mod sequential_rule;

@@ -1,5 +1,6 @@
 //! Metric data as deploy tools hold it: raw samples, timestamped points, counters, or
 //! histograms.
+#![doc = include_str!("docs/series.md")]
 
 use crate::arms::Arms;
 use chrono::{DateTime, Utc};

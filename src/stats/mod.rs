@@ -2,6 +2,7 @@
 //! Hodges-Lehmann intervals, count tests, distribution tests, quantiles, multiple testing and the
 //! serial-correlation correction. No policy types: every function here takes numbers and returns
 //! numbers, and each names its formula and reference.
+#![doc = include_str!("../docs/stats.md")]
 
 pub(crate) mod alpha_share;
 pub(crate) mod anderson_darling;
