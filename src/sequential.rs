@@ -63,8 +63,12 @@ pub fn rollback_threshold(alpha: f64, metrics: usize) -> Result<f64> {
 /// # Example
 /// ```
 /// use canary_verdict::sequential::{CountEProcess, CountEProcessConfig, EProcess};
+/// use canary_verdict::Arms;
 /// let mut errors = CountEProcess::new(CountEProcessConfig::new(0.5))?; // an even split
-/// errors.update(30, 10)?;
+/// errors.update(Arms {
+///     baseline: 10,
+///     canary: 30,
+/// })?;
 /// assert!(errors.e_value() > 1.0);
 /// assert!(errors.p_value() <= 1.0 / errors.e_value());
 /// # Ok::<(), Box<dyn std::error::Error>>(())

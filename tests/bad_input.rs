@@ -585,7 +585,11 @@ fn bad_input_huge_counts() {
     // The count e-process at 2^51 events per arm keeps its precision: ln E is
     // ln B(5 + C, 5 + B) - ln B(5, 5) + (C + B) ln 2 = -16.895492967007835771 (mpmath, 50 digits).
     let mut e = CountEProcess::new(CountEProcessConfig::new(0.5)).unwrap();
-    e.update(1 << 51, 1 << 51).unwrap();
+    e.update(Arms {
+        baseline: 1 << 51,
+        canary: 1 << 51,
+    })
+    .unwrap();
     let want = -16.895_492_967_007_835;
     assert!(
         ((e.log_e_value() - want) / want).abs() < 1e-12,

@@ -609,7 +609,11 @@ fn ndarray_views_feed_the_judge() {
     assert_eq!(j.metrics[0].classification, Classification::High);
     // A strided (non-contiguous) view is copied, not misread.
     let m = array![[1.0, 100.0], [2.0, 200.0], [3.0, 300.0]];
-    let pairs = canary_verdict::stats::TwoSample::per_column(m.view(), m.view()).unwrap();
+    let pairs = canary_verdict::stats::TwoSample::per_column(Arms {
+        baseline: m.view(),
+        canary: m.view(),
+    })
+    .unwrap();
     assert_eq!(pairs[1].baseline(), &[100.0, 200.0, 300.0]);
 }
 

@@ -771,7 +771,12 @@ pub fn stats(bytes: &[u8]) {
             .alpha(conf_level),
     ) {
         for pair in steps.clone() {
-            if e.update(count(pair[0]), count(pair[1])).is_err() {
+            if e.update(Arms {
+                baseline: count(pair[1]),
+                canary: count(pair[0]),
+            })
+            .is_err()
+            {
                 break;
             }
             check_p("count e-process", e.p_value());
@@ -794,7 +799,12 @@ pub fn stats(bytes: &[u8]) {
     };
     if let Ok(mut e) = MeanShiftEProcess::new(ms) {
         for pair in steps.clone() {
-            if e.update(pair[0], pair[1]).is_err() {
+            if e.update(Arms {
+                baseline: pair[1],
+                canary: pair[0],
+            })
+            .is_err()
+            {
                 continue;
             }
             check_p("mean-shift e-process", e.p_value());
@@ -808,10 +818,14 @@ pub fn stats(bytes: &[u8]) {
     if let Ok(mut e) = VaryingSplitEProcess::new(vs) {
         for quad in all.chunks_exact(4).take(1_000) {
             if e.update(
-                count(quad[0]),
-                count(quad[1]),
-                count(quad[2]),
-                count(quad[3]),
+                Arms {
+                    baseline: count(quad[1]),
+                    canary: count(quad[0]),
+                },
+                Arms {
+                    baseline: count(quad[3]),
+                    canary: count(quad[2]),
+                },
             )
             .is_err()
             {

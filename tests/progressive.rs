@@ -282,14 +282,33 @@ fn sim_safety_tests_rarely_declare_safe_at_the_margin() {
             );
             let ce = rng.poisson(ct as f64 * 0.001 * (1.0 + margin));
             let be = rng.poisson(bt as f64 * 0.001);
-            counts.update(ce, be, ct, bt).unwrap();
+            counts
+                .update(
+                    Arms {
+                        baseline: be,
+                        canary: ce,
+                    },
+                    Arms {
+                        baseline: bt,
+                        canary: ct,
+                    },
+                )
+                .unwrap();
             c_ever |= counts.p_value() <= alpha;
             let ce = rng.poisson(20_000.0 * 0.001 * (1.0 + margin));
             let be = rng.poisson(80_000.0 * 0.001);
-            fixed.update(ce, be).unwrap();
+            fixed
+                .update(Arms {
+                    baseline: be,
+                    canary: ce,
+                })
+                .unwrap();
             f_ever |= fixed.p_value() <= alpha;
             means
-                .update(1.0 + margin + 0.05 * rng.normal(), 1.0)
+                .update(Arms {
+                    baseline: 1.0,
+                    canary: 1.0 + margin + 0.05 * rng.normal(),
+                })
                 .unwrap();
             m_ever |= means.p_value() <= alpha;
         }

@@ -3,6 +3,7 @@
 //! bad input.
 
 use crate::common::Rng;
+use canary_verdict::Arms;
 use canary_verdict::{
     sequential::{
         rollback_threshold, CountEProcess, CountEProcessConfig, EProcess, MeanShiftEProcess,
@@ -46,7 +47,11 @@ fn e_after_three_canary_errors_matches_the_notes() {
     for (share, row) in cases {
         for (k, want) in row {
             let mut e = counts(share, k, Alternative::TwoSided);
-            e.update(3, 0).unwrap();
+            e.update(Arms {
+                baseline: 0,
+                canary: 3,
+            })
+            .unwrap();
             let got = e.e_value();
             // The notes round to three significant digits.
             assert!(
@@ -57,7 +62,11 @@ fn e_after_three_canary_errors_matches_the_notes() {
     }
     // Exact for ρ = 0.5, k = 1: B(3.5, 0.5) / B(0.5, 0.5) * 8 = 2.5.
     let mut e = counts(0.5, 1.0, Alternative::TwoSided);
-    e.update(3, 0).unwrap();
+    e.update(Arms {
+        baseline: 0,
+        canary: 3,
+    })
+    .unwrap();
     assert!((e.e_value() - 2.5).abs() < 1e-12, "{}", e.e_value());
 }
 
@@ -65,7 +74,11 @@ fn e_after_three_canary_errors_matches_the_notes() {
 fn events_to_reject(share: f64, k: f64, alternative: Alternative) -> u64 {
     let mut e = counts(share, k, alternative);
     for n in 1..=1000 {
-        e.update(1, 0).unwrap();
+        e.update(Arms {
+            baseline: 0,
+            canary: 1,
+        })
+        .unwrap();
         if e.rejects(0.05).unwrap() {
             return n;
         }
@@ -102,7 +115,7 @@ fn first_rollback(rng: &mut Rng, config: CountEProcessConfig, factor: f64, looks
     for t in 1..=looks {
         let canary = rng.poisson(BASE_ERRORS * factor);
         let baseline = rng.poisson(BASE_ERRORS);
-        e.update(canary, baseline).unwrap();
+        e.update(Arms { baseline, canary }).unwrap();
         if e.rejects(0.05).unwrap() {
             return t;
         }
@@ -171,7 +184,11 @@ fn a_healthy_canary_rules_out_a_20_percent_increase_early() {
         let mut e = CountEProcess::new(CountEProcessConfig::new(0.5)).unwrap();
         let mut first = u64::MAX;
         for t in 1..=LOOKS {
-            e.update(rng.poisson(100.0), rng.poisson(100.0)).unwrap();
+            e.update(Arms {
+                baseline: rng.poisson(100.0),
+                canary: rng.poisson(100.0),
+            })
+            .unwrap();
             if e.is_safe(0.2).unwrap() {
                 first = t;
                 break;
@@ -201,8 +218,11 @@ fn mean_shift_identical_arms_rarely_roll_back() {
             }
             let mut e = MeanShiftEProcess::new(config).unwrap();
             for _ in 0..LOOKS {
-                e.update(100.0 + rng.normal(), 100.0 + rng.normal())
-                    .unwrap();
+                e.update(Arms {
+                    baseline: 100.0 + rng.normal(),
+                    canary: 100.0 + rng.normal(),
+                })
+                .unwrap();
                 if e.rejects(0.05).unwrap() {
                     crossed += 1;
                     break;
@@ -227,8 +247,11 @@ fn mean_shift_detects_a_one_sigma_regression() {
         let mut first = u64::MAX;
         for t in 1..=LOOKS {
             // The difference has sd √2; the canary is √2 slower on average.
-            e.update(100.0 + 2f64.sqrt() + rng.normal(), 100.0 + rng.normal())
-                .unwrap();
+            e.update(Arms {
+                baseline: 100.0 + rng.normal(),
+                canary: 100.0 + 2f64.sqrt() + rng.normal(),
+            })
+            .unwrap();
             if e.rejects(0.05).unwrap() {
                 first = t;
                 break;
@@ -298,8 +321,14 @@ fn ramped_canary(rng: &mut Rng, factor: f64) -> u64 {
         let rate = 0.005;
         let canary = rng.poisson(rate * factor * canary_requests as f64);
         let baseline = rng.poisson(rate * baseline_requests as f64);
-        e.update(canary, baseline, canary_requests, baseline_requests)
-            .unwrap();
+        e.update(
+            Arms { baseline, canary },
+            Arms {
+                baseline: baseline_requests,
+                canary: canary_requests,
+            },
+        )
+        .unwrap();
         if e.rejects(0.05).unwrap() {
             return t + 1;
         }
@@ -328,21 +357,59 @@ fn varying_split_under_a_diurnal_load_keeps_its_level_and_finds_a_doubled_rate()
 fn varying_split_with_a_constant_split_and_bad_input() {
     let mut e = VaryingSplitEProcess::new(VaryingSplitEProcessConfig::new()).unwrap();
     for _ in 0..10 {
-        e.update(5, 5, 1000, 1000).unwrap();
+        e.update(
+            Arms {
+                baseline: 5,
+                canary: 5,
+            },
+            Arms {
+                baseline: 1000,
+                canary: 1000,
+            },
+        )
+        .unwrap();
     }
     assert!(e.log_e_value() < 0.0, "{e}");
-    e.update(0, 0, 0, 0).unwrap(); // an empty interval carries no information
+    e.update(
+        Arms {
+            baseline: 0,
+            canary: 0,
+        },
+        Arms {
+            baseline: 0,
+            canary: 0,
+        },
+    )
+    .unwrap(); // an empty interval carries no information
     assert_eq!(e.intervals(), 11);
     let before = e.clone();
     assert!(matches!(
-        e.update(1, 0, 0, 10),
+        e.update(
+            Arms {
+                baseline: 0,
+                canary: 1
+            },
+            Arms {
+                baseline: 10,
+                canary: 0
+            }
+        ),
         Err(Error::InvalidCounts {
             field: "canary_traffic",
             ..
         })
     ));
     assert!(matches!(
-        e.update(0, 1 << 54, 1, 1),
+        e.update(
+            Arms {
+                baseline: 1 << 54,
+                canary: 0
+            },
+            Arms {
+                baseline: 1,
+                canary: 1
+            }
+        ),
         Err(Error::InvalidCounts {
             field: "baseline_events",
             ..
@@ -363,8 +430,17 @@ fn varying_split_with_a_constant_split_and_bad_input() {
         VaryingSplitEProcessConfig::new().alternative(Alternative::TwoSided),
     )
     .unwrap();
-    big.update(1_000_000_000_000, 0, 1, 1_000_000_000_000)
-        .unwrap();
+    big.update(
+        Arms {
+            baseline: 0,
+            canary: 1_000_000_000_000,
+        },
+        Arms {
+            baseline: 1_000_000_000_000,
+            canary: 1,
+        },
+    )
+    .unwrap();
     assert!(big.e_value().is_finite() && big.e_value() > 1e300, "{big}");
     assert!(
         big.to_string().starts_with(
@@ -393,15 +469,27 @@ fn rollback_threshold_is_k_over_alpha() {
 #[test]
 fn bad_input_is_a_typed_error_and_leaves_the_state_alone() {
     let mut e = counts(0.5, 10.0, Alternative::Greater);
-    e.update(3, 1).unwrap();
+    e.update(Arms {
+        baseline: 1,
+        canary: 3,
+    })
+    .unwrap();
     let before = e.clone();
-    let err = e.update(1 << 54, 0).unwrap_err();
+    let err = e
+        .update(Arms {
+            baseline: 0,
+            canary: 1 << 54,
+        })
+        .unwrap_err();
     assert_eq!(
         err.to_string(),
         "canary: 18014398509481984 is above the supported maximum 2^53 = 9007199254740992"
     );
     assert!(matches!(
-        e.update(0, 1 << 53),
+        e.update(Arms {
+            baseline: 1 << 53,
+            canary: 0
+        }),
         Err(Error::InvalidCounts {
             field: "baseline",
             ..
@@ -427,24 +515,37 @@ fn bad_input_is_a_typed_error_and_leaves_the_state_alone() {
     ));
 
     let mut m = MeanShiftEProcess::new(MeanShiftEProcessConfig::new()).unwrap();
-    m.update(1.0, 2.0).unwrap();
+    m.update(Arms {
+        baseline: 2.0,
+        canary: 1.0,
+    })
+    .unwrap();
     let before = m.clone();
     assert!(matches!(
-        m.update(f64::NAN, 2.0),
+        m.update(Arms {
+            baseline: 2.0,
+            canary: f64::NAN
+        }),
         Err(Error::InvalidParameter {
             field: "canary",
             ..
         })
     ));
     assert!(matches!(
-        m.update(1.0, f64::INFINITY),
+        m.update(Arms {
+            baseline: f64::INFINITY,
+            canary: 1.0
+        }),
         Err(Error::InvalidParameter {
             field: "baseline",
             ..
         })
     ));
     assert!(matches!(
-        m.update(f64::MAX, -f64::MAX),
+        m.update(Arms {
+            baseline: -f64::MAX,
+            canary: f64::MAX
+        }),
         Err(Error::InvalidParameter {
             field: "canary - baseline",
             ..
@@ -497,7 +598,11 @@ fn bad_input_is_a_typed_error_and_leaves_the_state_alone() {
 #[test]
 fn display_lines_for_ci_logs() {
     let mut e = counts(0.5, 1.0, Alternative::TwoSided);
-    e.update(3, 0).unwrap();
+    e.update(Arms {
+        baseline: 0,
+        canary: 3,
+    })
+    .unwrap();
     let line = e.to_string();
     assert!(
         line.starts_with(
@@ -524,7 +629,11 @@ fn confidence_sequence_covers_and_shrinks() {
     let cs0 = e.rate_ratio_confidence_sequence();
     assert_eq!((cs0.lower, cs0.upper), (0.0, f64::INFINITY));
     for _ in 0..50 {
-        e.update(20, 80).unwrap(); // exactly the configured share
+        e.update(Arms {
+            baseline: 80,
+            canary: 20,
+        })
+        .unwrap(); // exactly the configured share
     }
     let cs = e.rate_ratio_confidence_sequence();
     assert!(cs.contains(1.0), "{cs}");
@@ -562,7 +671,7 @@ proptest! {
     ) {
         let mut e = counts(0.5, k, alternative);
         for c in steps {
-            e.update(c, c).unwrap();
+            e.update(Arms { baseline: c, canary: c }).unwrap();
             prop_assert!(!e.rejects(0.05).unwrap(), "{}", e);
             prop_assert!(e.log_e_value() <= 1e-9, "{}", e);
         }
@@ -594,15 +703,15 @@ proptest! {
                 srm_part = serde_json::from_str(&serde_json::to_string(&srm_part).unwrap()).unwrap();
                 split_part = serde_json::from_str(&serde_json::to_string(&split_part).unwrap()).unwrap();
             }
-            whole.update(c, b).unwrap();
-            part.update(c, b).unwrap();
+            whole.update(Arms { baseline: b, canary: c }).unwrap();
+            part.update(Arms { baseline: b, canary: c }).unwrap();
             let (x, y) = (c as f64 * 0.37, b as f64 * 0.41);
-            mean_whole.update(x, y).unwrap();
-            mean_part.update(x, y).unwrap();
+            mean_whole.update(Arms { baseline: y, canary: x }).unwrap();
+            mean_part.update(Arms { baseline: y, canary: x }).unwrap();
             srm_whole.update(&[c, b]).unwrap();
             srm_part.update(&[c, b]).unwrap();
-            split_whole.update(c, b, 100 + b, 100 + c).unwrap();
-            split_part.update(c, b, 100 + b, 100 + c).unwrap();
+            split_whole.update(Arms { baseline: b, canary: c }, Arms { baseline: 100 + c, canary: 100 + b }).unwrap();
+            split_part.update(Arms { baseline: b, canary: c }, Arms { baseline: 100 + c, canary: 100 + b }).unwrap();
         }
         prop_assert_eq!(split_whole.log_e_value().to_bits(), split_part.log_e_value().to_bits());
         prop_assert_eq!(&split_whole, &split_part);
@@ -623,8 +732,8 @@ proptest! {
         alternative in alternatives(),
     ) {
         let mut e = counts(share, k, alternative);
-        e.update(canary, baseline).unwrap();
-        e.update(canary / 3, baseline / 7).unwrap();
+        e.update(Arms { baseline, canary }).unwrap();
+        e.update(Arms { baseline: baseline / 7, canary: canary / 3 }).unwrap();
         let v = e.e_value();
         prop_assert!(v.is_finite() && v >= 0.0, "{}", e);
         prop_assert!(!e.log_e_value().is_nan(), "{}", e);
@@ -646,7 +755,12 @@ fn mean_shift_rejects_a_constant_nonzero_difference_with_zero_variance() {
     // at all, and the strongest evidence of a shift there is.
     let mut gauge = MeanShiftEProcess::new(MeanShiftEProcessConfig::new()).unwrap();
     for _ in 0..5 {
-        gauge.update(150.0, 100.0).unwrap();
+        gauge
+            .update(Arms {
+                baseline: 100.0,
+                canary: 150.0,
+            })
+            .unwrap();
     }
     assert!(gauge.rejects(1e-12).unwrap());
     assert_eq!(gauge.p_value(), 0.0);
@@ -656,7 +770,12 @@ fn mean_shift_rejects_a_constant_nonzero_difference_with_zero_variance() {
     // Before the burn-in nothing is decided yet.
     let mut early = MeanShiftEProcess::new(MeanShiftEProcessConfig::new()).unwrap();
     for _ in 0..4 {
-        early.update(150.0, 100.0).unwrap();
+        early
+            .update(Arms {
+                baseline: 100.0,
+                canary: 150.0,
+            })
+            .unwrap();
     }
     assert_eq!(early.p_value(), 1.0);
     // The same constant difference on the harmless side, and no difference at all, never
@@ -667,9 +786,23 @@ fn mean_shift_rejects_a_constant_nonzero_difference_with_zero_variance() {
         MeanShiftEProcess::new(MeanShiftEProcessConfig::new().alternative(Alternative::TwoSided))
             .unwrap();
     for _ in 0..8 {
-        better.update(100.0, 150.0).unwrap();
-        same.update(100.0, 100.0).unwrap();
-        either.update(100.0, 150.0).unwrap();
+        better
+            .update(Arms {
+                baseline: 150.0,
+                canary: 100.0,
+            })
+            .unwrap();
+        same.update(Arms {
+            baseline: 100.0,
+            canary: 100.0,
+        })
+        .unwrap();
+        either
+            .update(Arms {
+                baseline: 150.0,
+                canary: 100.0,
+            })
+            .unwrap();
     }
     assert_eq!(better.p_value(), 1.0);
     assert_eq!(same.p_value(), 1.0);
@@ -685,7 +818,11 @@ fn mean_shift_rejects_a_constant_nonzero_difference_with_zero_variance() {
 fn mean_shift_state_is_checked_on_load() {
     let mut p = MeanShiftEProcess::new(MeanShiftEProcessConfig::new()).unwrap();
     for k in 0..6 {
-        p.update(101.0 + f64::from(k % 3), 100.0).unwrap();
+        p.update(Arms {
+            baseline: 100.0,
+            canary: 101.0 + f64::from(k % 3),
+        })
+        .unwrap();
     }
     let json: serde_json::Value = serde_json::to_value(&p).unwrap();
     let load = |edit: &dyn Fn(&mut serde_json::Value)| {
@@ -717,10 +854,18 @@ fn anytime_p_value_is_the_running_minimum_of_one_over_e() {
     // Strong evidence first, then its reversal: the current e-value falls back, but the
     // anytime-valid p-value keeps the smallest 1/E seen (it rejected for good).
     let mut e = CountEProcess::new(CountEProcessConfig::new(0.5)).unwrap();
-    e.update(40, 5).unwrap();
+    e.update(Arms {
+        baseline: 5,
+        canary: 40,
+    })
+    .unwrap();
     let peak = e.e_value();
     assert!(peak > 100.0, "{peak}");
-    e.update(0, 200).unwrap();
+    e.update(Arms {
+        baseline: 200,
+        canary: 0,
+    })
+    .unwrap();
     assert!(e.e_value() < 1.0, "{}", e.e_value());
     assert!(
         (e.p_value() - 1.0 / peak).abs() <= 1e-12 / peak,
@@ -729,9 +874,29 @@ fn anytime_p_value_is_the_running_minimum_of_one_over_e() {
     );
     assert!(e.p_value() < 1.0 / e.e_value());
     let mut v = VaryingSplitEProcess::new(VaryingSplitEProcessConfig::new()).unwrap();
-    v.update(40, 5, 10_000, 10_000).unwrap();
+    v.update(
+        Arms {
+            baseline: 5,
+            canary: 40,
+        },
+        Arms {
+            baseline: 10_000,
+            canary: 10_000,
+        },
+    )
+    .unwrap();
     let peak = v.e_value();
-    v.update(0, 300, 10_000, 10_000).unwrap();
+    v.update(
+        Arms {
+            baseline: 300,
+            canary: 0,
+        },
+        Arms {
+            baseline: 10_000,
+            canary: 10_000,
+        },
+    )
+    .unwrap();
     assert!(v.e_value() < peak);
     assert!((v.p_value() - 1.0 / peak).abs() <= 1e-9 / peak);
 }

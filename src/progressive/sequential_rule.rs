@@ -7,6 +7,7 @@ use std::fmt;
 
 use super::judged::append;
 use super::{check_names, invalid, Decision, IntervalRecord};
+use crate::arms::Arms;
 use crate::error::{Arm, Error, Result};
 use crate::judge::cleaning::{clean, Cleaned};
 use crate::judge::compare::{compare, TestDetails};
@@ -274,12 +275,19 @@ impl Process {
 
     fn add_counts(&mut self, canary: Totals, baseline: Totals) -> Result<()> {
         match self {
-            Process::Count(p) => p.update(canary.events, baseline.events),
+            Process::Count(p) => p.update(Arms {
+                baseline: baseline.events,
+                canary: canary.events,
+            }),
             Process::Split(p) => p.update(
-                canary.events,
-                baseline.events,
-                canary.trials,
-                baseline.trials,
+                Arms {
+                    baseline: baseline.events,
+                    canary: canary.events,
+                },
+                Arms {
+                    baseline: baseline.trials,
+                    canary: canary.trials,
+                },
             ),
         }
     }

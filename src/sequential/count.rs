@@ -5,6 +5,7 @@ use std::fmt;
 
 use super::special::{ln_beta, ln_beta_reg, ln_beta_tilted};
 use super::{check_concentration, EProcess};
+use crate::arms::Arms;
 use crate::error::{check_level, Error, Result};
 use crate::stats::counts::{check_count, MAX_COUNT};
 use crate::stats::discrete::bd0;
@@ -154,12 +155,19 @@ impl CountEProcessConfig {
 /// # Example
 /// ```
 /// use canary_verdict::sequential::{CountEProcess, CountEProcessConfig, EProcess};
+/// use canary_verdict::Arms;
 /// // A canary taking 10% of the traffic; errors per one-minute interval.
 /// let mut errors = CountEProcess::new(CountEProcessConfig::new(0.1))?;
-/// errors.update(1, 9)?; // canary, baseline
+/// errors.update(Arms {
+///     baseline: 9,
+///     canary: 1,
+/// })?; // canary, baseline
 /// assert!(!errors.rejects(0.05)?);
 /// for _ in 0..5 {
-///     errors.update(4, 9)?; // the canary now errs four times as often per request
+///     errors.update(Arms {
+///         baseline: 9,
+///         canary: 4,
+///     })?; // the canary now errs four times as often per request
 /// }
 /// assert!(errors.rejects(0.05)?); // roll back
 /// assert!(errors.rate_ratio_confidence_sequence().lower > 1.0);
@@ -207,7 +215,8 @@ impl CountEProcess {
     /// [`Error::InvalidCounts`] naming `canary` or `baseline` when an increment or a running
     /// total exceeds 2^53 (where counts stop being exact in an `f64`);
     /// [`Error::InvalidParameter`] when the (deserialized) configuration is invalid.
-    pub fn update(&mut self, canary: u64, baseline: u64) -> Result<()> {
+    pub fn update(&mut self, arms: Arms<u64>) -> Result<()> {
+        let Arms { baseline, canary } = arms;
         self.config.validate()?;
         check_count(canary, "canary")?;
         check_count(baseline, "baseline")?;

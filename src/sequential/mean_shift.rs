@@ -5,6 +5,7 @@ use std::fmt;
 
 use super::special::half_sq_plus_ln_norm_cdf;
 use super::EProcess;
+use crate::arms::Arms;
 use crate::error::{check_level, Error, Result};
 use crate::stats::hypothesis::{fmt_g, Alternative, ConfidenceInterval};
 
@@ -162,12 +163,16 @@ impl MeanShiftEProcessConfig {
 /// # Example
 /// ```
 /// use canary_verdict::sequential::{EProcess, MeanShiftEProcess, MeanShiftEProcessConfig};
+/// use canary_verdict::Arms;
 /// // Mean latency per minute; the difference canary - baseline has a known sd of 2 ms.
 /// let config = MeanShiftEProcessConfig::new().variance(4.0);
 /// let mut latency = MeanShiftEProcess::new(config)?;
 /// for minute in 0..10 {
 ///     let noise = if minute % 2 == 0 { 1.0 } else { -1.0 };
-///     latency.update(125.0 + noise, 120.0)?; // canary 5 ms slower
+///     latency.update(Arms {
+///         baseline: 120.0,
+///         canary: 125.0 + noise,
+///     })?; // canary 5 ms slower
 /// }
 /// assert!(latency.rejects(0.05)?);
 /// assert!(latency.confidence_sequence().lower > 0.0);
@@ -221,7 +226,8 @@ impl MeanShiftEProcess {
     /// `canary - baseline` when the difference overflows; [`Error::Degenerate`] when the running
     /// sums overflow; [`Error::InvalidParameter`] when the (deserialized) configuration is
     /// invalid.
-    pub fn update(&mut self, canary: f64, baseline: f64) -> Result<()> {
+    pub fn update(&mut self, arms: Arms<f64>) -> Result<()> {
+        let Arms { baseline, canary } = arms;
         self.config.validate()?;
         for (field, value) in [("canary", canary), ("baseline", baseline)] {
             if !value.is_finite() {

@@ -4,6 +4,7 @@
 use std::fmt;
 
 use super::EProcess;
+use crate::arms::Arms;
 use crate::error::{Error, Result};
 use crate::stats::counts::check_count;
 use crate::stats::hypothesis::{fmt_g, Alternative};
@@ -141,12 +142,40 @@ impl VaryingSplitEProcessConfig {
 /// # Example
 /// ```
 /// use canary_verdict::sequential::{EProcess, VaryingSplitEProcess, VaryingSplitEProcessConfig};
+/// use canary_verdict::Arms;
 /// let mut errors = VaryingSplitEProcess::new(VaryingSplitEProcessConfig::new())?;
 /// // (canary errors, baseline errors, canary requests, baseline requests) as the ramp proceeds.
 /// // The baseline errs on 0.05% of requests, the canary on 0.15%.
-/// errors.update(2, 50, 1_000, 99_000)?;
-/// errors.update(8, 47, 5_000, 95_000)?;
-/// errors.update(37, 38, 25_000, 75_000)?;
+/// errors.update(
+///     Arms {
+///         baseline: 50,
+///         canary: 2,
+///     },
+///     Arms {
+///         baseline: 99_000,
+///         canary: 1_000,
+///     },
+/// )?;
+/// errors.update(
+///     Arms {
+///         baseline: 47,
+///         canary: 8,
+///     },
+///     Arms {
+///         baseline: 95_000,
+///         canary: 5_000,
+///     },
+/// )?;
+/// errors.update(
+///     Arms {
+///         baseline: 38,
+///         canary: 37,
+///     },
+///     Arms {
+///         baseline: 75_000,
+///         canary: 25_000,
+///     },
+/// )?;
 /// assert!(errors.rejects(0.05)?);
 /// assert!(errors.rate_ratio_estimate() > 2.0);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -190,13 +219,15 @@ impl VaryingSplitEProcess {
     /// [`Error::InvalidCounts`] naming the field when a count exceeds 2^53, when events come
     /// from an arm that had no traffic, or when the running totals would exceed 2^53;
     /// [`Error::InvalidParameter`] when the (deserialized) configuration is invalid.
-    pub fn update(
-        &mut self,
-        canary_events: u64,
-        baseline_events: u64,
-        canary_traffic: u64,
-        baseline_traffic: u64,
-    ) -> Result<()> {
+    pub fn update(&mut self, events: Arms<u64>, traffic: Arms<u64>) -> Result<()> {
+        let Arms {
+            baseline: baseline_events,
+            canary: canary_events,
+        } = events;
+        let Arms {
+            baseline: baseline_traffic,
+            canary: canary_traffic,
+        } = traffic;
         self.config.validate()?;
         let grid = self.config.grid();
         if grid.len() != self.log_lr.len() {

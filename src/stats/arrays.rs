@@ -25,14 +25,19 @@ impl TwoSample {
     /// # Example
     /// ```
     /// use canary_verdict::stats::TwoSample;
+    /// use canary_verdict::Arms;
     /// use ndarray::array;
     /// let baseline = array![1.0, 2.0, 3.0];
     /// let canary = array![2.0, 3.0, 4.0, 5.0];
-    /// let pair = TwoSample::from_views(baseline.view(), canary.view())?;
+    /// let pair = TwoSample::from_views(Arms {
+    ///     baseline: baseline.view(),
+    ///     canary: canary.view(),
+    /// })?;
     /// assert_eq!(pair.canary().len(), 4);
     /// # Ok::<(), canary_verdict::Error>(())
     /// ```
-    pub fn from_views(baseline: ArrayView1<'_, f64>, canary: ArrayView1<'_, f64>) -> Result<Self> {
+    pub fn from_views(arms: Arms<ArrayView1<'_, f64>>) -> Result<Self> {
+        let Arms { baseline, canary } = arms;
         TwoSample::new(Arms {
             baseline: &as_slice(&baseline),
             canary: &as_slice(&canary),
@@ -49,18 +54,20 @@ impl TwoSample {
     /// # Example
     /// ```
     /// use canary_verdict::stats::TwoSample;
+    /// use canary_verdict::Arms;
     /// use ndarray::array;
     /// let baseline = array![[1.0, 10.0], [2.0, 11.0], [3.0, 12.0]];
     /// let canary = array![[1.5, 20.0], [2.5, 21.0]];
-    /// let pairs = TwoSample::per_column(baseline.view(), canary.view())?;
+    /// let pairs = TwoSample::per_column(Arms {
+    ///     baseline: baseline.view(),
+    ///     canary: canary.view(),
+    /// })?;
     /// assert_eq!(pairs.len(), 2);
     /// assert_eq!(pairs[1].canary(), &[20.0, 21.0]);
     /// # Ok::<(), canary_verdict::Error>(())
     /// ```
-    pub fn per_column(
-        baseline: ArrayView2<'_, f64>,
-        canary: ArrayView2<'_, f64>,
-    ) -> Result<Vec<TwoSample>> {
+    pub fn per_column(arms: Arms<ArrayView2<'_, f64>>) -> Result<Vec<TwoSample>> {
+        let Arms { baseline, canary } = arms;
         if baseline.ncols() != canary.ncols() {
             return Err(Error::InvalidParameter {
                 field: "columns",
@@ -72,7 +79,12 @@ impl TwoSample {
             .columns()
             .into_iter()
             .zip(canary.columns())
-            .map(|(b, c)| TwoSample::from_views(b, c))
+            .map(|(b, c)| {
+                TwoSample::from_views(Arms {
+                    baseline: b,
+                    canary: c,
+                })
+            })
             .collect()
     }
 }
