@@ -151,7 +151,9 @@ impl MeanShiftEProcessConfig {
 /// sample variance of the differences and the e-value is no longer an exact supermartingale:
 /// the guarantee is asymptotic (as in Waudby-Smith et al., "Time-uniform central limit theory
 /// and asymptotic confidence sequences", Ann. Statist. 2024), and the `burn_in` keeps the first,
-/// noisiest variance estimates out. Autocorrelated intervals (§7 of the notes) break the
+/// noisiest variance estimates out. Measured (`tests/sequential.rs`): over 20 looks at alpha
+/// 0.05 with independent Gaussian differences, the plug-in version rolled back 5.48% of 20 000
+/// identical-arm runs (burn-in 5), the known-variance version 1.39%. Autocorrelated intervals (§7 of the notes) break the
 /// independence assumption and inflate false rollbacks.
 ///
 /// Zero variance: when every difference after the burn-in is the same, the plug-in variance is
