@@ -526,3 +526,194 @@ fn a_change_from_zero_is_a_critical_breach_among_healthy_metrics() {
     assert!(j.score.unwrap() >= 95.0, "{j}");
     assert_eq!(j.verdict, Verdict::Rollback, "{j}");
 }
+
+/// Constant arms at exact values, so every statistic of the canary is known exactly.
+fn flat(
+    policy: MetricPolicy,
+    baseline: f64,
+    canary: f64,
+) -> (canary_verdict::Judgment, canary_verdict::MetricJudgment) {
+    let j = one(policy, vec![baseline; 40], vec![canary; 40]);
+    let m = j.metrics[0].clone();
+    (j, m)
+}
+
+#[test]
+fn absolute_bounds_fail_strictly_beyond_the_bound() {
+    use canary_verdict::policy::{Bounds, Statistic};
+    let bounded = |min, max| MetricPolicy {
+        bounds: Some(Bounds {
+            statistic: Statistic::Median,
+            min,
+            max,
+        }),
+        ..MetricPolicy::new("latency_ms", Direction::Either)
+    };
+    // On the bound: not beyond it.
+    let (_, m) = flat(bounded(None, Some(250.0)), 250.0, 250.0);
+    assert!(!m.critical_breach, "{}", m.reason);
+    assert_eq!(m.classification, Classification::Pass, "{}", m.reason);
+    let (_, m) = flat(bounded(Some(250.0), None), 250.0, 250.0);
+    assert!(!m.critical_breach, "{}", m.reason);
+    // Beyond it, on either side: a critical breach with the value and the bound in the reason.
+    let (j, m) = flat(bounded(None, Some(250.0)), 250.0, 251.0);
+    assert_eq!(
+        (m.classification, m.critical_breach),
+        (Classification::High, true)
+    );
+    assert_eq!(m.reason, "canary median 251 above the bound 250");
+    assert_eq!(j.verdict, Verdict::Rollback);
+    let (_, m) = flat(bounded(Some(250.0), None), 250.0, 249.0);
+    assert_eq!(
+        (m.classification, m.critical_breach),
+        (Classification::Low, true)
+    );
+    assert_eq!(m.reason, "canary median 249 below the bound 250");
+}
+
+#[test]
+fn relative_bounds_fail_strictly_beyond_their_fraction_of_the_baseline() {
+    use canary_verdict::policy::{RelativeBounds, Statistic};
+    let bounded = |inc, dec| MetricPolicy {
+        relative_bounds: Some(RelativeBounds {
+            statistic: Statistic::Median,
+            max_increase: inc,
+            max_decrease: dec,
+        }),
+        ..MetricPolicy::new("latency_ms", Direction::Either)
+    };
+    // Exactly at baseline × (1 ± 0.5): allowed by the bound (the location test, on its own
+    // tolerance, still sees the change; its reason is not the bound's).
+    let (_, m) = flat(bounded(Some(0.5), None), 100.0, 150.0);
+    assert!(!m.reason.contains("of baseline"), "{}", m.reason);
+    let (_, m) = flat(bounded(None, Some(0.5)), 100.0, 50.0);
+    assert!(!m.reason.contains("of baseline"), "{}", m.reason);
+    // Within the fraction, on both sides: no breach from the bound.
+    for canary in [80.0, 120.0] {
+        let (_, m) = flat(bounded(Some(0.5), Some(0.5)), 100.0, canary);
+        assert!(!m.reason.contains("of baseline"), "{}", m.reason);
+    }
+    // Beyond: High or Low, a critical breach, and the change as a percentage of the baseline.
+    let (_, m) = flat(bounded(Some(0.5), Some(0.5)), 100.0, 160.0);
+    assert_eq!(
+        (m.classification, m.critical_breach),
+        (Classification::High, true)
+    );
+    assert_eq!(
+        m.reason,
+        "canary median 160 is +60% of baseline 100 (allowed +50%)"
+    );
+    let (_, m) = flat(bounded(Some(0.5), Some(0.5)), 100.0, 40.0);
+    assert_eq!(
+        (m.classification, m.critical_breach),
+        (Classification::Low, true)
+    );
+    assert_eq!(
+        m.reason,
+        "canary median 40 is -60% of baseline 100 (allowed -50%)"
+    );
+    // A negative baseline: the fraction is of its magnitude.
+    let (_, m) = flat(bounded(Some(0.5), Some(0.5)), -100.0, -40.0);
+    assert_eq!(m.classification, Classification::High, "{}", m.reason);
+    assert!(m.reason.contains("+60%"), "{}", m.reason);
+    let (_, m) = flat(bounded(Some(0.5), Some(0.5)), -100.0, -120.0);
+    assert!(!m.reason.contains("of baseline"), "{}", m.reason);
+}
+
+#[test]
+fn an_either_metric_is_labelled_by_the_side_it_moved_to() {
+    let mut rng = Rng(41);
+    let b = noisy(&mut rng, 60, 100.0, 3.0);
+    let up = noisy(&mut rng, 60, 130.0, 3.0);
+    let down = noisy(&mut rng, 60, 70.0, 3.0);
+    let j = one(
+        MetricPolicy::new("rps", Direction::Either),
+        b.clone(),
+        up.clone(),
+    );
+    assert_eq!(j.metrics[0].classification, Classification::High, "{j}");
+    let j = one(
+        MetricPolicy::new("rps", Direction::Either),
+        b.clone(),
+        down.clone(),
+    );
+    assert_eq!(j.metrics[0].classification, Classification::Low, "{j}");
+    // One-sided metrics: only their own side is harm.
+    let j = one(
+        MetricPolicy::new("rps", Direction::Increase),
+        b.clone(),
+        down,
+    );
+    assert_eq!(j.metrics[0].classification, Classification::Pass, "{j}");
+    let j = one(MetricPolicy::new("rps", Direction::Decrease), b, up);
+    assert_eq!(j.metrics[0].classification, Classification::Pass, "{j}");
+}
+
+#[test]
+fn an_undefined_ratio_takes_its_direction_from_the_estimate() {
+    // A mean ratio over a baseline whose mean is exactly zero (59 points at 1 and one at -59:
+    // the median and quartiles are 1, so the relative scale applies, but the mean is 0) is
+    // undefined: beyond every tolerance, harmful only on the metric's side, which the shift
+    // estimate tells.
+    let mut base = vec![1.0; 59];
+    base.push(-59.0);
+    let shifted = |d: f64| base.iter().map(|x| x + d).collect::<Vec<_>>();
+    let ratio = |direction| MetricPolicy {
+        tolerance: Tolerance::for_measure(EffectMeasure::MeanRatio),
+        auto_tails: false,
+        ..MetricPolicy::new("offset", direction)
+    };
+    let j = one(ratio(Direction::Increase), base.clone(), shifted(0.5));
+    let m = &j.metrics[0];
+    assert_eq!(m.effect, None, "{j}");
+    assert!(m.reason.contains("undefined relative change"), "{j}");
+    assert_eq!(
+        (m.classification, m.critical_breach),
+        (Classification::High, true),
+        "{j}"
+    );
+    let j = one(ratio(Direction::Increase), base.clone(), shifted(-0.5));
+    assert_eq!(j.metrics[0].classification, Classification::Pass, "{j}");
+    let j = one(ratio(Direction::Decrease), base.clone(), shifted(-0.5));
+    assert_eq!(j.metrics[0].classification, Classification::Low, "{j}");
+}
+
+#[test]
+fn significance_is_strictly_below_alpha() {
+    // Four points per arm, one canary point below one baseline point: the exact one-sided
+    // rank-sum p-value is P(U >= 15) = 2/70, the same double as 1/35. At alpha = 1/35 the change
+    // is not significant (p < alpha is required); just above it, it is.
+    let baseline = vec![1.0, 2.0, 3.0, 5.0];
+    let canary = vec![4.0, 6.0, 7.0, 8.0];
+    let judged = |alpha: f64| {
+        let m = MetricPolicy {
+            tolerance: Tolerance::for_measure(EffectMeasure::Absolute),
+            auto_tails: false,
+            min_samples: 4,
+            ..MetricPolicy::new("latency_ms", Direction::Increase)
+        };
+        let mut policy = CanaryPolicy::new(vec![m]);
+        policy.alpha = alpha;
+        judge(
+            &policy,
+            &[MetricData::new(
+                "latency_ms",
+                Arms {
+                    baseline: Series::samples(baseline.clone()),
+                    canary: Series::samples(canary.clone()),
+                },
+            )],
+        )
+        .unwrap()
+    };
+    let at = judged(1.0 / 35.0);
+    let m = &at.metrics[0];
+    assert_eq!(m.adjusted_p, Some(2.0 / 70.0), "{at}");
+    assert_eq!(m.classification, Classification::Pass, "{at}");
+    let above = judged(1.0 / 35.0 * (1.0 + 1e-9));
+    assert_eq!(
+        above.metrics[0].classification,
+        Classification::High,
+        "{above}"
+    );
+}

@@ -127,6 +127,27 @@ mod tests {
     }
 
     #[test]
+    fn weighted_holm_steps_down_in_the_order_of_p_over_w() {
+        // The order by p/w (0.008, 0.03, 0.075) is not the order by p (0.003 first): each step
+        // multiplies by the weight still in play over the test's own weight.
+        let (p, w) = ([0.004, 0.003, 0.03], [0.5, 0.1, 0.4]);
+        let want = [0.004 / 0.5, 0.003 * 0.5 / 0.1, 0.03 * (0.5 - 0.1) / 0.4];
+        // In the given order and reversed: the result follows the tests, not their positions.
+        for reversed in [false, true] {
+            let order: Vec<usize> = if reversed {
+                vec![2, 1, 0]
+            } else {
+                vec![0, 1, 2]
+            };
+            let pick = |v: &[f64]| order.iter().map(|&i| v[i]).collect::<Vec<f64>>();
+            let adj = adjust_weighted(&pick(&p), &pick(&w), Adjustment::Holm).unwrap();
+            for (a, w) in adj.iter().zip(pick(&want)) {
+                assert!((a - w).abs() <= 1e-15 * w, "{adj:?} against {want:?}");
+            }
+        }
+    }
+
+    #[test]
     fn unequal_weights_not_summing_to_one_and_no_adjustment() {
         // Bonferroni scales by the weights' total over the test's weight, whatever the total.
         let adj = adjust_weighted(&[0.01, 0.02], &[3.0, 1.0], Adjustment::Bonferroni).unwrap();
