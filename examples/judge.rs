@@ -32,9 +32,10 @@ struct Request {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let json = args.iter().any(|a| a == "--json");
+    let markdown = args.iter().any(|a| a == "--markdown");
     let exit_code = args.iter().any(|a| a == "--exit-code");
     let Some(path) = args.iter().find(|a| !a.starts_with("--")) else {
-        eprintln!("usage: judge [--json] [--exit-code] <request.json | ->");
+        eprintln!("usage: judge [--json | --markdown] [--exit-code] <request.json | ->");
         return ExitCode::from(4);
     };
     let request: Request = match read(path)
@@ -61,6 +62,9 @@ fn main() -> ExitCode {
                 return ExitCode::from(4);
             }
         }
+    } else if markdown {
+        // For a pull-request comment or $GITHUB_STEP_SUMMARY.
+        print!("{}", judgment.to_markdown());
     } else {
         if let Some(d) = &request.description {
             println!("{d}");

@@ -9,6 +9,7 @@ mod judge;
 pub mod kayenta;
 pub mod policy;
 pub mod progressive;
+mod report;
 pub mod sequential;
 #[cfg(feature = "serde")]
 mod serde_float;
@@ -25,6 +26,7 @@ pub mod judgment {
     pub use crate::judge::score::GroupScore;
     pub use crate::judge::tails::TailResult;
     pub use crate::judge::verdict::{Judgment, Reason, Severity, Verdict};
+    pub use crate::report::Unexpected;
 }
 
 pub use crate::arms::Arms;

@@ -24,6 +24,7 @@ mod reference_effect;
 mod reference_ks;
 mod reference_rank;
 mod reference_signed_rank;
+mod report;
 mod sequential;
 mod simulation;
 mod tail;

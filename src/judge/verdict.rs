@@ -147,59 +147,62 @@ impl fmt::Display for Judgment {
         for r in &self.reasons {
             writeln!(f, "  {r}")?;
         }
-        let rows: Vec<[String; 7]> = self
-            .metrics
-            .iter()
-            .map(|m| {
-                let mut label = m.classification.to_string();
-                if m.critical_breach {
-                    label.push('!');
-                }
-                if m.muted {
-                    label = format!("({label})");
-                }
-                let effect = m.effect.map_or("-".into(), |e| fmt_effect(m.measure, e));
-                // On the effect's scale when it has one, so the column reads like `effect`.
-                let interval = match (m.effect_interval, m.interval) {
-                    (Some(e), _) => format!(
-                        "[{}, {}]",
-                        fmt_effect(m.measure, e.lower),
-                        fmt_effect(m.measure, e.upper)
-                    ),
-                    (None, Some(i)) => format!("[{}, {}]", fmt_g(i.lower), fmt_g(i.upper)),
-                    (None, None) => "-".into(),
-                };
-                let opt = |v: Option<f64>| v.map_or("-".to_string(), fmt_g);
-                [
-                    m.name.clone(),
-                    label,
-                    effect,
-                    interval,
-                    opt(m.p_value),
-                    opt(m.adjusted_p),
-                    format!("{}/{}", m.n_baseline, m.n_canary),
-                ]
-            })
-            .collect();
-        let header = [
-            "metric", "class", "effect", "interval", "p", "p_adj", "n b/c",
-        ];
+        let rows: Vec<[String; 7]> = self.metrics.iter().map(metric_row).collect();
+        let header = METRIC_COLUMNS;
+
         write_table(f, &header, &rows)?;
-        let groups: Vec<String> = self
-            .groups
-            .iter()
-            .map(|g| {
-                format!(
-                    "{} {} ({}/{})",
-                    g.name,
-                    g.score.map_or("n/a".to_string(), |s| format!("{s:.2}")),
-                    g.passed,
-                    g.counted
-                )
-            })
-            .collect();
+        let groups: Vec<String> = self.groups.iter().map(group_summary).collect();
         write!(f, "  groups: {}", escape_text(&groups.join(", ")))
     }
+}
+
+/// A group's score in a few words: `name score (passed/counted)`.
+pub(crate) fn group_summary(g: &GroupScore) -> String {
+    format!(
+        "{} {} ({}/{})",
+        g.name,
+        g.score.map_or("n/a".to_string(), |s| format!("{s:.2}")),
+        g.passed,
+        g.counted
+    )
+}
+
+/// The columns of the per-metric table.
+pub(crate) const METRIC_COLUMNS: [&str; 7] = [
+    "metric", "class", "effect", "interval", "p", "p_adj", "n b/c",
+];
+
+/// One metric's row of the table: name, label (`!` for a critical breach, in parentheses when
+/// muted), effect, interval on the effect's scale, p, adjusted p and the arms' sizes.
+pub(crate) fn metric_row(m: &MetricJudgment) -> [String; 7] {
+    let mut label = m.classification.to_string();
+    if m.critical_breach {
+        label.push('!');
+    }
+    if m.muted {
+        label = format!("({label})");
+    }
+    let effect = m.effect.map_or("-".into(), |e| fmt_effect(m.measure, e));
+    // On the effect's scale when it has one, so the column reads like `effect`.
+    let interval = match (m.effect_interval, m.interval) {
+        (Some(e), _) => format!(
+            "[{}, {}]",
+            fmt_effect(m.measure, e.lower),
+            fmt_effect(m.measure, e.upper)
+        ),
+        (None, Some(i)) => format!("[{}, {}]", fmt_g(i.lower), fmt_g(i.upper)),
+        (None, None) => "-".into(),
+    };
+    let opt = |v: Option<f64>| v.map_or("-".to_string(), fmt_g);
+    [
+        m.name.clone(),
+        label,
+        effect,
+        interval,
+        opt(m.p_value),
+        opt(m.adjusted_p),
+        format!("{}/{}", m.n_baseline, m.n_canary),
+    ]
 }
 
 /// Writes a header and rows as left-aligned columns, each line indented by two spaces and
