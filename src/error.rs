@@ -170,6 +170,17 @@ pub enum Error {
         /// What is wrong, with the value.
         problem: String,
     },
+    /// A Prometheus query result cannot be read or turned into series; names the series (its
+    /// label set, or the arm's selector) and the field (`values[3]`, `le`, `buckets[2]`, ...).
+    #[error("prometheus: {series} {field}: {problem}")]
+    Prometheus {
+        /// The series at fault, as PromQL writes a label set (empty for the response itself).
+        series: String,
+        /// The field at fault.
+        field: String,
+        /// What is wrong, with the value.
+        problem: String,
+    },
 }
 
 /// Shorthand for results of this crate.

@@ -9,6 +9,8 @@ mod judge;
 pub mod kayenta;
 pub mod policy;
 pub mod progressive;
+#[cfg(feature = "serde")]
+pub mod prometheus;
 mod report;
 pub mod sequential;
 #[cfg(feature = "serde")]

@@ -717,3 +717,65 @@ fn significance_is_strictly_below_alpha() {
         "{above}"
     );
 }
+
+#[test]
+fn a_few_missing_minutes_keep_the_arms_paired() {
+    // A load drift both arms share, and a canary 10% slower; the canary misses three minutes
+    // (one NaN, two absent). Paired by minute, the drift cancels and the regression shows; a
+    // minority of shared minutes falls back to the unpaired rank-sum test.
+    use canary_verdict::judgment::TestDetails;
+    let mut rng = Rng(61);
+    let t = minutes(60);
+    let load: Vec<f64> = (0..60)
+        .map(|i| 100.0 * (1.0 + 0.3 * (i as f64 / 7.0).sin()))
+        .collect();
+    let baseline: Vec<(chrono::DateTime<chrono::Utc>, f64)> = (0..60)
+        .map(|i| (t[i], load[i] * (1.0 + 0.01 * rng.normal())))
+        .collect();
+    let mut canary: Vec<(chrono::DateTime<chrono::Utc>, f64)> = (0..60)
+        .map(|i| (t[i], 1.1 * load[i] * (1.0 + 0.01 * rng.normal())))
+        .collect();
+    canary[20].1 = f64::NAN;
+    canary.remove(41);
+    canary.remove(7);
+    let judged = |c: Vec<(chrono::DateTime<chrono::Utc>, f64)>| {
+        judge(
+            &CanaryPolicy::new(vec![MetricPolicy::new("latency_ms", Direction::Increase)]),
+            &[MetricData::new(
+                "latency_ms",
+                Arms {
+                    baseline: Series::points(baseline.clone()),
+                    canary: Series::points(c),
+                },
+            )],
+        )
+        .unwrap()
+    };
+    let j = judged(canary.clone());
+    let m = &j.metrics[0];
+    match &m.details {
+        // The three baseline minutes whose canary minute is missing or NaN.
+        Some(TestDetails::SignedRank { unpaired, .. }) => assert_eq!(*unpaired, 3, "{j}"),
+        other => panic!("paired expected: {other:?}"),
+    }
+    assert_eq!(m.classification, Classification::High, "{j}");
+    assert_eq!(j.verdict, Verdict::Rollback, "{j}");
+    // Only 20 of the canary's minutes shared with the baseline: judged unpaired.
+    let shifted: Vec<_> = canary
+        .iter()
+        .enumerate()
+        .map(|(k, &(ts, v))| {
+            let ts = if k < 20 {
+                ts
+            } else {
+                ts + chrono::Duration::seconds(30)
+            };
+            (ts, v)
+        })
+        .collect();
+    let j = judged(shifted);
+    assert!(
+        matches!(j.metrics[0].details, Some(TestDetails::RankSum { .. })),
+        "{j}"
+    );
+}

@@ -17,6 +17,7 @@ mod histogram;
 mod kayenta;
 mod progressive;
 mod progressive_sim;
+mod prometheus;
 mod properties_rank;
 mod reference_counts;
 mod reference_descriptive;

@@ -461,9 +461,11 @@ pub(crate) fn clean(policy: &MetricPolicy, baseline: &Series, canary: &Series) -
             canary: mut pc,
             kept,
         } = pair_by_time(policy, b, c)?;
-        // Auto pairs only when every kept point has its partner; otherwise the arms are judged
-        // unpaired below (the rank-sum test).
-        let same_times = pb.len() == kept.0 && pb.len() == kept.1;
+        // Auto pairs when most kept points of each arm have their partner (a few minutes
+        // missing from one arm, a NaN minute dropped, do not undo the pairing and its
+        // cancellation of the load both arms share); the points without a partner are left out
+        // and counted. Otherwise the arms are judged unpaired below (the rank-sum test).
+        let mostly_paired = 2 * pb.len() > kept.0 && 2 * pb.len() > kept.1;
         if signed_rank && pb.is_empty() && kept.0 > 0 && kept.1 > 0 {
             return Err(bad(
                 &policy.name,
@@ -476,7 +478,7 @@ pub(crate) fn clean(policy: &MetricPolicy, baseline: &Series, canary: &Series) -
                 ),
             ));
         }
-        if same_times || signed_rank {
+        if mostly_paired || signed_rank {
             let unpaired = kept.0 + kept.1 - 2 * pb.len();
             // Outliers: drop a pair when either point lies outside its arm's fences.
             if let (Some(fb), Some(fc)) = (fences(policy, &pb)?, fences(policy, &pc)?) {
