@@ -779,3 +779,105 @@ fn a_few_missing_minutes_keep_the_arms_paired() {
         "{j}"
     );
 }
+
+#[test]
+fn limits_at_no_change_label_by_the_side_of_the_change() {
+    // Tolerances set at no change on one side: any significant change on that side fails, and
+    // the label is the side the change went to, never the other one.
+    let mut rng = Rng(71);
+    let b = noisy(&mut rng, 60, 100.0, 3.0);
+    let down = noisy(&mut rng, 60, 70.0, 3.0);
+    let up = noisy(&mut rng, 60, 110.0, 3.0);
+    let either = |allowed_increase: f64, allowed_decrease: f64| MetricPolicy {
+        tolerance: Tolerance {
+            allowed_increase,
+            allowed_decrease,
+            critical_increase: 10.0,
+            critical_decrease: 0.0,
+            ..Tolerance::default()
+        },
+        auto_tails: false,
+        ..MetricPolicy::new("rps", Direction::Either)
+    };
+    // A decrease with the increase limit at no change: Low, not High.
+    let j = one(either(1.0, 1.0), b.clone(), down);
+    assert_eq!(j.metrics[0].classification, Classification::Low, "{j}");
+    // An increase within a wide increase limit, the decrease limit at no change: Pass.
+    let j = one(either(1.5, 1.0), b.clone(), up);
+    assert_eq!(j.metrics[0].classification, Classification::Pass, "{j}");
+}
+
+#[test]
+fn a_significant_change_with_a_zero_shift_estimate_is_on_the_side_of_the_test() {
+    // Two thirds of the baseline at 100 and a third at 110, the canary all at 100: most pairwise
+    // differences are 0, so the shift estimate is exactly 0 (the effect exactly no change), yet
+    // the one-sided test sees the canary lower. With the decrease limit at no change it is Low.
+    let mut baseline = vec![100.0; 40];
+    baseline.extend([110.0; 20]);
+    let canary = vec![100.0; 60];
+    let m = MetricPolicy {
+        tolerance: Tolerance {
+            allowed_decrease: 1.0,
+            critical_decrease: 0.0,
+            ..Tolerance::default()
+        },
+        auto_tails: false,
+        ..MetricPolicy::new("rps", Direction::Decrease)
+    };
+    let j = one(m, baseline, canary);
+    let mj = &j.metrics[0];
+    assert_eq!(mj.effect, Some(1.0), "{j}");
+    assert!(mj.adjusted_p.unwrap() < 0.01, "{j}");
+    assert_eq!(mj.classification, Classification::Low, "{j}");
+}
+
+#[test]
+fn a_change_exactly_at_the_tolerance_is_within_it() {
+    // Constant arms make the shift and its interval exact: +5% and -5%, the default tolerance.
+    // The near end of the interval must lie beyond the limit, not on it.
+    let at = |direction, canary: f64| {
+        let m = MetricPolicy {
+            auto_tails: false,
+            ..MetricPolicy::new("latency_ms", direction)
+        };
+        one(m, vec![100.0; 40], vec![canary; 40])
+    };
+    for (direction, canary, beyond) in [
+        (Direction::Increase, 105.0, 106.0),
+        (Direction::Decrease, 95.0, 94.0),
+    ] {
+        let j = at(direction, canary);
+        let m = &j.metrics[0];
+        assert!(m.adjusted_p.unwrap() < 1e-10, "{j}");
+        assert_eq!(m.classification, Classification::Pass, "{j}");
+        let j = at(direction, beyond);
+        assert!(j.metrics[0].classification.is_failure(), "{j}");
+        assert!(j.metrics[0].critical_breach, "{j}");
+    }
+}
+
+#[test]
+fn an_either_metric_states_what_it_can_detect_at_half_its_level_per_side() {
+    // The same data judged as `increase` and as `either`: the two-sided metric splits its level
+    // between the sides, so the change it can detect is z(1 - a/2)/z(1 - a) times larger.
+    let mut rng = Rng(81);
+    let b = noisy(&mut rng, 60, 100.0, 3.0);
+    let c = noisy(&mut rng, 60, 100.0, 3.0);
+    let detectable = |direction| {
+        let m = MetricPolicy {
+            auto_tails: false,
+            ..MetricPolicy::new("latency_ms", direction)
+        };
+        one(m, b.clone(), c.clone()).metrics[0].detectable.unwrap()
+    };
+    let (one_sided, two_sided) = (
+        detectable(Direction::Increase),
+        detectable(Direction::Either),
+    );
+    // alpha 0.01: z(0.995) / z(0.99).
+    let want = 2.575_829_303_548_901 / 2.326_347_874_040_841;
+    assert!(
+        (two_sided / one_sided - want).abs() < 1e-9,
+        "{two_sided} / {one_sided} against {want}"
+    );
+}
