@@ -170,6 +170,14 @@ pub enum Error {
         /// What is wrong, with the value.
         problem: String,
     },
+    /// A criterion `sample.json` or `benchmark.json` cannot be read; names the field.
+    #[error("criterion sample: {field}: {problem}")]
+    CriterionSample {
+        /// The field at fault (`iters`, `times`, `full_id`).
+        field: String,
+        /// What is wrong, with the value.
+        problem: String,
+    },
     /// A Prometheus query result cannot be read or turned into series; names the series (its
     /// label set, or the arm's selector) and the field (`values[3]`, `le`, `buckets[2]`, ...).
     #[error("prometheus: {series} {field}: {problem}")]

@@ -4,6 +4,8 @@
 #![deny(missing_docs)]
 
 mod arms;
+#[cfg(feature = "serde")]
+pub mod bench;
 mod error;
 mod judge;
 pub mod kayenta;

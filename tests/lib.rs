@@ -5,6 +5,7 @@
 
 mod architecture;
 mod bad_input;
+mod bench_gate;
 mod bounds;
 mod common;
 mod decision;
