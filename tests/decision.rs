@@ -881,3 +881,48 @@ fn an_either_metric_states_what_it_can_detect_at_half_its_level_per_side() {
         "{two_sided} / {one_sided} against {want}"
     );
 }
+
+#[test]
+fn sufficiency_is_judged_against_the_critical_distance_on_the_side_of_harm() {
+    // Twelve noisy points per arm (sd 40% of the level): nothing of the size of the +-5%
+    // critical tolerance could be seen, for a decrease as for an increase.
+    let mut rng = Rng(101);
+    let b = noisy(&mut rng, 12, 100.0, 40.0);
+    let c = noisy(&mut rng, 12, 100.0, 40.0);
+    let m = |direction| MetricPolicy {
+        auto_tails: false,
+        min_samples: 5,
+        ..MetricPolicy::new("rps", direction)
+    };
+    for direction in [Direction::Decrease, Direction::Increase] {
+        let j = one(m(direction), b.clone(), c.clone());
+        let mj = &j.metrics[0];
+        assert_eq!(mj.classification, Classification::Inconclusive, "{j}");
+        let d = mj.detectable.unwrap();
+        assert!(d > 0.2 && d < 1.0, "{d}");
+        let prefix = "could not tell: the smallest change it could detect at alpha is ±";
+        let rest = mj
+            .reason
+            .strip_prefix(prefix)
+            .unwrap_or_else(|| panic!("{}", mj.reason));
+        let (shown, tail) = rest.split_once("% ").unwrap();
+        let shown: f64 = shown.parse().unwrap();
+        assert!(
+            (shown - d * 100.0).abs() <= 1e-3 * d * 100.0,
+            "{shown} against {d}"
+        );
+        assert!(tail.starts_with("(critical limit ±5%)"), "{}", mj.reason);
+    }
+    // With the critical limit at no change there is no distance to detect: the significance
+    // test alone decides, and these data pass.
+    let at_neutral = MetricPolicy {
+        tolerance: Tolerance {
+            critical_increase: 1.0,
+            allowed_increase: 1.0,
+            ..Tolerance::default()
+        },
+        ..m(Direction::Increase)
+    };
+    let j = one(at_neutral, b, c);
+    assert_eq!(j.metrics[0].classification, Classification::Pass, "{j}");
+}
