@@ -926,3 +926,29 @@ fn sufficiency_is_judged_against_the_critical_distance_on_the_side_of_harm() {
     let j = one(at_neutral, b, c);
     assert_eq!(j.metrics[0].classification, Classification::Pass, "{j}");
 }
+
+#[test]
+fn a_location_reason_carries_its_numbers() {
+    // The reason of a location test ends with the interval, the p-values and the sizes, as the
+    // table shows them.
+    let mut rng = Rng(111);
+    let b = noisy(&mut rng, 50, 100.0, 3.0);
+    let c = noisy(&mut rng, 40, 130.0, 3.0);
+    let j = one(MetricPolicy::new("latency_ms", Direction::Increase), b, c);
+    let m = &j.metrics[0];
+    let ci = m.effect_interval.unwrap();
+    let numbers = format!(
+        "(interval [+{}%, +{}%], p = ",
+        fmt_number((ci.lower - 1.0) * 100.0),
+        fmt_number((ci.upper - 1.0) * 100.0)
+    );
+    assert!(m.reason.contains(&numbers), "{} lacks {numbers}", m.reason);
+    assert!(m.reason.contains(", p_adj = "), "{}", m.reason);
+    assert!(m.reason.ends_with(", n = 50/40)"), "{}", m.reason);
+}
+
+/// Four significant digits, as the judgment prints numbers of this size (tens of percent).
+fn fmt_number(x: f64) -> String {
+    let s = format!("{x:.2}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
