@@ -339,6 +339,23 @@ impl ArmLabel {
         format!("{{{}={v:?}}}", self.label)
     }
 
+    /// The arm's one series: none, or several (a query not aggregated by the arm label), is an
+    /// error naming the arm.
+    fn only_series<'a>(&self, series: &'a [PromSeries], canary: bool) -> Result<&'a PromSeries> {
+        match self.arm(series, canary).as_slice() {
+            [s] => Ok(*s),
+            [] => Err(bad(self.arm_name(canary), "result", "no series")),
+            many => Err(bad(
+                self.arm_name(canary),
+                "result",
+                format!(
+                    "{} series where one was expected: aggregate the query by the arm label",
+                    many.len()
+                ),
+            )),
+        }
+    }
+
     fn both<T>(&self, mut f: impl FnMut(bool) -> Result<T>) -> Result<Arms<T>> {
         Ok(Arms {
             baseline: f(false)?,
@@ -353,21 +370,7 @@ impl ArmLabel {
     /// for example with `avg by (track)`), or when its series carries native histograms.
     pub fn points(&self, series: &[PromSeries]) -> Result<Arms<Series>> {
         self.both(|canary| {
-            let found = self.arm(series, canary);
-            let s = match found.as_slice() {
-                [s] => *s,
-                [] => return Err(bad(self.arm_name(canary), "result", "no series")),
-                many => {
-                    return Err(bad(
-                        self.arm_name(canary),
-                        "result",
-                        format!(
-                        "{} series where one was expected: aggregate the query by the arm label",
-                        many.len()
-                    ),
-                    ))
-                }
-            };
+            let s = self.only_series(series, canary)?;
             if !s.histograms.is_empty() {
                 return Err(bad(
                     s.selector(),
@@ -438,18 +441,7 @@ impl ArmLabel {
     /// sharing boundaries (different schemas that do not nest).
     pub fn native_histograms(&self, series: &[PromSeries]) -> Result<Arms<Series>> {
         let arms = self.both(|canary| {
-            let found = self.arm(series, canary);
-            let s = match found.as_slice() {
-                [s] => *s,
-                [] => return Err(bad(self.arm_name(canary), "result", "no series")),
-                many => {
-                    return Err(bad(
-                        self.arm_name(canary),
-                        "result",
-                        format!("{} series where one was expected", many.len()),
-                    ))
-                }
-            };
+            let s = self.only_series(series, canary)?;
             match s.histograms.as_slice() {
                 [(_, h)] => Ok((s.selector(), h.clone())),
                 [] => Err(bad(s.selector(), "histograms", "no native histogram")),
