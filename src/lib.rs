@@ -6,6 +6,8 @@
 mod arms;
 #[cfg(feature = "serde")]
 pub mod bench;
+#[cfg(feature = "svg")]
+pub mod chart;
 mod error;
 mod judge;
 pub mod kayenta;

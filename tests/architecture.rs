@@ -58,7 +58,7 @@ fn rank(node: &str) -> u32 {
         "arms" | "error" | "serde_float" => 0,
         "sequential" | "series" | "policy" => 2,
         "judge" => 3 + STAGES.len() as u32,
-        "bench" | "kayenta" | "prometheus" | "report" => 4 + STAGES.len() as u32,
+        "bench" | "chart" | "kayenta" | "prometheus" | "report" => 4 + STAGES.len() as u32,
         "progressive" => 5 + STAGES.len() as u32,
         // The public facade of result types, declared in lib.rs.
         "judgment" => 6 + STAGES.len() as u32,

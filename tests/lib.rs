@@ -7,6 +7,8 @@ mod architecture;
 mod bad_input;
 mod bench_gate;
 mod bounds;
+#[cfg(feature = "svg")]
+mod chart;
 mod common;
 mod decision;
 mod descriptive;
