@@ -132,6 +132,15 @@ pub struct ProgressivePolicy {
     /// [`NoDataAction::Inconclusive`]. Applies to every rule.
     #[cfg_attr(feature = "serde", serde(default))]
     pub no_data: NoDataAction,
+    /// Keep only the latest this many interval records in the history (at least 1), so that
+    /// saving, cloning and resuming a long analysis cost the same at every interval; `None`
+    /// (the default) keeps one record per interval. The decisions do not depend on it: the
+    /// rules keep their own state.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub history_limit: Option<u64>,
 }
 
 fn default_lifetime() -> u64 {
@@ -150,6 +159,7 @@ impl ProgressivePolicy {
             lifetime: default_lifetime(),
             rule,
             no_data: NoDataAction::Inconclusive,
+            history_limit: None,
         }
     }
 
@@ -181,6 +191,13 @@ impl ProgressivePolicy {
         self
     }
 
+    /// Keeps only the latest `records` interval records; see
+    /// [`history_limit`](Self::history_limit).
+    pub fn history_limit(mut self, records: u64) -> ProgressivePolicy {
+        self.history_limit = Some(records);
+        self
+    }
+
     /// Checks the whole policy; errors name the field (and the metric where relevant).
     ///
     /// # Errors
@@ -200,6 +217,12 @@ impl ProgressivePolicy {
             return Err(invalid(
                 "lifetime",
                 format!("{} is not between 1 and {MAX_INTERVALS}", self.lifetime),
+            ));
+        }
+        if self.history_limit == Some(0) {
+            return Err(invalid(
+                "history_limit",
+                "0 keeps no record: the last one carries the decision (at least 1)".into(),
             ));
         }
         if self.warmup_intervals > MAX_INTERVALS {
@@ -468,7 +491,7 @@ impl ProgressiveAnalysis {
             let mut record = IntervalRecord::new(number, IntervalKind::Warmup);
             record.note = "warm-up: skipped".into();
             self.intervals = number;
-            self.history.push(record);
+            self.push(record);
             return Ok(Decision::Continue);
         }
         let kind = if data.is_some() {
@@ -516,8 +539,24 @@ impl ProgressiveAnalysis {
             );
         }
         self.decision = record.decision;
-        self.history.push(record);
+        self.push(record);
         Ok(self.decision)
+    }
+
+    /// Appends a record, dropping the oldest past the policy's `history_limit`.
+    fn push(&mut self, record: IntervalRecord) {
+        self.history.push(record);
+        let excess = self.history.len().saturating_sub(self.kept_records());
+        if excess > 0 {
+            self.history.drain(..excess);
+        }
+    }
+
+    /// How many records the history keeps at most.
+    fn kept_records(&self) -> usize {
+        self.policy
+            .history_limit
+            .map_or(usize::MAX, |l| usize::try_from(l).unwrap_or(usize::MAX))
     }
 
     /// The decision after the last interval.
@@ -540,7 +579,8 @@ impl ProgressiveAnalysis {
         self.analysed
     }
 
-    /// One record per interval, in order.
+    /// One record per interval, in order: every interval's, or the latest
+    /// [`history_limit`](ProgressivePolicy::history_limit) ones.
     pub fn history(&self) -> &[IntervalRecord] {
         &self.history
     }
@@ -577,8 +617,9 @@ impl ProgressiveAnalysis {
     /// Checks that the analysis is one that [`update`](Self::update) could have produced from
     /// its policy: a valid policy; a rule state of the policy's rule (for the sequential rule,
     /// one monitor per metric in policy order, built from the policy's settings); a history of
-    /// one record per interval numbered from 1, warm-up first; `analysed` equal to the intervals
-    /// that counted and not past the lifetime; only the last record final, and the analysis's
+    /// one record per interval numbered from 1, warm-up first (the latest `history_limit` of
+    /// them when the policy sets one); `analysed` equal to the intervals that counted (within
+    /// the dropped records' number, for a limited history) and not past the lifetime; only the last record final, and the analysis's
     /// `decision` equal to it; no promotion without data. Run on every deserialization.
     ///
     /// # Errors
@@ -614,20 +655,23 @@ impl ProgressiveAnalysis {
                 ))
             }
         }
-        if self.history.len() as u64 != self.intervals {
+        // A limited history holds the latest records only.
+        let kept = self.intervals.min(self.kept_records() as u64);
+        if self.history.len() as u64 != kept {
             return Err(bad(
                 "history",
                 format!(
-                    "{} records for {} intervals",
+                    "{} records for {} intervals (keeping {kept})",
                     self.history.len(),
                     self.intervals
                 ),
             ));
         }
+        let dropped = self.intervals - kept;
         let argo = matches!(self.policy.rule, ProgressiveRule::Argo(_));
         let mut counted = 0u64;
         for (i, r) in self.history.iter().enumerate() {
-            let number = i as u64 + 1;
+            let number = dropped + i as u64 + 1;
             if r.interval != number {
                 return Err(bad(
                     "history.interval",
@@ -658,7 +702,8 @@ impl ProgressiveAnalysis {
                 counted += 1;
             }
         }
-        if counted != self.analysed {
+        // The dropped records counted for at most one interval each.
+        if counted > self.analysed || self.analysed - counted > dropped {
             return Err(bad(
                 "analysed",
                 format!("{} against {counted} intervals that counted", self.analysed),

@@ -1118,6 +1118,126 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// A limited history changes what is kept, never what is decided: the limited analysis
+    /// decides as the full one at every interval, keeps exactly the latest records of the full
+    /// history, and survives a save and resume at every interval (its check accepts it).
+    #[test]
+    fn limited_history_decides_as_full_and_keeps_the_latest_records(
+        rule in any_rule(),
+        seq in prop::collection::vec((0u32..40, 0u32..40, 100u32..2000, 0u32..300, 0u8..6), 1..25),
+        limit in 1u64..5,
+        warmup in 0u64..3,
+    ) {
+        let canary = CanaryPolicy::new(vec![errors_policy(), latency_policy()]);
+        let policy = ProgressivePolicy::new(canary, rule).lifetime(20).warmup(warmup);
+        let mut full = ProgressiveAnalysis::new(policy.clone()).unwrap();
+        let mut limited = ProgressiveAnalysis::new(policy.history_limit(limit)).unwrap();
+        for x in &seq {
+            let step = |a: &mut ProgressiveAnalysis| match interval_data(*x) {
+                Some(d) => a.update(&d),
+                None => a.record_error("fetch failed"),
+            };
+            prop_assert_eq!(step(&mut full), step(&mut limited));
+            // Compared as JSON: records hold NaN where nothing was estimated.
+            let json = |r: &[canary_verdict::progressive::IntervalRecord]| serde_json::to_string(r).unwrap();
+            let kept = full.history().len().min(limit as usize);
+            prop_assert_eq!(json(limited.history()), json(&full.history()[full.history().len() - kept..]));
+            prop_assert_eq!(limited.analysed(), full.analysed());
+            let saved = serde_json::to_string(&limited).unwrap();
+            let resumed: ProgressiveAnalysis = serde_json::from_str(&saved)
+                .map_err(|e| TestCaseError::fail(format!("{e}: {saved}")))?;
+            prop_assert_eq!(json(resumed.history()), json(limited.history()));
+            limited = resumed;
+        }
+    }
+}
+
+/// With a history limit, the saved state of a counter-only sequential analysis stops growing
+/// with the number of intervals; without one it grows by a record per interval.
+#[test]
+fn a_limited_history_keeps_the_saved_state_from_growing() {
+    let canary = CanaryPolicy::new(vec![errors_policy()]);
+    let saved_size = |limit: Option<u64>, intervals: usize| -> usize {
+        let rule = SequentialRule {
+            early_promotion: false,
+            ..SequentialRule::default()
+        };
+        let mut policy = ProgressivePolicy::new(canary.clone(), ProgressiveRule::Sequential(rule))
+            .lifetime(1000);
+        policy.history_limit = limit;
+        let mut a = ProgressiveAnalysis::new(policy).unwrap();
+        for _ in 0..intervals {
+            let d = [MetricData::new(
+                "errors",
+                Arms {
+                    baseline: Series::total(5.0, 1000.0),
+                    canary: Series::total(5.0, 1000.0),
+                },
+            )];
+            assert_eq!(a.update(&d).unwrap(), Decision::Continue);
+        }
+        serde_json::to_string(&a).unwrap().len()
+    };
+    let (short, long) = (saved_size(Some(4), 30), saved_size(Some(4), 300));
+    assert!(
+        long * 10 < short * 11,
+        "{short} bytes after 30 intervals, {long} after 300"
+    );
+    let (short, long) = (saved_size(None, 30), saved_size(None, 300));
+    assert!(
+        long > 5 * short,
+        "unlimited: {short} bytes after 30 intervals, {long} after 300"
+    );
+}
+
+#[test]
+fn a_limited_history_is_checked_on_resume() {
+    let canary = CanaryPolicy::new(vec![errors_policy(), latency_policy()]);
+    let policy = ProgressivePolicy::new(canary, ProgressiveRule::Argo(ArgoRule::default()))
+        .lifetime(20)
+        .history_limit(2);
+    let mut a = ProgressiveAnalysis::new(policy.clone()).unwrap();
+    for _ in 0..5 {
+        a.update(&interval_data((1, 1, 1000, 0, 1)).unwrap())
+            .unwrap();
+    }
+    assert_eq!(a.intervals(), 5);
+    let numbers: Vec<u64> = a.history().iter().map(|r| r.interval).collect();
+    assert_eq!(numbers, [4, 5]);
+    let saved: serde_json::Value = serde_json::to_value(&a).unwrap();
+    let load = |v: &serde_json::Value| serde_json::from_value::<ProgressiveAnalysis>(v.clone());
+    load(&saved).unwrap();
+    // A record too many, a renumbered record and a count the dropped records cannot explain.
+    let mut longer = saved.clone();
+    let first = longer["history"][0].clone();
+    longer["history"].as_array_mut().unwrap().insert(0, first);
+    assert!(load(&longer).unwrap_err().to_string().contains("history"));
+    let mut renumbered = saved.clone();
+    renumbered["history"][0]["interval"] = 3.into();
+    assert!(load(&renumbered)
+        .unwrap_err()
+        .to_string()
+        .contains("history.interval"));
+    let mut overcounted = saved.clone();
+    overcounted["analysed"] = 9.into();
+    assert!(load(&overcounted).is_err());
+    // A limit of 0 would keep no decision.
+    let zero = ProgressivePolicy {
+        history_limit: Some(0),
+        ..policy
+    };
+    assert!(matches!(
+        ProgressiveAnalysis::new(zero),
+        Err(Error::InvalidPolicy {
+            field: "history_limit",
+            ..
+        })
+    ));
+}
+
 #[test]
 fn sim_judged_rules_inflate_false_rollbacks_across_looks() {
     // The same identical arms through Argo's default rule (the first failed measurement

@@ -30,14 +30,20 @@ pub fn latencies(n: usize, seed: u64, scale: f64) -> Vec<f64> {
 
 /// The judge bench's request: 50 continuous metrics × 10 000 points per arm.
 pub fn judge_request() -> (CanaryPolicy, Vec<MetricData>) {
+    judge_request_sized(50, 10_000)
+}
+
+/// A judge request of `metrics` continuous metrics × `points` per arm (Rayleigh-like values, the
+/// canary 1% larger).
+pub fn judge_request_sized(metrics_n: usize, points: usize) -> (CanaryPolicy, Vec<MetricData>) {
     let mut uniform = uniforms(7);
     let mut metrics = Vec::new();
     let mut data = Vec::new();
-    for i in 0..50 {
-        let name = format!("metric_{i:02}");
+    for i in 0..metrics_n {
+        let name = format!("metric_{i:03}");
         metrics.push(MetricPolicy::new(name.clone(), Direction::Increase));
         let mut arm = |scale: f64| -> Vec<f64> {
-            (0..10_000)
+            (0..points)
                 .map(|_| scale * (-(uniform().max(1e-300)).ln()).sqrt())
                 .collect()
         };
@@ -53,9 +59,55 @@ pub fn judge_request() -> (CanaryPolicy, Vec<MetricData>) {
     (CanaryPolicy::new(metrics), data)
 }
 
+/// The judge's floor: sorting a copy of every arm of every metric.
+pub fn sort_every_arm(data: &[MetricData]) {
+    for d in data {
+        for s in [&d.baseline, &d.canary] {
+            if let Series::Samples(v) = s {
+                std::hint::black_box(sort_floor(v));
+            }
+        }
+    }
+}
+
 /// The sort floor: sorting a copy of `values` with the standard library's unstable sort.
 pub fn sort_floor(values: &[f64]) -> Vec<f64> {
     let mut v = values.to_vec();
     v.sort_unstable_by(f64::total_cmp);
     v
+}
+
+/// The wall-clock ratio of `work` to `floor`, each the minimum of `rounds` interleaved runs
+/// (floor, work, floor, work, ...), so that both see the same machine. Returns
+/// `(floor_seconds, work_seconds)`.
+pub fn interleaved_min(
+    rounds: usize,
+    floor: &mut dyn FnMut(),
+    work: &mut dyn FnMut(),
+) -> (f64, f64) {
+    let time = |f: &mut dyn FnMut()| {
+        let t = std::time::Instant::now();
+        f();
+        t.elapsed().as_secs_f64()
+    };
+    let (mut best_floor, mut best_work) = (f64::INFINITY, f64::INFINITY);
+    for _ in 0..rounds.max(1) {
+        best_floor = best_floor.min(time(floor));
+        best_work = best_work.min(time(work));
+    }
+    (best_floor, best_work)
+}
+
+/// The machine's load averages (1, 5, 15 minutes) as Linux reports them, for the figures' record;
+/// "unknown" elsewhere.
+pub fn load() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+/// True when the bench binary runs as a benchmark (`cargo bench`), not as a test
+/// (`cargo test --benches`, which passes no `--bench`).
+pub fn benchmarking() -> bool {
+    std::env::args().any(|a| a == "--bench")
 }
