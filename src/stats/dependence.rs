@@ -136,7 +136,7 @@ fn t_sf(t: f64, df: f64) -> f64 {
 }
 
 /// Student's t quantile for `p` strictly inside (0, 1), guarded like [`t_sf`].
-fn t_quantile(p: f64, df: f64) -> f64 {
+pub(crate) fn t_quantile(p: f64, df: f64) -> f64 {
     if !(df.is_finite() && df > 0.0) || df > 1e7 || !(p > 0.0 && p < 1.0) {
         return norm_quantile(p);
     }
