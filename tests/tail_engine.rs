@@ -378,3 +378,121 @@ fn tail_p_values_are_part_of_the_multiple_testing_family() {
         );
     }
 }
+
+/// The tails' alternative follows the direction: an `either` metric's Kolmogorov-Smirnov aspect
+/// is the two-sided test and an `increase` one the one-sided "greater" test, each exactly the
+/// `stats` function's p-value on the same arms (a canary shifted down, so the two differ).
+#[test]
+fn either_tails_are_two_sided_and_increase_tails_one_sided() {
+    let mut rng = Rng(17);
+    let b: Vec<f64> = (0..300)
+        .map(|_| 100.0 * (0.2 * rng.normal()).exp())
+        .collect();
+    let c: Vec<f64> = (0..300)
+        .map(|_| 93.0 * (0.2 * rng.normal()).exp())
+        .collect();
+    let mut seen = Vec::new();
+    for (direction, alternative) in [
+        (Direction::Either, Alternative::TwoSided),
+        (Direction::Increase, Alternative::Greater),
+    ] {
+        let mut m = MetricPolicy::new("m", direction);
+        m.tails = vec![TailAspect::KolmogorovSmirnov];
+        let data = [MetricData::new(
+            "m",
+            Arms {
+                baseline: Series::samples(b.clone()),
+                canary: Series::samples(c.clone()),
+            },
+        )];
+        let j = judge(&CanaryPolicy::new(vec![m]), &data).unwrap();
+        let expected = ks_2samp(
+            Arms {
+                baseline: &b,
+                canary: &c,
+            },
+            alternative,
+            Method::Auto,
+        )
+        .unwrap()
+        .p_value;
+        assert_eq!(
+            j.metrics[0].tails[0].p_value,
+            Some(expected),
+            "{direction:?}"
+        );
+        seen.push(expected);
+    }
+    // The lower canary is significant two-sided and nowhere near it one-sided.
+    assert!(seen[0] < 1e-3 && seen[1] > 0.5, "{seen:?}");
+}
+
+/// A `decrease` metric's quantile tolerance is a drop: with a 10% tolerance on its p1, a canary
+/// whose values are all 5% lower stays within it, and one 25% lower is beyond it; the report
+/// names the lower quantile and shows the values in the metric's own (positive) units.
+#[test]
+fn decrease_quantile_tolerance_is_a_drop_of_the_lower_tail() {
+    let mut rng = Rng(23);
+    let b: Vec<f64> = (0..4000)
+        .map(|_| 500.0 * (0.05 * rng.normal()).exp())
+        .collect();
+    let judged = |scale: f64| {
+        let mut m = MetricPolicy::new("throughput", Direction::Decrease);
+        m.tails = vec![TailAspect::Quantile {
+            p: 0.99,
+            tolerance: 0.1,
+        }];
+        let c: Vec<f64> = b.iter().map(|v| v * scale).collect();
+        let data = [MetricData::new(
+            "throughput",
+            Arms {
+                baseline: Series::samples(b.clone()),
+                canary: Series::samples(c),
+            },
+        )];
+        let j = judge(&CanaryPolicy::new(vec![m]), &data).expect("valid");
+        j.metrics[0].tails[0].clone()
+    };
+    let within = judged(0.95);
+    assert!(!within.regressed, "{within}");
+    assert!(within.p_value.is_some_and(|p| p > 0.5), "{within}");
+    let beyond = judged(0.75);
+    assert!(beyond.regressed, "{beyond}");
+    assert!(beyond.summary.starts_with("p1 -"), "{}", beyond.summary);
+}
+
+/// A `decrease` metric's exceedance aspect reports the share of points below the pooled lower
+/// quantile, with that threshold in the metric's own units (the test runs on negated values).
+#[test]
+fn decrease_exceedance_reports_a_positive_threshold_below() {
+    let mut rng = Rng(29);
+    let b: Vec<f64> = (0..1000)
+        .map(|_| 500.0 * (0.1 * rng.normal()).exp())
+        .collect();
+    let c: Vec<f64> = (0..1000)
+        .map(|_| 500.0 * (0.1 * rng.normal()).exp())
+        .collect();
+    let mut m = MetricPolicy::new("throughput", Direction::Decrease);
+    m.tails = vec![TailAspect::Exceedance { q: 0.95 }];
+    let data = [MetricData::new(
+        "throughput",
+        Arms {
+            baseline: Series::samples(b.clone()),
+            canary: Series::samples(c.clone()),
+        },
+    )];
+    let j = judge(&CanaryPolicy::new(vec![m]), &data).expect("valid");
+    let summary = &j.metrics[0].tails[0].summary;
+    let after = summary
+        .split("points below ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{summary}"));
+    let threshold: f64 = after
+        .split_whitespace()
+        .next()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| panic!("{summary}"));
+    // The pooled 5th percentile of values around 500 with a 10% spread: near 425, positive.
+    assert!((380.0..470.0).contains(&threshold), "{summary}");
+    assert!(summary.contains("(pooled p5)"), "{summary}");
+}
