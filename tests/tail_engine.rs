@@ -496,3 +496,44 @@ fn decrease_exceedance_reports_a_positive_threshold_below() {
     assert!((380.0..470.0).contains(&threshold), "{summary}");
     assert!(summary.contains("(pooled p5)"), "{summary}");
 }
+
+/// A quantile aspect's p-value is one-sided, but the interval it reports is two-sided: both
+/// ends finite and around the observed change.
+#[test]
+fn quantile_aspect_reports_a_two_sided_interval() {
+    let mut rng = Rng(31);
+    let b: Vec<f64> = (0..2000)
+        .map(|_| 100.0 * (0.2 * rng.normal()).exp())
+        .collect();
+    let c: Vec<f64> = (0..2000)
+        .map(|_| 120.0 * (0.2 * rng.normal()).exp())
+        .collect();
+    let mut m = MetricPolicy::new("latency", Direction::Increase);
+    m.tails = vec![TailAspect::Quantile {
+        p: 0.9,
+        tolerance: 0.05,
+    }];
+    let data = [MetricData::new(
+        "latency",
+        Arms {
+            baseline: Series::samples(b),
+            canary: Series::samples(c),
+        },
+    )];
+    let j = judge(&CanaryPolicy::new(vec![m]), &data).expect("valid");
+    let summary = &j.metrics[0].tails[0].summary;
+    let inside = summary
+        .split('[')
+        .nth(1)
+        .and_then(|s| s.split(']').next())
+        .unwrap_or_else(|| panic!("{summary}"));
+    let ends: Vec<f64> = inside
+        .split(", ")
+        .map(|e| e.trim_end_matches('%').parse().unwrap_or(f64::NAN))
+        .collect();
+    assert_eq!(ends.len(), 2, "{summary}");
+    assert!(
+        ends.iter().all(|e| e.is_finite()) && ends[0] < 20.0 && 20.0 < ends[1] && ends[1] < 40.0,
+        "{summary}"
+    );
+}
