@@ -537,3 +537,39 @@ fn quantile_aspect_reports_a_two_sided_interval() {
         "{summary}"
     );
 }
+
+/// Whether a quantile aspect's change points towards harm: never for identical arms or for a
+/// lower canary of an `increase` metric; always for `either`, whose lower canary regresses.
+#[test]
+fn quantile_aspect_harm_follows_the_direction() {
+    let mut rng = Rng(37);
+    let b: Vec<f64> = (0..2000)
+        .map(|_| 100.0 * (0.2 * rng.normal()).exp())
+        .collect();
+    let lower: Vec<f64> = b.iter().map(|v| v * 0.7).collect();
+    let aspect = |direction: Direction, canary: &[f64]| {
+        let mut m = MetricPolicy::new("latency", direction);
+        m.tails = vec![TailAspect::Quantile {
+            p: 0.9,
+            tolerance: 0.05,
+        }];
+        let data = [MetricData::new(
+            "latency",
+            Arms {
+                baseline: Series::samples(b.clone()),
+                canary: Series::samples(canary.to_vec()),
+            },
+        )];
+        judge(&CanaryPolicy::new(vec![m]), &data)
+            .expect("valid")
+            .metrics[0]
+            .tails[0]
+            .clone()
+    };
+    let same = aspect(Direction::Increase, &b);
+    assert!(!same.harmful && !same.regressed, "{same}");
+    let better = aspect(Direction::Increase, &lower);
+    assert!(!better.harmful && !better.regressed, "{better}");
+    let either = aspect(Direction::Either, &lower);
+    assert!(either.harmful && either.regressed, "{either}");
+}
