@@ -35,7 +35,8 @@
 //! told from the machine's drift at a stated false-failure rate. The gate's tolerance is then
 //! the larger of the two. On the four runs above, every (base, A/A, new) triple of distinct
 //! runs (24 triples, 696 benchmark comparisons; `bench_gate --aa`, tolerance the larger of +5%
-//! and the margin at a 1% rate):
+//! and the margin at a 1% rate; `scripts/bench_gate_runs.sh target/criterion "r1 r2 r3 r4" 0 0.3
+//! 0.5 1.0` gives both sets of figures):
 //!
 //! - 1 of 696 comparisons failed (0.14%), in 1 of the 24 triples; the margins were +53% to
 //!   +69%, the spread of this machine (17% to 21% rms between runs);
