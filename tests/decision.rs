@@ -952,3 +952,32 @@ fn fmt_number(x: f64) -> String {
     let s = format!("{x:.2}");
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
+
+/// A metric's alpha share is split equally among its tests: with one tail aspect beside the
+/// location test, each gets half of the metric's alpha (0.005 of 0.01). Four points per arm
+/// can reach p = 1/70 = 0.0143 at best, below the whole 0.01 share's double but not below
+/// 0.005: the metric could not have shown harm, so it is Inconclusive, with its share named.
+#[test]
+fn a_metrics_alpha_share_is_split_among_its_tests() {
+    let m = MetricPolicy {
+        min_samples: 3,
+        auto_tails: false,
+        tails: vec![canary_verdict::policy::TailAspect::KolmogorovSmirnov],
+        ..MetricPolicy::new("latency", Direction::Increase)
+    };
+    let data = [MetricData::new(
+        "latency",
+        Arms {
+            baseline: Series::samples([100.0, 101.0, 102.0, 103.0]),
+            canary: Series::samples([110.0, 111.0, 112.0, 113.0]),
+        },
+    )];
+    let j = judge(&CanaryPolicy::new(vec![m]), &data).unwrap();
+    let metric = &j.metrics[0];
+    assert_eq!(metric.classification, Classification::Inconclusive, "{j}");
+    assert!(
+        metric.reason.contains("could reach its alpha share 0.005")
+            && metric.reason.contains("smallest possible p = 0.01429"),
+        "{j}"
+    );
+}
