@@ -981,3 +981,76 @@ fn a_metrics_alpha_share_is_split_among_its_tests() {
         "{j}"
     );
 }
+
+/// Bounds are read from the sorted arms, so a quantile the summaries do not hold (p97) is
+/// bounded by its own value, not by a stand-in: an absolute bound alone, and a relative bound
+/// alone, each catch a p97 past them while the mean and the location stay within.
+#[test]
+fn bounds_on_any_quantile_are_read_from_the_sorted_arms() {
+    use canary_verdict::policy::{Bounds, RelativeBounds, Statistic};
+    let baseline: Vec<f64> = (1..=100).map(f64::from).collect();
+    // The top 5% of the canary at 1.6 times the baseline's: p97 +56%, mean +2.7%.
+    let canary: Vec<f64> = baseline
+        .iter()
+        .map(|&v| if v > 95.0 { v * 1.6 } else { v })
+        .collect();
+    let run = |m: MetricPolicy| {
+        let data = [MetricData::new(
+            "latency",
+            Arms {
+                baseline: Series::samples(baseline.clone()),
+                canary: Series::samples(canary.clone()),
+            },
+        )];
+        judge(&CanaryPolicy::new(vec![m]), &data).unwrap()
+    };
+    let base = || MetricPolicy {
+        auto_tails: false,
+        ..MetricPolicy::new("latency", Direction::Increase)
+    };
+    let absolute = run(MetricPolicy {
+        bounds: Some(Bounds {
+            statistic: Statistic::Quantile(0.97),
+            max: Some(120.0),
+            ..Bounds::default()
+        }),
+        ..base()
+    });
+    let relative = run(MetricPolicy {
+        relative_bounds: Some(RelativeBounds {
+            statistic: Statistic::Quantile(0.97),
+            max_increase: Some(0.2),
+            ..RelativeBounds::default()
+        }),
+        ..base()
+    });
+    let unbounded = run(base());
+    assert_ne!(unbounded.verdict, Verdict::Rollback, "{unbounded}");
+    for j in [absolute, relative] {
+        assert_eq!(j.verdict, Verdict::Rollback, "{j}");
+        assert!(j.metrics[0].critical_breach, "{j}");
+    }
+}
+
+/// A `thresholds_only` metric runs no test, tail aspects included: its listed tails are not
+/// run and add nothing to the multiple-testing family.
+#[test]
+fn thresholds_only_metrics_run_no_tail_aspects() {
+    let m = MetricPolicy {
+        comparator: canary_verdict::policy::Comparator::ThresholdsOnly,
+        tails: vec![canary_verdict::policy::TailAspect::KolmogorovSmirnov],
+        ..MetricPolicy::new("latency", Direction::Increase)
+    };
+    let data = [MetricData::new(
+        "latency",
+        Arms {
+            baseline: Series::samples((1..=200).map(f64::from).collect::<Vec<_>>()),
+            canary: Series::samples((1..=200).map(|v| f64::from(v) * 3.0).collect::<Vec<_>>()),
+        },
+    )];
+    let j = judge(&CanaryPolicy::new(vec![m]), &data).unwrap();
+    let metric = &j.metrics[0];
+    assert!(metric.tails.is_empty(), "{j}");
+    assert_eq!(metric.p_value, None, "{j}");
+    assert_eq!(metric.classification, Classification::Pass, "{j}");
+}
