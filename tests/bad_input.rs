@@ -11,11 +11,11 @@ use canary_verdict::{
         binom_test, hodges_lehmann, mann_whitney, poisson_rate_test, prop_test, quantile,
         Alternative, Exposure, MannWhitneyConfig, Proportion, QuantileType,
     },
-    Arm, CanaryPolicy, Classification, CountPoint, Direction, Error, Judgment, MetricData,
-    MetricPolicy, Point, Series, Verdict,
+    Arm, CanaryPolicy, Classification, CountPoint, Direction, Error, MetricData, MetricPolicy,
+    Point, Series, Verdict,
 };
 
-use crate::common::at;
+use crate::common::{at, judge_one};
 
 fn latency() -> MetricPolicy {
     MetricPolicy::new("latency_ms", Direction::Increase)
@@ -23,15 +23,6 @@ fn latency() -> MetricPolicy {
 
 fn errors() -> MetricPolicy {
     MetricPolicy::counter("errors", Direction::Increase)
-}
-
-fn judge_one(mp: MetricPolicy, baseline: Series, canary: Series) -> Judgment {
-    let name = mp.name.clone();
-    judge(
-        &CanaryPolicy::new(vec![mp]),
-        &[MetricData::new(name, Arms { baseline, canary })],
-    )
-    .unwrap()
 }
 
 fn healthy() -> Vec<f64> {

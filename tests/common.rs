@@ -173,3 +173,24 @@ pub fn alternative_of(v: &Value) -> canary_verdict::stats::Alternative {
 pub fn at(seconds: i64) -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::from_timestamp(1_795_694_400 + seconds, 0).expect("in range")
 }
+
+/// Judges one metric alone: `policy` as the whole canary policy, `baseline` and `canary` as its
+/// data; panics on an invalid request (a test's own mistake).
+pub fn judge_one(
+    policy: canary_verdict::MetricPolicy,
+    baseline: canary_verdict::Series,
+    canary: canary_verdict::Series,
+) -> canary_verdict::Judgment {
+    let data = [canary_verdict::MetricData::new(
+        policy.name.clone(),
+        canary_verdict::Arms { baseline, canary },
+    )];
+    canary_verdict::judge(&canary_verdict::CanaryPolicy::new(vec![policy]), &data).unwrap()
+}
+
+/// `n` log-normal values `median · exp(sigma · Z)`, Z standard normal.
+pub fn lognormal(rng: &mut Rng, n: usize, median: f64, sigma: f64) -> Vec<f64> {
+    (0..n)
+        .map(|_| median * (sigma * rng.normal()).exp())
+        .collect()
+}

@@ -2,7 +2,7 @@
 //! the direction of harm, critical breaches decided by the interval, alpha reserved for critical
 //! metrics, must-have metrics, data sufficiency and dependence-aware inference.
 
-use crate::common::Rng;
+use crate::common::{judge_one, Rng};
 use canary_verdict::Arms;
 use canary_verdict::{
     judge, policy::EffectMeasure, CanaryPolicy, Classification, Direction, MetricData,
@@ -13,19 +13,9 @@ fn noisy(rng: &mut Rng, n: usize, centre: f64, sd: f64) -> Vec<f64> {
     (0..n).map(|_| centre + sd * rng.normal()).collect()
 }
 
+/// One metric judged alone on raw samples.
 fn one(policy: MetricPolicy, baseline: Vec<f64>, canary: Vec<f64>) -> canary_verdict::Judgment {
-    let name = policy.name.clone();
-    judge(
-        &CanaryPolicy::new(vec![policy]),
-        &[MetricData::new(
-            name,
-            Arms {
-                baseline: Series::samples(baseline),
-                canary: Series::samples(canary),
-            },
-        )],
-    )
-    .unwrap()
+    judge_one(policy, Series::samples(baseline), Series::samples(canary))
 }
 
 #[test]
@@ -965,14 +955,11 @@ fn a_metrics_alpha_share_is_split_among_its_tests() {
         tails: vec![canary_verdict::policy::TailAspect::KolmogorovSmirnov],
         ..MetricPolicy::new("latency", Direction::Increase)
     };
-    let data = [MetricData::new(
-        "latency",
-        Arms {
-            baseline: Series::samples([100.0, 101.0, 102.0, 103.0]),
-            canary: Series::samples([110.0, 111.0, 112.0, 113.0]),
-        },
-    )];
-    let j = judge(&CanaryPolicy::new(vec![m]), &data).unwrap();
+    let j = one(
+        m,
+        vec![100.0, 101.0, 102.0, 103.0],
+        vec![110.0, 111.0, 112.0, 113.0],
+    );
     let metric = &j.metrics[0];
     assert_eq!(metric.classification, Classification::Inconclusive, "{j}");
     assert!(
@@ -994,16 +981,7 @@ fn bounds_on_any_quantile_are_read_from_the_sorted_arms() {
         .iter()
         .map(|&v| if v > 95.0 { v * 1.6 } else { v })
         .collect();
-    let run = |m: MetricPolicy| {
-        let data = [MetricData::new(
-            "latency",
-            Arms {
-                baseline: Series::samples(baseline.clone()),
-                canary: Series::samples(canary.clone()),
-            },
-        )];
-        judge(&CanaryPolicy::new(vec![m]), &data).unwrap()
-    };
+    let run = |m: MetricPolicy| one(m, baseline.clone(), canary.clone());
     let base = || MetricPolicy {
         auto_tails: false,
         ..MetricPolicy::new("latency", Direction::Increase)
@@ -1041,14 +1019,11 @@ fn thresholds_only_metrics_run_no_tail_aspects() {
         tails: vec![canary_verdict::policy::TailAspect::KolmogorovSmirnov],
         ..MetricPolicy::new("latency", Direction::Increase)
     };
-    let data = [MetricData::new(
-        "latency",
-        Arms {
-            baseline: Series::samples((1..=200).map(f64::from).collect::<Vec<_>>()),
-            canary: Series::samples((1..=200).map(|v| f64::from(v) * 3.0).collect::<Vec<_>>()),
-        },
-    )];
-    let j = judge(&CanaryPolicy::new(vec![m]), &data).unwrap();
+    let j = one(
+        m,
+        (1..=200).map(f64::from).collect(),
+        (1..=200).map(|v| f64::from(v) * 3.0).collect(),
+    );
     let metric = &j.metrics[0];
     assert!(metric.tails.is_empty(), "{j}");
     assert_eq!(metric.p_value, None, "{j}");

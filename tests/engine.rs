@@ -83,45 +83,31 @@ fn t0() -> DateTime<Utc> {
     at(0)
 }
 
-fn noise(rng: &mut Rng, n: usize, median: f64, sigma: f64) -> Vec<f64> {
-    (0..n)
-        .map(|_| median * (sigma * rng.normal()).exp())
-        .collect()
-}
-
-fn one(policy: MetricPolicy, baseline: Series, canary: Series) -> Judgment {
-    let data = [MetricData::new(
-        policy.name.clone(),
-        Arms { baseline, canary },
-    )];
-    judge(&CanaryPolicy::new(vec![policy]), &data).unwrap()
-}
-
 #[test]
 fn classification_paths() {
     let mut rng = Rng(1);
-    let b = noise(&mut rng, 80, 100.0, 0.05);
-    let same = noise(&mut rng, 80, 100.0, 0.05);
-    let up: Vec<f64> = noise(&mut rng, 80, 100.0, 0.05)
+    let b = lognormal(&mut rng, 80, 100.0, 0.05);
+    let same = lognormal(&mut rng, 80, 100.0, 0.05);
+    let up: Vec<f64> = lognormal(&mut rng, 80, 100.0, 0.05)
         .iter()
         .map(|v| v * 1.3)
         .collect();
-    let up_small: Vec<f64> = noise(&mut rng, 80, 100.0, 0.05)
+    let up_small: Vec<f64> = lognormal(&mut rng, 80, 100.0, 0.05)
         .iter()
         .map(|v| v * 1.05)
         .collect();
-    let down: Vec<f64> = noise(&mut rng, 80, 100.0, 0.05)
+    let down: Vec<f64> = lognormal(&mut rng, 80, 100.0, 0.05)
         .iter()
         .map(|v| v * 0.7)
         .collect();
     let s = |v: &Vec<f64>| Series::samples(v.clone());
     let latency = MetricPolicy::new("latency", Direction::Increase);
 
-    let j = one(latency.clone(), s(&b), s(&same));
+    let j = judge_one(latency.clone(), s(&b), s(&same));
     assert_eq!(j.metrics[0].classification, Classification::Pass);
     assert_eq!(j.verdict, Verdict::Promote);
 
-    let j = one(latency.clone(), s(&b), s(&up));
+    let j = judge_one(latency.clone(), s(&b), s(&up));
     assert_eq!(j.metrics[0].classification, Classification::High);
     assert!(j.metrics[0].critical_breach);
     assert_eq!(j.verdict, Verdict::Rollback);
@@ -135,7 +121,7 @@ fn classification_paths() {
 
     // A 5% increase sits on the default tolerance (±5%, decided on the interval's near end):
     // it is not shown beyond it, so it does not fail the metric.
-    let j = one(latency.clone(), s(&b), s(&up_small));
+    let j = judge_one(latency.clone(), s(&b), s(&up_small));
     assert_ne!(j.metrics[0].classification, Classification::High, "{j}");
     assert_ne!(j.verdict, Verdict::Rollback, "{j}");
     // With any significant increase allowed to fail and +10% critical, the same 5% increase
@@ -148,41 +134,41 @@ fn classification_paths() {
         },
         ..latency.clone()
     };
-    let j = one(strict, s(&b), s(&up_small));
+    let j = judge_one(strict, s(&b), s(&up_small));
     assert_eq!(j.metrics[0].classification, Classification::High, "{j}");
     assert!(!j.metrics[0].critical_breach, "{}", j.metrics[0].reason);
     assert_eq!(j.verdict, Verdict::Rollback); // the only metric: score 0
 
     // An improvement in the harmless direction passes.
-    let j = one(latency.clone(), s(&b), s(&down));
+    let j = judge_one(latency.clone(), s(&b), s(&down));
     assert_eq!(j.metrics[0].classification, Classification::Pass);
 
     let throughput = MetricPolicy::new("rps", Direction::Decrease);
-    let j = one(throughput, s(&b), s(&down));
+    let j = judge_one(throughput, s(&b), s(&down));
     assert_eq!(j.metrics[0].classification, Classification::Low);
 
     let either = MetricPolicy::new("x", Direction::Either);
     assert_eq!(
-        one(either.clone(), s(&b), s(&down)).metrics[0].classification,
+        judge_one(either.clone(), s(&b), s(&down)).metrics[0].classification,
         Classification::Low
     );
     assert_eq!(
-        one(either, s(&b), s(&up)).metrics[0].classification,
+        judge_one(either, s(&b), s(&up)).metrics[0].classification,
         Classification::High
     );
 
     // No data, must-have data, too few points, bad data.
-    let j = one(latency.clone(), s(&b), Series::samples([]));
+    let j = judge_one(latency.clone(), s(&b), Series::samples([]));
     assert_eq!(j.metrics[0].classification, Classification::NoData);
     assert_eq!(j.verdict, Verdict::Inconclusive);
     let must = MetricPolicy {
         must_have_data: true,
         ..latency.clone()
     };
-    let j = one(must, s(&b), Series::samples([]));
+    let j = judge_one(must, s(&b), Series::samples([]));
     assert_eq!(j.metrics[0].classification, Classification::NoDataFail);
     assert_eq!(j.verdict, Verdict::Rollback);
-    let j = one(latency.clone(), s(&b), Series::samples([1.0, 2.0]));
+    let j = judge_one(latency.clone(), s(&b), Series::samples([1.0, 2.0]));
     assert_eq!(j.metrics[0].classification, Classification::Inconclusive);
     assert!(j.metrics[0].reason.contains("at least 5 points"));
     let reject = MetricPolicy {
@@ -191,14 +177,14 @@ fn classification_paths() {
     };
     let mut with_nan = same.clone();
     with_nan[3] = f64::NAN;
-    let j = one(reject, s(&b), s(&with_nan));
+    let j = judge_one(reject, s(&b), s(&with_nan));
     assert_eq!(j.metrics[0].classification, Classification::Error);
     assert_eq!(
         j.metrics[0].reason,
         "metric latency: canary value: NaN at index 3 (nan policy: reject)"
     );
     // NaN removed by default: judged on the rest.
-    let j = one(latency.clone(), s(&b), s(&with_nan));
+    let j = judge_one(latency.clone(), s(&b), s(&with_nan));
     assert_eq!(j.metrics[0].classification, Classification::Pass);
     assert_eq!(j.metrics[0].n_canary, 79);
 
@@ -238,7 +224,7 @@ fn classification_paths() {
         }),
         ..latency.clone()
     };
-    let j = one(bounded, s(&b), s(&same));
+    let j = judge_one(bounded, s(&b), s(&same));
     assert_eq!(j.metrics[0].classification, Classification::High);
     assert!(
         j.metrics[0].reason.starts_with("canary p99 "),
@@ -256,10 +242,13 @@ fn classification_paths() {
         ..latency.clone()
     };
     assert_eq!(
-        one(relative.clone(), s(&b), s(&up_small)).verdict,
+        judge_one(relative.clone(), s(&b), s(&up_small)).verdict,
         Verdict::Promote
     );
-    assert_eq!(one(relative, s(&b), s(&up)).verdict, Verdict::Rollback);
+    assert_eq!(
+        judge_one(relative, s(&b), s(&up)).verdict,
+        Verdict::Rollback
+    );
 }
 
 #[test]
@@ -273,8 +262,8 @@ fn one_regressed_metric_is_not_diluted_by_many_healthy_ones() {
         data.push(MetricData::new(
             name,
             Arms {
-                baseline: Series::samples(noise(&mut rng, 60, 50.0, 0.1)),
-                canary: Series::samples(noise(&mut rng, 60, 50.0, 0.1)),
+                baseline: Series::samples(lognormal(&mut rng, 60, 50.0, 0.1)),
+                canary: Series::samples(lognormal(&mut rng, 60, 50.0, 0.1)),
             },
         ));
     }
@@ -282,8 +271,8 @@ fn one_regressed_metric_is_not_diluted_by_many_healthy_ones() {
     data.push(MetricData::new(
         "latency",
         Arms {
-            baseline: Series::samples(noise(&mut rng, 60, 100.0, 0.1)),
-            canary: Series::samples(noise(&mut rng, 60, 120.0, 0.1)),
+            baseline: Series::samples(lognormal(&mut rng, 60, 100.0, 0.1)),
+            canary: Series::samples(lognormal(&mut rng, 60, 120.0, 0.1)),
         },
     ));
     let j = judge(&CanaryPolicy::new(metrics), &data).unwrap();
@@ -296,7 +285,7 @@ fn one_regressed_metric_is_not_diluted_by_many_healthy_ones() {
 fn counters_and_pairing() {
     let errors = MetricPolicy::counter("errors", Direction::Increase);
     // Error spike from zero.
-    let j = one(
+    let j = judge_one(
         errors.clone(),
         Series::total(0.0, 50_000.0),
         Series::total(40.0, 50_000.0),
@@ -306,7 +295,7 @@ fn counters_and_pairing() {
     // Three errors against none at an even split is not evidence either way: no split of
     // three events could be significant (smallest p = 1/8), so the metric could not tell and
     // the canary is not promoted.
-    let j = one(
+    let j = judge_one(
         errors.clone(),
         Series::total(0.0, 1_000.0),
         Series::total(3.0, 1_000.0),
@@ -340,7 +329,7 @@ fn counters_and_pairing() {
             "metric errors: canary events: 1.5 at index 0 is not a whole number of at least 0",
         ),
     ] {
-        let j = one(
+        let j = judge_one(
             errors.clone(),
             Series::total(1.0, 10.0),
             Series::total(events, trials),
@@ -349,7 +338,7 @@ fn counters_and_pairing() {
         assert_eq!(j.metrics[0].reason, want);
     }
     // Zero trials: no data.
-    let j = one(errors, Series::total(0.0, 0.0), Series::total(0.0, 0.0));
+    let j = judge_one(errors, Series::total(0.0, 0.0), Series::total(0.0, 0.0));
     assert_eq!(j.metrics[0].classification, Classification::NoData);
 
     // Timestamped arms with the same timestamps are paired: a shared drift cancels.
@@ -368,7 +357,7 @@ fn counters_and_pairing() {
         .zip(&drift)
         .map(|(t, d)| (*t, d * 1.1 + rng.normal()))
         .collect();
-    let j = one(
+    let j = judge_one(
         MetricPolicy::new("cpu", Direction::Increase),
         Series::points(b.clone()),
         Series::points(c),
@@ -381,7 +370,7 @@ fn counters_and_pairing() {
     // Duplicate timestamps are an error naming the field.
     let mut dup = b.clone();
     dup[1].0 = dup[0].0;
-    let j = one(
+    let j = judge_one(
         MetricPolicy::new("cpu", Direction::Increase),
         Series::points(dup),
         Series::points(b),
@@ -550,8 +539,8 @@ fn display_is_an_aligned_table() {
         MetricData::new(
             "latency_ms",
             Arms {
-                baseline: Series::samples(noise(&mut rng, 60, 100.0, 0.1)),
-                canary: Series::samples(noise(&mut rng, 60, 130.0, 0.1)),
+                baseline: Series::samples(lognormal(&mut rng, 60, 100.0, 0.1)),
+                canary: Series::samples(lognormal(&mut rng, 60, 130.0, 0.1)),
             },
         ),
         MetricData::new(
@@ -707,7 +696,7 @@ fn srm_request(
     baseline_trials: f64,
 ) -> Judgment {
     let mut rng = Rng(0x5a5a);
-    let base = noise(&mut rng, 200, 100.0, 0.2);
+    let base = lognormal(&mut rng, 200, 100.0, 0.2);
     let requests = MetricPolicy {
         muted: true,
         ..MetricPolicy::counter("requests", Direction::Increase)

@@ -7,7 +7,7 @@
 //! of its requests take 4x longer. Each scenario runs 200 canaries from seed 0x7a11_5eed.
 //! Rates are printed (`cargo test ... -- --nocapture`) and bounded by the assertions.
 
-use crate::common::Rng;
+use crate::common::{judge_one, lognormal, Rng};
 use canary_verdict::judgment::*;
 use canary_verdict::policy::*;
 use canary_verdict::stats::*;
@@ -379,33 +379,37 @@ fn tail_p_values_are_part_of_the_multiple_testing_family() {
     }
 }
 
+/// The first tail aspect's result for one metric of `direction` with `aspects`, judged alone.
+fn first_tail(
+    direction: Direction,
+    aspects: Vec<TailAspect>,
+    baseline: &[f64],
+    canary: &[f64],
+) -> TailResult {
+    let mut m = MetricPolicy::new("m", direction);
+    m.tails = aspects;
+    let j = judge_one(
+        m,
+        Series::samples(baseline.to_vec()),
+        Series::samples(canary.to_vec()),
+    );
+    j.metrics[0].tails[0].clone()
+}
+
 /// The tails' alternative follows the direction: an `either` metric's Kolmogorov-Smirnov aspect
 /// is the two-sided test and an `increase` one the one-sided "greater" test, each exactly the
 /// `stats` function's p-value on the same arms (a canary shifted down, so the two differ).
 #[test]
 fn either_tails_are_two_sided_and_increase_tails_one_sided() {
     let mut rng = Rng(17);
-    let b: Vec<f64> = (0..300)
-        .map(|_| 100.0 * (0.2 * rng.normal()).exp())
-        .collect();
-    let c: Vec<f64> = (0..300)
-        .map(|_| 93.0 * (0.2 * rng.normal()).exp())
-        .collect();
+    let b = lognormal(&mut rng, 300, 100.0, 0.2);
+    let c = lognormal(&mut rng, 300, 93.0, 0.2);
     let mut seen = Vec::new();
     for (direction, alternative) in [
         (Direction::Either, Alternative::TwoSided),
         (Direction::Increase, Alternative::Greater),
     ] {
-        let mut m = MetricPolicy::new("m", direction);
-        m.tails = vec![TailAspect::KolmogorovSmirnov];
-        let data = [MetricData::new(
-            "m",
-            Arms {
-                baseline: Series::samples(b.clone()),
-                canary: Series::samples(c.clone()),
-            },
-        )];
-        let j = judge(&CanaryPolicy::new(vec![m]), &data).unwrap();
+        let t = first_tail(direction, vec![TailAspect::KolmogorovSmirnov], &b, &c);
         let expected = ks_2samp(
             Arms {
                 baseline: &b,
@@ -416,11 +420,7 @@ fn either_tails_are_two_sided_and_increase_tails_one_sided() {
         )
         .unwrap()
         .p_value;
-        assert_eq!(
-            j.metrics[0].tails[0].p_value,
-            Some(expected),
-            "{direction:?}"
-        );
+        assert_eq!(t.p_value, Some(expected), "{direction:?}");
         seen.push(expected);
     }
     // The lower canary is significant two-sided and nowhere near it one-sided.
@@ -433,25 +433,14 @@ fn either_tails_are_two_sided_and_increase_tails_one_sided() {
 #[test]
 fn decrease_quantile_tolerance_is_a_drop_of_the_lower_tail() {
     let mut rng = Rng(23);
-    let b: Vec<f64> = (0..4000)
-        .map(|_| 500.0 * (0.05 * rng.normal()).exp())
-        .collect();
+    let b = lognormal(&mut rng, 4000, 500.0, 0.05);
     let judged = |scale: f64| {
-        let mut m = MetricPolicy::new("throughput", Direction::Decrease);
-        m.tails = vec![TailAspect::Quantile {
+        let c: Vec<f64> = b.iter().map(|v| v * scale).collect();
+        let p1 = TailAspect::Quantile {
             p: 0.99,
             tolerance: 0.1,
-        }];
-        let c: Vec<f64> = b.iter().map(|v| v * scale).collect();
-        let data = [MetricData::new(
-            "throughput",
-            Arms {
-                baseline: Series::samples(b.clone()),
-                canary: Series::samples(c),
-            },
-        )];
-        let j = judge(&CanaryPolicy::new(vec![m]), &data).expect("valid");
-        j.metrics[0].tails[0].clone()
+        };
+        first_tail(Direction::Decrease, vec![p1], &b, &c)
     };
     let within = judged(0.95);
     assert!(!within.regressed, "{within}");
@@ -466,23 +455,15 @@ fn decrease_quantile_tolerance_is_a_drop_of_the_lower_tail() {
 #[test]
 fn decrease_exceedance_reports_a_positive_threshold_below() {
     let mut rng = Rng(29);
-    let b: Vec<f64> = (0..1000)
-        .map(|_| 500.0 * (0.1 * rng.normal()).exp())
-        .collect();
-    let c: Vec<f64> = (0..1000)
-        .map(|_| 500.0 * (0.1 * rng.normal()).exp())
-        .collect();
-    let mut m = MetricPolicy::new("throughput", Direction::Decrease);
-    m.tails = vec![TailAspect::Exceedance { q: 0.95 }];
-    let data = [MetricData::new(
-        "throughput",
-        Arms {
-            baseline: Series::samples(b.clone()),
-            canary: Series::samples(c.clone()),
-        },
-    )];
-    let j = judge(&CanaryPolicy::new(vec![m]), &data).expect("valid");
-    let summary = &j.metrics[0].tails[0].summary;
+    let b = lognormal(&mut rng, 1000, 500.0, 0.1);
+    let c = lognormal(&mut rng, 1000, 500.0, 0.1);
+    let t = first_tail(
+        Direction::Decrease,
+        vec![TailAspect::Exceedance { q: 0.95 }],
+        &b,
+        &c,
+    );
+    let summary = &t.summary;
     let after = summary
         .split("points below ")
         .nth(1)
@@ -502,26 +483,14 @@ fn decrease_exceedance_reports_a_positive_threshold_below() {
 #[test]
 fn quantile_aspect_reports_a_two_sided_interval() {
     let mut rng = Rng(31);
-    let b: Vec<f64> = (0..2000)
-        .map(|_| 100.0 * (0.2 * rng.normal()).exp())
-        .collect();
-    let c: Vec<f64> = (0..2000)
-        .map(|_| 120.0 * (0.2 * rng.normal()).exp())
-        .collect();
-    let mut m = MetricPolicy::new("latency", Direction::Increase);
-    m.tails = vec![TailAspect::Quantile {
+    let b = lognormal(&mut rng, 2000, 100.0, 0.2);
+    let c = lognormal(&mut rng, 2000, 120.0, 0.2);
+    let p90 = TailAspect::Quantile {
         p: 0.9,
         tolerance: 0.05,
-    }];
-    let data = [MetricData::new(
-        "latency",
-        Arms {
-            baseline: Series::samples(b),
-            canary: Series::samples(c),
-        },
-    )];
-    let j = judge(&CanaryPolicy::new(vec![m]), &data).expect("valid");
-    let summary = &j.metrics[0].tails[0].summary;
+    };
+    let t = first_tail(Direction::Increase, vec![p90], &b, &c);
+    let summary = &t.summary;
     let inside = summary
         .split('[')
         .nth(1)
@@ -543,28 +512,14 @@ fn quantile_aspect_reports_a_two_sided_interval() {
 #[test]
 fn quantile_aspect_harm_follows_the_direction() {
     let mut rng = Rng(37);
-    let b: Vec<f64> = (0..2000)
-        .map(|_| 100.0 * (0.2 * rng.normal()).exp())
-        .collect();
+    let b = lognormal(&mut rng, 2000, 100.0, 0.2);
     let lower: Vec<f64> = b.iter().map(|v| v * 0.7).collect();
     let aspect = |direction: Direction, canary: &[f64]| {
-        let mut m = MetricPolicy::new("latency", direction);
-        m.tails = vec![TailAspect::Quantile {
+        let p90 = TailAspect::Quantile {
             p: 0.9,
             tolerance: 0.05,
-        }];
-        let data = [MetricData::new(
-            "latency",
-            Arms {
-                baseline: Series::samples(b.clone()),
-                canary: Series::samples(canary.to_vec()),
-            },
-        )];
-        judge(&CanaryPolicy::new(vec![m]), &data)
-            .expect("valid")
-            .metrics[0]
-            .tails[0]
-            .clone()
+        };
+        first_tail(direction, vec![p90], &b, canary)
     };
     let same = aspect(Direction::Increase, &b);
     assert!(!same.harmful && !same.regressed, "{same}");
