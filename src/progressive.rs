@@ -618,9 +618,10 @@ impl ProgressiveAnalysis {
     /// its policy: a valid policy; a rule state of the policy's rule (for the sequential rule,
     /// one monitor per metric in policy order, built from the policy's settings); a history of
     /// one record per interval numbered from 1, warm-up first (the latest `history_limit` of
-    /// them when the policy sets one); `analysed` equal to the intervals that counted (within
-    /// the dropped records' number, for a limited history) and not past the lifetime; only the last record final, and the analysis's
-    /// `decision` equal to it; no promotion without data. Run on every deserialization.
+    /// them when the policy sets one); `analysed` equal to the intervals that counted (for a
+    /// limited history, up to the dropped records after the warm-up) and not past the
+    /// lifetime; only the last record final, and the analysis's `decision` equal to it; no
+    /// promotion without data. Run on every deserialization.
     ///
     /// # Errors
     /// [`Error::InvalidPolicy`] naming the field (`history`, `analysed`, `decision`,
@@ -702,8 +703,9 @@ impl ProgressiveAnalysis {
                 counted += 1;
             }
         }
-        // The dropped records counted for at most one interval each.
-        if counted > self.analysed || self.analysed - counted > dropped {
+        // Each dropped record after the warm-up counted for at most one interval.
+        let countable = dropped.saturating_sub(self.policy.warmup_intervals);
+        if counted > self.analysed || self.analysed - counted > countable {
             return Err(bad(
                 "analysed",
                 format!("{} against {counted} intervals that counted", self.analysed),

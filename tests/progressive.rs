@@ -1224,6 +1224,21 @@ fn a_limited_history_is_checked_on_resume() {
     let mut overcounted = saved.clone();
     overcounted["analysed"] = 9.into();
     assert!(load(&overcounted).is_err());
+    // Dropped warm-up records counted for nothing: with a warm-up of 3 and the latest 2 of 5
+    // records kept, `analysed` is exactly the 2 kept ones.
+    let mut warm = ProgressiveAnalysis::new(policy.clone().warmup(3)).unwrap();
+    for _ in 0..5 {
+        warm.update(&interval_data((1, 1, 1000, 0, 1)).unwrap())
+            .unwrap();
+    }
+    assert_eq!(warm.analysed(), 2);
+    let mut saved_warm = serde_json::to_value(&warm).unwrap();
+    load(&saved_warm).unwrap();
+    saved_warm["analysed"] = 3.into();
+    assert!(load(&saved_warm)
+        .unwrap_err()
+        .to_string()
+        .contains("analysed"));
     // A limit of 0 would keep no decision.
     let zero = ProgressivePolicy {
         history_limit: Some(0),
