@@ -230,6 +230,9 @@ impl RunSpread {
             return Err(bad("runs", "no benchmark has two runs to compare"));
         }
         let median = |id: &str, run: &[f64], which: &str| -> Result<f64> {
+            if run.is_empty() {
+                return Err(bad("runs", format!("{id}: the {which} run is empty")));
+            }
             let m = quantile(run, 0.5, QuantileType::Type7).unwrap_or(f64::NAN);
             if m.is_finite() && m > 0.0 {
                 Ok(m)

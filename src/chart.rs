@@ -15,7 +15,7 @@ use crate::error::{check_sample, Arm, Error, Result};
 use crate::judge::compare::TestDetails;
 use crate::judge::verdict::Judgment;
 use crate::series::{MetricData, Series};
-use crate::stats::hypothesis::ConfidenceInterval;
+use crate::stats::hypothesis::{fmt_g, ConfidenceInterval};
 use crate::stats::quantile::{quantile_sorted, QuantileType};
 use crate::stats::sorted::sorted_copy_of_checked;
 
@@ -214,50 +214,15 @@ fn ticks(lo: f64, hi: f64) -> Vec<f64> {
     out
 }
 
-/// A number for a label: four significant digits, no trailing zeros, no `-0`.
-fn label(v: f64) -> String {
-    if !v.is_finite() {
-        return if v > 0.0 { "+inf" } else { "-inf" }.into();
-    }
-    let text = if v != 0.0 && (v.abs() >= 1e6 || v.abs() < 1e-4) {
-        // Four significant digits in scientific notation, trailing zeros dropped.
-        let s = format!("{v:.3e}");
-        let (mantissa, exponent) = s.split_once('e').unwrap_or((&s, "0"));
-        let mantissa = mantissa.trim_end_matches('0').trim_end_matches('.');
-        format!("{mantissa}e{exponent}")
-    } else {
-        let v = sig(v);
-        let s = format!("{v:.6}");
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    };
-    if text == "-0" {
-        "0".into()
-    } else {
-        text
-    }
-}
-
-/// Four significant digits.
-fn sig(v: f64) -> f64 {
-    if v == 0.0 || !v.is_finite() {
-        return v;
-    }
-    let scale = 10f64.powi(3 - v.abs().log10().floor() as i32);
-    let r = (v * scale).round() / scale;
-    if r.is_finite() {
-        r
-    } else {
-        v
-    }
-}
-
+/// A signed number: `+` before a positive one, four significant digits.
 fn signed(v: f64) -> String {
-    format!("{}{}", if v > 0.0 { "+" } else { "" }, label(v))
+    format!("{}{}", if v > 0.0 { "+" } else { "" }, fmt_g(v))
 }
 
+/// A ratio less one as a signed percentage; `n/a` when undefined.
 fn percent(r: f64) -> String {
     if r.is_finite() {
-        format!("{}{}%", if r > 0.0 { "+" } else { "" }, label(r * 100.0))
+        format!("{}{}%", if r > 0.0 { "+" } else { "" }, fmt_g(r * 100.0))
     } else {
         "n/a".into()
     }
@@ -328,7 +293,7 @@ fn render(chart: &CdfChart<'_>, baseline: &[f64], canary: &[f64]) -> String {
             r##"<line x1="{0:.1}" y1="{y0:.1}" x2="{0:.1}" y2="{y1:.1}" stroke="#eee"/><text x="{0:.1}" y="{1:.1}" text-anchor="middle">{2}</text>"##,
             x(t),
             y0 + 18.0,
-            label(t)
+            fmt_g(t)
         );
     }
     for q in [0.0, 0.25, 0.5, 0.75, 1.0] {
@@ -411,9 +376,9 @@ fn render(chart: &CdfChart<'_>, baseline: &[f64], canary: &[f64]) -> String {
         signed(chart.shift),
         signed(ci.lower),
         signed(ci.upper),
-        label((ci.level * 1000.0).round() / 10.0),
+        fmt_g(ci.level * 100.0),
         percent(chart.shift / median),
-        label(median),
+        fmt_g(median),
     );
     // Legend, bottom right: where two CDFs are least likely to be.
     let legend = [
@@ -469,12 +434,12 @@ mod tests {
     }
 
     #[test]
-    fn labels_drop_trailing_zeros_and_negative_zero() {
-        assert_eq!(label(2.50), "2.5");
-        assert_eq!(label(-0.0), "0");
-        assert_eq!(label(123456.0), "123500");
-        assert_eq!(label(1.5e300), "1.5e300");
-        assert_eq!(label(f64::NEG_INFINITY), "-inf");
+    fn numbers_are_signed_and_text_escaped() {
+        assert_eq!(signed(2.5), "+2.5");
+        assert_eq!(signed(-0.0), "0");
+        assert_eq!(signed(f64::INFINITY), "+inf");
+        assert_eq!(percent(0.123456), "+12.35%");
+        assert_eq!(percent(f64::NAN), "n/a");
         assert_eq!(escape("a<b & \"c\"\u{7}"), "a&lt;b &amp; &quot;c&quot; ");
     }
 
