@@ -15,7 +15,6 @@ use canary_verdict::Arms;
 use canary_verdict::{
     judge,
     stats::{MannWhitneyConfig, TwoSample},
-    Series,
 };
 use std::hint::black_box;
 
@@ -62,13 +61,7 @@ fn main() {
         Some("judge-sort") => {
             let (_, data) = common::judge_request();
             for _ in 0..num(1) {
-                for d in &data {
-                    for s in [&d.baseline, &d.canary] {
-                        if let Series::Samples(v) = s {
-                            black_box(common::sort_floor(v));
-                        }
-                    }
-                }
+                common::sort_every_arm(black_box(&data));
             }
         }
         _ => eprintln!(
