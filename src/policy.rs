@@ -3,6 +3,7 @@
 //! lists only metric names and directions already judges well.
 #![doc = include_str!("docs/policy.md")]
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
@@ -87,9 +88,23 @@ impl EffectMeasure {
     }
 }
 
+impl fmt::Display for EffectMeasure {
+    /// The measure's name as configurations spell it (`relative_shift`, `mean_ratio`, `cles`,
+    /// `absolute`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            EffectMeasure::RelativeShift => "relative_shift",
+            EffectMeasure::MeanRatio => "mean_ratio",
+            EffectMeasure::Cles => "cles",
+            EffectMeasure::Absolute => "absolute",
+        })
+    }
+}
+
 /// Practical-significance tolerances: how large a statistically significant change must be to
 /// count. A significant change past `allowed_*` fails the metric; past `critical_*` it rolls the
-/// canary back on its own, whatever the score. For counters the measure is the rate ratio.
+/// canary back on its own, whatever the score. For counters the measure must be the rate ratio
+/// ([`MetricPolicy::effective_tolerance`] gives a counter left at the default its own limits).
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
@@ -318,6 +333,29 @@ impl MetricPolicy {
         }
     }
 
+    /// The tolerance the judge applies. A counter is judged on its rate ratio, so a counter whose
+    /// `tolerance` is still [`Tolerance::default`] (the relative shift of continuous metrics, as
+    /// when a configuration leaves the field out) takes the counter defaults of
+    /// [`MetricPolicy::counter`]; every other tolerance applies as given.
+    ///
+    /// # Example
+    /// ```
+    /// use canary_verdict::{policy::EffectMeasure, Direction, MetricKind, MetricPolicy};
+    /// let errors = MetricPolicy {
+    ///     kind: MetricKind::Counter,
+    ///     ..MetricPolicy::new("errors", Direction::Increase)
+    /// };
+    /// assert_eq!(errors.effective_tolerance().measure, EffectMeasure::MeanRatio);
+    /// assert_eq!(errors.effective_tolerance().critical_increase, 1.1);
+    /// ```
+    pub fn effective_tolerance(&self) -> Tolerance {
+        if self.kind == MetricKind::Counter && self.tolerance == Tolerance::default() {
+            Tolerance::for_measure(EffectMeasure::MeanRatio)
+        } else {
+            self.tolerance
+        }
+    }
+
     /// The groups the metric is scored in.
     pub fn group_names(&self) -> Vec<String> {
         if self.groups.is_empty() {
@@ -479,6 +517,23 @@ impl Default for CanaryPolicy {
 }
 
 impl CanaryPolicy {
+    /// The policy with every metric's tolerance replaced by the one the judge applies
+    /// ([`MetricPolicy::effective_tolerance`]); borrowed when that changes nothing.
+    pub(crate) fn resolved(&self) -> Cow<'_, CanaryPolicy> {
+        if self
+            .metrics
+            .iter()
+            .all(|m| m.effective_tolerance() == m.tolerance)
+        {
+            return Cow::Borrowed(self);
+        }
+        let mut policy = self.clone();
+        for m in &mut policy.metrics {
+            m.tolerance = m.effective_tolerance();
+        }
+        Cow::Owned(policy)
+    }
+
     /// A policy over these metrics with every other field at its default.
     pub fn new(metrics: Vec<MetricPolicy>) -> Self {
         CanaryPolicy {
@@ -581,7 +636,17 @@ impl CanaryPolicy {
                     return fail(name, field, problem);
                 }
             }
-            let tol = m.tolerance;
+            let tol = m.effective_tolerance();
+            if m.kind == MetricKind::Counter && tol.measure != EffectMeasure::MeanRatio {
+                return fail(
+                    name,
+                    "tolerance.measure",
+                    format!(
+                        "a counter is judged on its rate ratio, so its limits must be stated as mean_ratio, not {}",
+                        tol.measure
+                    ),
+                );
+            }
             for (field, v) in [
                 ("tolerance.allowed_increase", tol.allowed_increase),
                 ("tolerance.allowed_decrease", tol.allowed_decrease),

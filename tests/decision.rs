@@ -5,7 +5,7 @@
 use crate::common::{judge_one, Rng};
 use canary_verdict::Arms;
 use canary_verdict::{
-    judge, policy::EffectMeasure, CanaryPolicy, Classification, Direction, MetricData,
+    judge, policy::EffectMeasure, CanaryPolicy, Classification, Direction, MetricData, MetricKind,
     MetricPolicy, Series, Tolerance, Verdict,
 };
 
@@ -1028,4 +1028,86 @@ fn thresholds_only_metrics_run_no_tail_aspects() {
     assert!(metric.tails.is_empty(), "{j}");
     assert_eq!(metric.p_value, None, "{j}");
     assert_eq!(metric.classification, Classification::Pass, "{j}");
+}
+
+#[test]
+fn a_quartile_at_exactly_zero_counts_as_straddling() {
+    // A third of the minutes at exactly 0 puts a quartile on zero: the interquartile range
+    // [0, q3] (or [q1, 0]) contains zero, so there is no percentage change on either sign.
+    let mut rng = Rng(9);
+    for sign in [1.0, -1.0] {
+        let arm = |rng: &mut Rng| -> Vec<f64> {
+            (0..90)
+                .map(|i| {
+                    if i % 3 == 0 {
+                        0.0
+                    } else {
+                        sign * (5.0 + rng.normal())
+                    }
+                })
+                .collect()
+        };
+        let (b, c) = (arm(&mut rng), arm(&mut rng));
+        let j = one(MetricPolicy::new("queue_depth", Direction::Increase), b, c);
+        let mj = &j.metrics[0];
+        assert_eq!(mj.measure, EffectMeasure::Absolute, "sign {sign}: {j}");
+        assert!(mj.reason.contains("straddles zero"), "{}", mj.reason);
+    }
+}
+
+#[test]
+fn counter_defaults_fail_any_significant_harmful_change() {
+    // A counter is judged on the rate ratio: a significant +4% error rate fails the metric (it
+    // is below the +10% critical limit, so no breach), where the continuous default's ±5%
+    // allowance would tolerate it. A counter whose tolerance was left at the default (a struct
+    // literal, a configuration without the field) is judged the same way.
+    let arm = |errors: f64| Series::counts((0..20).map(|_| (errors, 50_000.0)));
+    let left_default = MetricPolicy {
+        kind: MetricKind::Counter,
+        ..MetricPolicy::new("errors", Direction::Increase)
+    };
+    for policy in [
+        MetricPolicy::counter("errors", Direction::Increase),
+        left_default,
+    ] {
+        assert_eq!(
+            policy.effective_tolerance(),
+            Tolerance::for_measure(EffectMeasure::MeanRatio)
+        );
+        let j = judge_one(policy, arm(500.0), arm(520.0));
+        let mj = &j.metrics[0];
+        assert_eq!(mj.measure, EffectMeasure::MeanRatio, "{j}");
+        assert_eq!(mj.classification, Classification::High, "{j}");
+        assert!(!mj.critical_breach, "{j}");
+        assert!(!mj.reason.contains("straddles"), "{}", mj.reason);
+    }
+}
+
+#[test]
+fn a_counter_refuses_limits_stated_on_another_scale() {
+    // Counts have a rate ratio and nothing else: limits on another scale would be read against
+    // a measure they were not written for, so the policy is refused, naming the field.
+    for measure in [
+        EffectMeasure::RelativeShift,
+        EffectMeasure::Cles,
+        EffectMeasure::Absolute,
+    ] {
+        let mut tolerance = Tolerance::for_measure(measure);
+        tolerance.critical_increase = f64::INFINITY;
+        let policy = CanaryPolicy::new(vec![MetricPolicy {
+            tolerance,
+            ..MetricPolicy::counter("errors", Direction::Increase)
+        }]);
+        match policy.validate() {
+            Err(canary_verdict::Error::InvalidPolicy {
+                metric,
+                field,
+                problem,
+            }) => {
+                assert_eq!((metric.as_str(), field), ("errors", "tolerance.measure"));
+                assert!(problem.contains(&measure.to_string()), "{problem}");
+            }
+            other => panic!("{measure}: {other:?}"),
+        }
+    }
 }

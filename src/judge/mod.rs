@@ -72,6 +72,7 @@ use crate::stats::srm::srm_binomial;
 /// ```
 pub fn judge(policy: &CanaryPolicy, data: &[MetricData]) -> Result<Judgment> {
     policy.validate()?;
+    let policy = &*policy.resolved();
     let mut by_name: BTreeMap<&str, &MetricData> = BTreeMap::new();
     for d in data {
         if by_name.insert(d.name.as_str(), d).is_some() {
