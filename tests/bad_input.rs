@@ -478,6 +478,40 @@ fn bad_input_thresholds_out_of_order() {
 }
 
 #[test]
+fn bad_input_policy_fractions_outside_their_range() {
+    // critical_alpha_share is an open fraction; sufficiency_multiple lies in [1, 1e6]. Each
+    // end is refused just outside and accepted on it.
+    for share in [0.0, 1.0, -0.5, 1.5, f64::NAN] {
+        let mut p = CanaryPolicy::new(vec![latency()]);
+        p.critical_alpha_share = share;
+        assert_eq!(
+            policy_error(p).to_string(),
+            format!("policy: critical_alpha_share: {share} is not strictly between 0 and 1")
+        );
+    }
+    for multiple in [
+        0.5,
+        1.0 - 1e-12,
+        1e6 * (1.0 + 1e-12),
+        f64::NAN,
+        f64::INFINITY,
+    ] {
+        let mut p = CanaryPolicy::new(vec![latency()]);
+        p.sufficiency_multiple = multiple;
+        assert_eq!(
+            policy_error(p).to_string(),
+            format!("policy: sufficiency_multiple: {multiple} is outside [1, 1e6]")
+        );
+    }
+    for (share, multiple) in [(1e-9, 1.0), (1.0 - 1e-9, 1e6)] {
+        let mut p = CanaryPolicy::new(vec![latency()]);
+        p.critical_alpha_share = share;
+        p.sufficiency_multiple = multiple;
+        assert_eq!(p.validate(), Ok(()));
+    }
+}
+
+#[test]
 fn bad_input_confidence_level_outside_unit_interval() {
     for level in [0.0, 1.0, -0.5, 1.5, f64::NAN, f64::INFINITY] {
         let m = MetricPolicy {

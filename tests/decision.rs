@@ -1030,6 +1030,40 @@ fn thresholds_only_metrics_run_no_tail_aspects() {
     assert_eq!(metric.classification, Classification::Pass, "{j}");
 }
 
+/// Blocked data (requests grouped by minute) under `thresholds_only`: no test runs, and a bound
+/// on a quantile is read from every request of the window.
+#[test]
+fn thresholds_only_blocks_run_no_test_and_bound_every_request() {
+    use canary_verdict::policy::{Bounds, Statistic};
+    let times = minutes(10);
+    let arm = |scale_top: f64| {
+        Series::blocks(times.iter().map(|t| {
+            let v = (1..=20)
+                .map(|i| f64::from(i) * if i > 18 { scale_top } else { 1.0 })
+                .collect();
+            (*t, v)
+        }))
+    };
+    let policy = |max| MetricPolicy {
+        comparator: canary_verdict::policy::Comparator::ThresholdsOnly,
+        bounds: Some(Bounds {
+            statistic: Statistic::Quantile(0.99),
+            max: Some(max),
+            ..Bounds::default()
+        }),
+        ..MetricPolicy::new("latency", Direction::Increase)
+    };
+    // The canary's p99 over all 200 requests is 40; the baseline's 20.
+    let breached = judge_one(policy(30.0), arm(1.0), arm(2.0));
+    let m = &breached.metrics[0];
+    assert_eq!(m.p_value, None, "{breached}");
+    assert!(m.critical_breach, "{breached}");
+    assert_eq!(breached.verdict, Verdict::Rollback, "{breached}");
+    let within = judge_one(policy(45.0), arm(1.0), arm(2.0));
+    assert_eq!(within.metrics[0].p_value, None, "{within}");
+    assert_eq!(within.verdict, Verdict::Promote, "{within}");
+}
+
 #[test]
 fn a_quartile_at_exactly_zero_counts_as_straddling() {
     // A third of the minutes at exactly 0 puts a quartile on zero: the interquartile range

@@ -220,20 +220,7 @@ pub(crate) fn compare(policy: &MetricPolicy, data: &Cleaned) -> Result<Compariso
         Cleaned::Histograms { baseline, canary } => {
             histogram::compare_histograms(policy, baseline, canary)
         }
-        Cleaned::Blocked {
-            baseline, canary, ..
-        } if policy.comparator == Comparator::ThresholdsOnly => {
-            let (b, c) = (
-                sorted_copy(&baseline.concat()).ok(),
-                sorted_copy(&canary.concat()).ok(),
-            );
-            let summary = |s: &Option<Vec<f64>>| s.as_deref().and_then(summary_sorted);
-            let (sb, sc) = (summary(&b), summary(&c));
-            Ok(Comparison {
-                sorted: b.zip(c),
-                ..Comparison::summaries_only(measure, sb, sc)
-            })
-        }
+        // Cleaning keeps blocks only for a rank test: `thresholds_only` sees them pooled.
         Cleaned::Unpaired {
             baseline, canary, ..
         }
