@@ -1030,6 +1030,57 @@ fn thresholds_only_metrics_run_no_tail_aspects() {
     assert_eq!(metric.classification, Classification::Pass, "{j}");
 }
 
+/// Raw samples are independent draws: the judgment reports no dependence correction, on all
+/// the points of both arms. Blocks report the pooled rank-sum test in the metric's direction.
+#[test]
+fn independent_samples_report_no_correction_and_blocks_a_directional_pooled_test() {
+    let mut rng = Rng(31);
+    let j = one(
+        MetricPolicy::new("latency", Direction::Increase),
+        noisy(&mut rng, 50, 100.0, 5.0),
+        noisy(&mut rng, 70, 100.0, 5.0),
+    );
+    let d = j.metrics[0]
+        .dependence
+        .expect("a rank comparison reports its dependence");
+    assert_eq!(
+        (d.inflation, d.effective_n, d.df),
+        (1.0, 120.0, f64::INFINITY),
+        "{j}"
+    );
+
+    let times = minutes(8);
+    let arm = |rng: &mut Rng, centre: f64| {
+        Series::blocks(times.iter().map(|t| (*t, noisy(rng, 10, centre, 5.0))))
+    };
+    for (direction, alt) in [
+        (
+            Direction::Increase,
+            canary_verdict::stats::Alternative::Greater,
+        ),
+        (
+            Direction::Decrease,
+            canary_verdict::stats::Alternative::Less,
+        ),
+        (
+            Direction::Either,
+            canary_verdict::stats::Alternative::TwoSided,
+        ),
+    ] {
+        let j = judge_one(
+            MetricPolicy::new("latency", direction),
+            arm(&mut rng, 100.0),
+            arm(&mut rng, 101.0),
+        );
+        match &j.metrics[0].details {
+            Some(canary_verdict::judgment::TestDetails::Blocked { pooled, .. }) => {
+                assert_eq!(pooled.alternative, alt, "{j}")
+            }
+            other => panic!("{direction:?}: {other:?}"),
+        }
+    }
+}
+
 /// Blocked data (requests grouped by minute) under `thresholds_only`: no test runs, and a bound
 /// on a quantile is read from every request of the window.
 #[test]
@@ -1047,13 +1098,13 @@ fn thresholds_only_blocks_run_no_test_and_bound_every_request() {
     let policy = |max| MetricPolicy {
         comparator: canary_verdict::policy::Comparator::ThresholdsOnly,
         bounds: Some(Bounds {
-            statistic: Statistic::Quantile(0.99),
+            statistic: Statistic::Quantile(0.97),
             max: Some(max),
             ..Bounds::default()
         }),
         ..MetricPolicy::new("latency", Direction::Increase)
     };
-    // The canary's p99 over all 200 requests is 40; the baseline's 20.
+    // The canary's p97 over all 200 requests is 40 (its mean 12.45); the baseline's 20.
     let breached = judge_one(policy(30.0), arm(1.0), arm(2.0));
     let m = &breached.metrics[0];
     assert_eq!(m.p_value, None, "{breached}");
