@@ -503,10 +503,31 @@ fn bad_input_policy_fractions_outside_their_range() {
             format!("policy: sufficiency_multiple: {multiple} is outside [1, 1e6]")
         );
     }
+    for v in [0.0, 1.0, -0.5, 1.5, f64::NAN] {
+        for field in ["canary_share", "alpha"] {
+            let mut srm = canary_verdict::policy::SrmPolicy::default();
+            *(if field == "alpha" {
+                &mut srm.alpha
+            } else {
+                &mut srm.canary_share
+            }) = v;
+            let mut p = CanaryPolicy::new(vec![latency()]);
+            p.srm = Some(srm);
+            assert_eq!(
+                policy_error(p).to_string(),
+                format!("policy: srm.{field}: {v} is not strictly between 0 and 1")
+            );
+        }
+    }
     for (share, multiple) in [(1e-9, 1.0), (1.0 - 1e-9, 1e6)] {
         let mut p = CanaryPolicy::new(vec![latency()]);
         p.critical_alpha_share = share;
         p.sufficiency_multiple = multiple;
+        p.srm = Some(canary_verdict::policy::SrmPolicy {
+            canary_share: share,
+            alpha: share,
+            ..Default::default()
+        });
         assert_eq!(p.validate(), Ok(()));
     }
 }

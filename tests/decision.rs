@@ -1081,6 +1081,41 @@ fn independent_samples_report_no_correction_and_blocks_a_directional_pooled_test
     }
 }
 
+/// On paired points the common-language effect is the share of minutes the canary is above its
+/// baseline partner, ties counting one half: P(canary > baseline) within a pair.
+#[test]
+fn paired_cles_is_the_share_of_minutes_the_canary_is_above() {
+    let times = minutes(20);
+    let baseline: Vec<f64> = (0..20).map(|i| 100.0 + f64::from(i % 7)).collect();
+    // 12 minutes above, 3 tied, 5 below.
+    let step = |i: usize| match i {
+        0..12 => 2.0,
+        12..15 => 0.0,
+        _ => -1.0,
+    };
+    let canary: Vec<f64> = baseline
+        .iter()
+        .enumerate()
+        .map(|(i, b)| b + step(i))
+        .collect();
+    let points = |v: &[f64]| Series::points(times.iter().copied().zip(v.iter().copied()));
+    let policy = MetricPolicy {
+        tolerance: Tolerance::for_measure(EffectMeasure::Cles),
+        ..MetricPolicy::new("latency", Direction::Increase)
+    };
+    let j = judge_one(policy, points(&baseline), points(&canary));
+    let m = &j.metrics[0];
+    assert!(
+        matches!(
+            m.details,
+            Some(canary_verdict::judgment::TestDetails::SignedRank { .. })
+        ),
+        "{j}"
+    );
+    assert_eq!(m.measure, EffectMeasure::Cles, "{j}");
+    assert_eq!(m.effect, Some((12.0 + 1.5) / 20.0), "{j}");
+}
+
 /// Blocked data (requests grouped by minute) under `thresholds_only`: no test runs, and a bound
 /// on a quantile is read from every request of the window.
 #[test]
