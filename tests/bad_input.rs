@@ -533,6 +533,62 @@ fn bad_input_policy_fractions_outside_their_range() {
 }
 
 #[test]
+fn bad_input_limits_refused_past_their_edges_and_accepted_on_them() {
+    use canary_verdict::policy::{Bounds, RelativeBounds};
+    // The decrease side of a tolerance is ordered as the increase side is.
+    let mut m = latency();
+    m.tolerance.allowed_decrease = 1.2;
+    assert_eq!(
+        policy_error(CanaryPolicy::new(vec![m])).to_string(),
+        "policy: metric latency_ms: tolerance: need critical_decrease (0.95) <= allowed_decrease (1.2) <= neutral (1)"
+    );
+    // A bound whose min equals its max is a valid (if strict) bound.
+    let m = MetricPolicy {
+        bounds: Some(Bounds {
+            min: Some(5.0),
+            max: Some(5.0),
+            ..Bounds::default()
+        }),
+        ..latency()
+    };
+    assert_eq!(CanaryPolicy::new(vec![m]).validate(), Ok(()));
+    // Relative bounds are fractions >= 0: a negative or NaN one is refused, zero accepted.
+    for v in [-0.1, f64::NAN] {
+        for increase in [true, false] {
+            let bounds = if increase {
+                RelativeBounds {
+                    max_increase: Some(v),
+                    ..RelativeBounds::default()
+                }
+            } else {
+                RelativeBounds {
+                    max_decrease: Some(v),
+                    ..RelativeBounds::default()
+                }
+            };
+            let m = MetricPolicy {
+                relative_bounds: Some(bounds),
+                ..latency()
+            };
+            let side = if increase { "increase" } else { "decrease" };
+            assert_eq!(
+                policy_error(CanaryPolicy::new(vec![m])).to_string(),
+                format!("policy: metric latency_ms: relative_bounds.max_{side}: {v} must be a fraction >= 0")
+            );
+        }
+    }
+    let m = MetricPolicy {
+        relative_bounds: Some(RelativeBounds {
+            max_increase: Some(0.0),
+            max_decrease: Some(0.0),
+            ..RelativeBounds::default()
+        }),
+        ..latency()
+    };
+    assert_eq!(CanaryPolicy::new(vec![m]).validate(), Ok(()));
+}
+
+#[test]
 fn bad_input_confidence_level_outside_unit_interval() {
     for level in [0.0, 1.0, -0.5, 1.5, f64::NAN, f64::INFINITY] {
         let m = MetricPolicy {

@@ -9,7 +9,7 @@ use crate::stats::counts::CountTestConfig;
 use crate::stats::counts::{poisson_rate_test, Exposure, PoissonRateTest};
 use crate::stats::dependence::Dependence;
 use crate::stats::hodges_lehmann::HodgesLehmann;
-use crate::stats::hypothesis::{Alternative, ConfidenceInterval, Method};
+use crate::stats::hypothesis::{Alternative, ConfidenceInterval};
 use crate::stats::quantile::{quantile_sorted, sorted_copy, QuantileType};
 use crate::stats::quantile_compare::QuantileComparison;
 use crate::stats::rank_sum::{MannWhitney, MannWhitneyConfig, TwoSample};
@@ -399,11 +399,10 @@ fn rank_comparison(
     details: impl FnOnce(HodgesLehmann) -> TestDetails,
 ) -> Result<Comparison> {
     let alt = alternative(policy.direction);
+    // The defaults otherwise: a two-sided interval whatever the direction, continuity-corrected,
+    // exact for small arms without ties.
     let shift = pair.hodges_lehmann(&MannWhitneyConfig {
         conf_level: policy.conf_level,
-        alternative: Alternative::TwoSided,
-        correct: true,
-        method: Method::Auto,
         ..Default::default()
     })?;
     let ci = dependence.widen(shift.estimate, shift.interval);
