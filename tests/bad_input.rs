@@ -424,6 +424,12 @@ fn bad_input_weights_that_do_not_add_up() {
         policy_error(p.clone()).to_string(),
         "policy: metric errors: group_weights: the group has metrics but no weight"
     );
+    // A zero weight is no weight.
+    p.group_weights = [("latency".to_string(), 100.0), ("errors".to_string(), 0.0)].into();
+    assert_eq!(
+        policy_error(p.clone()).to_string(),
+        "policy: metric errors: group_weights: weight 0 must be finite and > 0"
+    );
     // Either scale is accepted.
     p.group_weights = [("latency".to_string(), 0.75), ("errors".to_string(), 0.25)].into();
     assert_eq!(p.validate(), Ok(()));
@@ -584,6 +590,44 @@ fn bad_input_limits_refused_past_their_edges_and_accepted_on_them() {
             ..RelativeBounds::default()
         }),
         ..latency()
+    };
+    assert_eq!(CanaryPolicy::new(vec![m]).validate(), Ok(()));
+    // An outlier fence's factor is finite and >= 0, for either fence.
+    use canary_verdict::policy::{Comparator, OutlierPolicy};
+    for factor in [-0.5, f64::NAN, f64::INFINITY] {
+        for outliers in [
+            OutlierPolicy::RemoveIqr { factor },
+            OutlierPolicy::RemoveIqrWidened { factor },
+        ] {
+            let m = MetricPolicy {
+                outliers,
+                ..latency()
+            };
+            assert_eq!(
+                policy_error(CanaryPolicy::new(vec![m])).to_string(),
+                format!(
+                    "policy: metric latency_ms: outliers.factor: {factor} must be finite and >= 0"
+                )
+            );
+        }
+    }
+    let m = MetricPolicy {
+        outliers: OutlierPolicy::RemoveIqr { factor: 0.0 },
+        ..latency()
+    };
+    assert_eq!(CanaryPolicy::new(vec![m]).validate(), Ok(()));
+    // The count test is for counters, and a counter may ask for it by name.
+    let m = MetricPolicy {
+        comparator: Comparator::Counts,
+        ..latency()
+    };
+    assert_eq!(
+        policy_error(CanaryPolicy::new(vec![m])).to_string(),
+        "policy: metric latency_ms: comparator: the count test needs a counter metric (kind = counter)"
+    );
+    let m = MetricPolicy {
+        comparator: Comparator::Counts,
+        ..errors()
     };
     assert_eq!(CanaryPolicy::new(vec![m]).validate(), Ok(()));
 }

@@ -230,6 +230,37 @@ fn an_inconclusive_metric_caps_the_verdict_at_marginal() {
     assert_eq!(j.verdict, Verdict::Marginal, "{j}");
 }
 
+/// A rank-sum test on arms of n and m points cannot give a p below `1 / C(n + m, n)` (twice
+/// that two-sided): where that floor is above the metric's alpha share, a harmless-looking
+/// result is Inconclusive, and the reason states the floor.
+#[test]
+fn a_rank_tests_smallest_possible_p_is_stated_per_side() {
+    let baseline: Vec<f64> = (1..=5).map(f64::from).collect();
+    let canary: Vec<f64> = baseline.iter().map(|v| v + 0.5).collect();
+    // C(10, 5) = 252: 1/252 one-sided, 2/252 two-sided.
+    for (direction, floor) in [
+        (Direction::Increase, "0.003968"),
+        (Direction::Either, "0.007937"),
+    ] {
+        let mut policy = CanaryPolicy::new(vec![MetricPolicy::new("latency", direction)]);
+        policy.alpha = 0.001;
+        let data = [MetricData::new(
+            "latency",
+            Arms {
+                baseline: Series::samples(baseline.clone()),
+                canary: Series::samples(canary.clone()),
+            },
+        )];
+        let j = judge(&policy, &data).unwrap();
+        let m = &j.metrics[0];
+        assert_eq!(m.classification, Classification::Inconclusive, "{j}");
+        assert!(
+            m.reason.contains(&format!("smallest possible p = {floor}")),
+            "{direction:?}: {j}"
+        );
+    }
+}
+
 #[test]
 fn min_samples_applies_to_counter_trials() {
     let m = MetricPolicy {
