@@ -259,6 +259,39 @@ fn a_rank_tests_smallest_possible_p_is_stated_per_side() {
             "{direction:?}: {j}"
         );
     }
+    // The signed-rank test on n pairs cannot go below 2^-n (twice that two-sided).
+    let times = minutes(8);
+    let base: Vec<f64> = (0..8).map(|i| 100.0 + f64::from(i % 3)).collect();
+    let diffs = [0.5, -0.2, 0.3, 0.1, -0.4, 0.6, 0.2, -0.1];
+    let points = |v: &mut dyn Iterator<Item = f64>| Series::points(times.iter().copied().zip(v));
+    for (direction, floor) in [
+        (Direction::Increase, "0.003906"),
+        (Direction::Either, "0.007812"),
+    ] {
+        let mut policy = CanaryPolicy::new(vec![MetricPolicy::new("latency", direction)]);
+        policy.alpha = 0.001;
+        let data = [MetricData::new(
+            "latency",
+            Arms {
+                baseline: points(&mut base.iter().copied()),
+                canary: points(&mut base.iter().zip(diffs).map(|(b, d)| b + d)),
+            },
+        )];
+        let j = judge(&policy, &data).unwrap();
+        let m = &j.metrics[0];
+        assert!(
+            matches!(
+                m.details,
+                Some(canary_verdict::judgment::TestDetails::SignedRank { .. })
+            ),
+            "{j}"
+        );
+        assert_eq!(m.classification, Classification::Inconclusive, "{j}");
+        assert!(
+            m.reason.contains(&format!("smallest possible p = {floor}")),
+            "{direction:?}: {j}"
+        );
+    }
 }
 
 #[test]
