@@ -294,6 +294,42 @@ fn a_rank_tests_smallest_possible_p_is_stated_per_side() {
     }
 }
 
+/// A counter's summaries are its rates (events over trials, the Bernoulli sd), and a bound on a
+/// counter bounds the canary's rate.
+#[test]
+fn counter_summaries_are_rates_and_bounds_bound_the_rate() {
+    use canary_verdict::policy::{Bounds, Statistic};
+    let policy = |max| MetricPolicy {
+        bounds: Some(Bounds {
+            statistic: Statistic::Mean,
+            max: Some(max),
+            ..Bounds::default()
+        }),
+        ..MetricPolicy::counter("errors", Direction::Increase)
+    };
+    let run = |max| {
+        judge_one(
+            policy(max),
+            Series::total(58.0, 1000.0),
+            Series::total(60.0, 1000.0),
+        )
+    };
+    let j = run(0.05);
+    let m = &j.metrics[0];
+    for (s, rate) in [(m.baseline.as_ref(), 0.058), (m.canary.as_ref(), 0.06)] {
+        let s = s.expect("a counter has summaries");
+        assert_eq!(
+            (s.count, s.mean, s.min, s.max),
+            (1000, rate, 0.0, 1.0),
+            "{j}"
+        );
+        assert_eq!(s.sd, (rate * (1.0 - rate)).sqrt(), "{j}");
+    }
+    assert!(m.critical_breach, "{j}");
+    assert_eq!(j.verdict, Verdict::Rollback, "{j}");
+    assert!(!run(0.07).metrics[0].critical_breach);
+}
+
 #[test]
 fn min_samples_applies_to_counter_trials() {
     let m = MetricPolicy {

@@ -208,19 +208,51 @@ fn small_arms_leave_a_tail_quantile_unjudged_with_the_points_needed() {
 
 #[test]
 fn bad_tail_parameters_are_policy_errors() {
-    let mut latency = MetricPolicy::new("latency_ms", Direction::Increase);
-    latency.tails = vec![TailAspect::Exceedance { q: 1.5 }];
-    let err = judge(&CanaryPolicy::new(vec![latency]), &[]).unwrap_err();
-    assert!(
-        matches!(
-            &err,
-            Error::InvalidPolicy {
-                field: "tails.exceedance.q",
-                ..
-            }
-        ),
-        "{err}"
-    );
+    // Probabilities strictly inside (0, 1), a quantile tolerance in [0, 1); each refused just
+    // outside (and at NaN), naming its field, and accepted just inside.
+    let refused = |aspect: TailAspect| {
+        let mut latency = MetricPolicy::new("latency_ms", Direction::Increase);
+        latency.tails = vec![aspect];
+        match judge(&CanaryPolicy::new(vec![latency]), &[]).unwrap_err() {
+            Error::InvalidPolicy { field, .. } => field,
+            other => panic!("{aspect:?}: {other}"),
+        }
+    };
+    for v in [0.0, 1.0, 1.5, -0.5, f64::NAN] {
+        assert_eq!(
+            refused(TailAspect::Exceedance { q: v }),
+            "tails.exceedance.q"
+        );
+        let quantile = TailAspect::Quantile {
+            p: v,
+            tolerance: 0.1,
+        };
+        assert_eq!(refused(quantile), "tails.quantile.p");
+    }
+    for tolerance in [-0.01, 1.0, f64::NAN] {
+        let quantile = TailAspect::Quantile { p: 0.99, tolerance };
+        assert_eq!(refused(quantile), "tails.quantile.tolerance");
+    }
+    for aspect in [
+        TailAspect::Exceedance { q: 1e-9 },
+        TailAspect::Exceedance { q: 1.0 - 1e-9 },
+        TailAspect::Quantile {
+            p: 1e-9,
+            tolerance: 0.0,
+        },
+        TailAspect::Quantile {
+            p: 1.0 - 1e-9,
+            tolerance: 0.999,
+        },
+    ] {
+        let mut latency = MetricPolicy::new("latency_ms", Direction::Increase);
+        latency.tails = vec![aspect];
+        assert_eq!(
+            CanaryPolicy::new(vec![latency]).validate(),
+            Ok(()),
+            "{aspect:?}"
+        );
+    }
 }
 
 #[test]
