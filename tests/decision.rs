@@ -330,6 +330,43 @@ fn counter_summaries_are_rates_and_bounds_bound_the_rate() {
     assert!(!run(0.07).metrics[0].critical_breach);
 }
 
+/// The count test conditions on the events seen: all `E` of them in one arm has probability
+/// `π^E` (the canary's share of trials `π`), the smallest p it can give on that side, twice
+/// that two-sided. With no events at all nothing could have moved, and the metric passes.
+#[test]
+fn a_count_tests_smallest_possible_p_follows_the_direction() {
+    let counter = |d| MetricPolicy::counter("successes", d);
+    for (direction, canary_events, floor) in [
+        (Direction::Increase, 6.0, "0.01562"),
+        (Direction::Decrease, 0.0, "0.01562"),
+        (Direction::Either, 0.0, "0.03125"),
+    ] {
+        let baseline_events = 6.0 - canary_events;
+        let j = judge_one(
+            counter(direction),
+            Series::total(baseline_events, 10_000.0),
+            Series::total(canary_events, 10_000.0),
+        );
+        let m = &j.metrics[0];
+        assert_eq!(m.classification, Classification::Inconclusive, "{j}");
+        assert!(
+            m.reason.contains(&format!("smallest possible p = {floor}")),
+            "{direction:?}: {j}"
+        );
+    }
+    for direction in [Direction::Increase, Direction::Decrease, Direction::Either] {
+        let j = judge_one(
+            counter(direction),
+            Series::total(0.0, 10_000.0),
+            Series::total(0.0, 10_000.0),
+        );
+        let m = &j.metrics[0];
+        assert_eq!(m.classification, Classification::Pass, "{direction:?}: {j}");
+        let summary = m.canary.as_ref().expect("a counter has summaries");
+        assert_eq!((summary.min, summary.max), (0.0, 0.0), "{j}");
+    }
+}
+
 #[test]
 fn min_samples_applies_to_counter_trials() {
     let m = MetricPolicy {
