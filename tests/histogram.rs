@@ -411,6 +411,21 @@ fn bounds_read_the_histograms_quantiles() {
         Series::histogram(b.clone()),
     );
     assert_eq!(j.metrics[0].classification, Classification::Pass, "{j}");
+    // A quantile outside the usual summary's (p50, p90, p99) is read from the buckets too.
+    let p97 = b.quantile(0.97); // 0.5 + 0.5 · (970 - 950) / 40 = 0.75
+    mp.bounds = Some(Bounds {
+        statistic: Statistic::Quantile(0.97),
+        min: None,
+        max: Some(p97 * 0.99),
+    });
+    let j = one_metric(
+        mp.clone(),
+        Series::histogram(b.clone()),
+        Series::histogram(b.clone()),
+    );
+    let m = &j.metrics[0];
+    assert_eq!(m.classification, Classification::High, "{j}");
+    assert!(m.reason.contains(&format!("p97 {p97}")), "{}", m.reason);
     // The mean bound reads the bucket-midpoint mean.
     let mean = histogram_summary(&b, &[]).unwrap().mean;
     mp.bounds = Some(Bounds {
