@@ -860,6 +860,87 @@ fn field_of(e: Error) -> &'static str {
     }
 }
 
+/// The sequential rule's numbers on their edges: each refused just outside its range (and at
+/// NaN or infinity), naming its field, and accepted just inside.
+#[test]
+fn sequential_rule_settings_are_refused_past_their_edges() {
+    let field = |rule: SequentialRule, metric: MetricPolicy| match ProgressiveAnalysis::new(
+        sequential(rule, vec![metric], 10),
+    ) {
+        Ok(_) => "accepted",
+        Err(e) => field_of(e),
+    };
+    let rule = SequentialRule::default;
+    for v in [0.0, 1.0, -0.5, f64::NAN] {
+        let r = SequentialRule {
+            canary_share: Some(v),
+            ..rule()
+        };
+        assert_eq!(
+            field(r, errors_policy()),
+            "rule.sequential.canary_share",
+            "{v}"
+        );
+    }
+    for v in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+        let r = SequentialRule {
+            concentration: v,
+            ..rule()
+        };
+        assert_eq!(
+            field(r, errors_policy()),
+            "rule.sequential.concentration",
+            "{v}"
+        );
+        let r = SequentialRule {
+            promotion_margin: v,
+            ..rule()
+        };
+        assert_eq!(
+            field(r, latency_policy()),
+            "rule.sequential.promotion_margin",
+            "{v}"
+        );
+        let r = SequentialRule {
+            margins: [("latency".to_string(), v)].into(),
+            ..rule()
+        };
+        assert_eq!(field(r, latency_policy()), "rule.sequential.margins", "{v}");
+    }
+    // A margin on the decrease side stays below 1, for `decrease` and `either` alike; an
+    // increase-side margin may exceed it.
+    for direction in [Direction::Decrease, Direction::Either] {
+        let m = MetricPolicy::new("latency", direction);
+        let r = SequentialRule {
+            promotion_margin: 1.0,
+            ..rule()
+        };
+        assert_eq!(
+            field(r, m.clone()),
+            "rule.sequential.promotion_margin",
+            "{direction:?}"
+        );
+        let r = SequentialRule {
+            promotion_margin: 0.999,
+            ..rule()
+        };
+        assert_eq!(field(r, m), "accepted", "{direction:?}");
+    }
+    let r = SequentialRule {
+        promotion_margin: 1.5,
+        ..rule()
+    };
+    assert_eq!(field(r, latency_policy()), "accepted");
+    for v in [1e-9, 1.0 - 1e-9] {
+        let r = SequentialRule {
+            canary_share: Some(v),
+            concentration: v,
+            ..rule()
+        };
+        assert_eq!(field(r, errors_policy()), "accepted", "{v}");
+    }
+}
+
 #[test]
 fn bad_configs_name_the_field() {
     let seq = |r: SequentialRule| sequential(r, vec![errors_policy()], 10);
