@@ -941,6 +941,23 @@ fn sequential_rule_settings_are_refused_past_their_edges() {
     }
 }
 
+/// A lifetime and a warm-up of at most 100 000 intervals: the limit itself is accepted.
+#[test]
+fn interval_counts_are_limited_at_100_000() {
+    let at = |lifetime: u64, warmup: u64| {
+        let p =
+            sequential(SequentialRule::default(), vec![errors_policy()], lifetime).warmup(warmup);
+        match ProgressiveAnalysis::new(p) {
+            Ok(_) => "accepted",
+            Err(e) => field_of(e),
+        }
+    };
+    assert_eq!(at(100_000, 100_000), "accepted");
+    assert_eq!(at(100_001, 0), "lifetime");
+    assert_eq!(at(0, 0), "lifetime");
+    assert_eq!(at(10, 100_001), "warmup_intervals");
+}
+
 #[test]
 fn bad_configs_name_the_field() {
     let seq = |r: SequentialRule| sequential(r, vec![errors_policy()], 10);
