@@ -50,8 +50,9 @@ impl Decision {
 }
 
 impl fmt::Display for Decision {
+    /// The decision in capitals; `pad` honours a width, so history lines align.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        f.pad(match self {
             Decision::Continue => "CONTINUE",
             Decision::Promote => "PROMOTE",
             Decision::Rollback => "ROLLBACK",

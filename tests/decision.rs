@@ -580,6 +580,33 @@ fn progressive_records_escape_names_and_notes() {
     }
 }
 
+/// A record reads as one line per interval: number, decision, what was measured, and the note
+/// in brackets only when there is one.
+#[test]
+fn progressive_records_read_as_one_line_per_interval() {
+    use canary_verdict::progressive::{IntervalKind, IntervalRecord};
+    use canary_verdict::Decision;
+    let mut record = IntervalRecord {
+        interval: 7,
+        kind: IntervalKind::Analysed,
+        decision: Decision::Continue,
+        verdict: Some(Verdict::Marginal),
+        score: Some(87.5),
+        measurement: None,
+        evidence: Vec::new(),
+        note: String::new(),
+    };
+    assert_eq!(
+        record.to_string(),
+        "interval   7: CONTINUE     verdict MARGINAL score 87.50"
+    );
+    record.note = "1 of 3 failures".into();
+    assert_eq!(
+        record.to_string(),
+        "interval   7: CONTINUE     verdict MARGINAL score 87.50 (1 of 3 failures)"
+    );
+}
+
 #[test]
 fn mirrored_correlated_points_give_the_same_verdict() {
     // Paired per-minute points with serial correlation, and the same arms negated with the
