@@ -18,7 +18,7 @@ pub enum Arm {
 
 impl fmt::Display for Arm {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        f.pad(match self {
             Arm::Baseline => "baseline",
             Arm::Canary => "canary",
         })

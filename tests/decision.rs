@@ -600,6 +600,10 @@ fn progressive_records_read_as_one_line_per_interval() {
         record.to_string(),
         "interval   7: CONTINUE     verdict MARGINAL score 87.50"
     );
+    // Every label honours a requested width, so callers can align their own tables.
+    assert_eq!(format!("{:<9}|", Verdict::Promote), "PROMOTE  |");
+    assert_eq!(format!("{:>6}|", Classification::High), "  HIGH|");
+    assert_eq!(format!("{:^10}|", Decision::Rollback), " ROLLBACK |");
     record.note = "1 of 3 failures".into();
     assert_eq!(
         record.to_string(),

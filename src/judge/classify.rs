@@ -51,7 +51,7 @@ impl Classification {
 
 impl fmt::Display for Classification {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        f.pad(match self {
             Classification::Pass => "PASS",
             Classification::High => "HIGH",
             Classification::Low => "LOW",

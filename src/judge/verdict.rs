@@ -27,7 +27,7 @@ pub enum Verdict {
 
 impl fmt::Display for Verdict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        f.pad(match self {
             Verdict::Promote => "PROMOTE",
             Verdict::Marginal => "MARGINAL",
             Verdict::Rollback => "ROLLBACK",
@@ -54,7 +54,7 @@ pub enum Severity {
 
 impl fmt::Display for Severity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        f.pad(match self {
             Severity::Critical => "critical",
             Severity::Failure => "failure",
             Severity::Warning => "warning",

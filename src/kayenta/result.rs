@@ -32,7 +32,7 @@ pub enum KayentaLabel {
 
 impl fmt::Display for KayentaLabel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        f.pad(match self {
             KayentaLabel::Pass => "Pass",
             KayentaLabel::High => "High",
             KayentaLabel::Low => "Low",
@@ -58,7 +58,7 @@ pub enum KayentaScoreLabel {
 
 impl fmt::Display for KayentaScoreLabel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        f.pad(match self {
             KayentaScoreLabel::Pass => "Pass",
             KayentaScoreLabel::Marginal => "Marginal",
             KayentaScoreLabel::Fail => "Fail",

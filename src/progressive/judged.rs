@@ -216,7 +216,7 @@ pub enum Measurement {
 
 impl fmt::Display for Measurement {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        f.pad(match self {
             Measurement::Successful => "successful",
             Measurement::Failed => "failed",
             Measurement::Inconclusive => "inconclusive",

@@ -33,7 +33,7 @@ impl Alternative {
 
 impl fmt::Display for Alternative {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        f.pad(match self {
             Alternative::TwoSided => "two-sided",
             Alternative::Less => "less",
             Alternative::Greater => "greater",
@@ -131,7 +131,7 @@ pub enum MethodUsed {
 
 impl fmt::Display for MethodUsed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        f.pad(match self {
             MethodUsed::Exact => "exact",
             MethodUsed::ExactConditional => "exact conditional",
             MethodUsed::Asymptotic => "asymptotic",

@@ -36,7 +36,7 @@ pub enum Adjustment {
 
 impl fmt::Display for Adjustment {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        f.pad(match self {
             Adjustment::None => "none",
             Adjustment::Bonferroni => "bonferroni",
             Adjustment::Holm => "holm",
