@@ -1545,6 +1545,26 @@ fn sequential_rule_uses_the_judges_alpha_and_the_critical_share() {
     }
     assert!(a.evidence()[2].critical);
     assert!(a.to_string().contains("alpha 0.02"));
+    // Two critical metrics split the critical share; a muted one is left out of the count.
+    let mut metrics: Vec<MetricPolicy> = (0..5)
+        .map(|i| MetricPolicy::counter(format!("e{i}"), Direction::Increase))
+        .collect();
+    metrics[0].critical = true;
+    metrics[3].critical = true;
+    metrics[4].muted = true;
+    let mut canary = CanaryPolicy::new(metrics);
+    canary.alpha = 0.02;
+    canary.critical_alpha_share = 0.4;
+    let policy = ProgressivePolicy::new(
+        canary,
+        ProgressiveRule::Sequential(SequentialRule::default()),
+    );
+    let a = ProgressiveAnalysis::new(policy).unwrap();
+    let alphas: Vec<f64> = a.evidence().iter().map(|e| e.alpha).collect();
+    let want = [0.004, 0.006, 0.006, 0.004, 0.006];
+    for (got, want) in alphas.iter().zip(want) {
+        assert!((got - want).abs() < 1e-15, "{alphas:?}");
+    }
 }
 
 #[test]
