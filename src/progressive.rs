@@ -548,9 +548,7 @@ impl ProgressiveAnalysis {
     fn push(&mut self, record: IntervalRecord) {
         self.history.push(record);
         let excess = self.history.len().saturating_sub(self.kept_records());
-        if excess > 0 {
-            self.history.drain(..excess);
-        }
+        self.history.drain(..excess);
     }
 
     /// How many records the history keeps at most.
