@@ -1805,6 +1805,28 @@ fn tampered_state_is_refused_naming_the_field() {
             Box::new(|v| v["state"]["sequential"]["monitors"][0]["intervals"] = 7.into()),
             "state.sequential.monitors.intervals",
         ),
+        // A counter's e-processes: built from other settings, or a running maximum below 0.
+        (
+            Box::new(|v| {
+                v["state"]["sequential"]["monitors"][0]["track"]["counter"]["harm"]["split"]
+                    ["config"]["null_rate_ratio"] = 1.2.into()
+            }),
+            "e-process settings differ from the policy's",
+        ),
+        (
+            Box::new(|v| {
+                v["state"]["sequential"]["monitors"][0]["track"]["counter"]["safety"][0]["split"]
+                    ["config"]["alternative"] = "greater".into()
+            }),
+            "e-process settings differ from the policy's",
+        ),
+        (
+            Box::new(|v| {
+                v["state"]["sequential"]["monitors"][0]["track"]["counter"]["harm"]["split"]
+                    ["max_log_e"] = (-1.0).into()
+            }),
+            "an e-value above its running maximum",
+        ),
         (
             Box::new(|v| {
                 v["state"] = serde_json::json!({"judged": {
