@@ -92,7 +92,7 @@ impl fmt::Display for EffectMeasure {
     /// The measure's name as configurations spell it (`relative_shift`, `mean_ratio`, `cles`,
     /// `absolute`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        f.pad(match self {
             EffectMeasure::RelativeShift => "relative_shift",
             EffectMeasure::MeanRatio => "mean_ratio",
             EffectMeasure::Cles => "cles",
