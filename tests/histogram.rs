@@ -384,45 +384,31 @@ fn effect_measures_on_histograms() {
 fn bounds_read_the_histograms_quantiles() {
     let bounds = [0.1, 0.25, 0.5, 1.0, f64::INFINITY];
     let b = hist(&bounds, &[500, 300, 150, 40, 10]);
-    let p99 = b.quantile(0.99); // 0.5 + 0.5 · (990 - 950) / 40 = 1.0
     let mut mp = latency_policy();
     mp.comparator = Comparator::ThresholdsOnly;
-    mp.bounds = Some(Bounds {
-        statistic: Statistic::Quantile(0.99),
-        min: None,
-        max: Some(p99 * 0.99),
-    });
-    let j = one_metric(
-        mp.clone(),
-        Series::histogram(b.clone()),
-        Series::histogram(b.clone()),
-    );
+    let with_max = |p: f64, max: f64| {
+        let mut mp = mp.clone();
+        mp.bounds = Some(Bounds {
+            statistic: Statistic::Quantile(p),
+            min: None,
+            max: Some(max),
+        });
+        one_metric(
+            mp,
+            Series::histogram(b.clone()),
+            Series::histogram(b.clone()),
+        )
+    };
+    let p99 = b.quantile(0.99); // 0.5 + 0.5 · (990 - 950) / 40 = 1.0
+    let j = with_max(0.99, p99 * 0.99);
     let m = &j.metrics[0];
     assert_eq!(m.classification, Classification::High, "{j}");
     assert!(m.reason.contains(&format!("p99 {p99}")), "{}", m.reason);
-    mp.bounds = Some(Bounds {
-        statistic: Statistic::Quantile(0.99),
-        min: None,
-        max: Some(p99 * 1.01),
-    });
-    let j = one_metric(
-        mp.clone(),
-        Series::histogram(b.clone()),
-        Series::histogram(b.clone()),
-    );
+    let j = with_max(0.99, p99 * 1.01);
     assert_eq!(j.metrics[0].classification, Classification::Pass, "{j}");
     // A quantile outside the usual summary's (p50, p90, p99) is read from the buckets too.
     let p97 = b.quantile(0.97); // 0.5 + 0.5 · (970 - 950) / 40 = 0.75
-    mp.bounds = Some(Bounds {
-        statistic: Statistic::Quantile(0.97),
-        min: None,
-        max: Some(p97 * 0.99),
-    });
-    let j = one_metric(
-        mp.clone(),
-        Series::histogram(b.clone()),
-        Series::histogram(b.clone()),
-    );
+    let j = with_max(0.97, p97 * 0.99);
     let m = &j.metrics[0];
     assert_eq!(m.classification, Classification::High, "{j}");
     assert!(m.reason.contains(&format!("p97 {p97}")), "{}", m.reason);

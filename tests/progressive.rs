@@ -853,6 +853,14 @@ fn judged_bad_data_is_a_typed_error_and_leaves_the_window() {
 // ---------------------------------------------------------------------------------------------
 // Bad configurations
 
+/// "accepted", or the field a refused policy names.
+fn outcome(policy: ProgressivePolicy) -> &'static str {
+    match ProgressiveAnalysis::new(policy) {
+        Ok(_) => "accepted",
+        Err(e) => field_of(e),
+    }
+}
+
 fn field_of(e: Error) -> &'static str {
     match e {
         Error::InvalidPolicy { field, .. } => field,
@@ -864,12 +872,8 @@ fn field_of(e: Error) -> &'static str {
 /// NaN or infinity), naming its field, and accepted just inside.
 #[test]
 fn sequential_rule_settings_are_refused_past_their_edges() {
-    let field = |rule: SequentialRule, metric: MetricPolicy| match ProgressiveAnalysis::new(
-        sequential(rule, vec![metric], 10),
-    ) {
-        Ok(_) => "accepted",
-        Err(e) => field_of(e),
-    };
+    let field =
+        |rule: SequentialRule, metric: MetricPolicy| outcome(sequential(rule, vec![metric], 10));
     let rule = SequentialRule::default;
     for v in [0.0, 1.0, -0.5, f64::NAN] {
         let r = SequentialRule {
@@ -945,12 +949,9 @@ fn sequential_rule_settings_are_refused_past_their_edges() {
 #[test]
 fn interval_counts_are_limited_at_100_000() {
     let at = |lifetime: u64, warmup: u64| {
-        let p =
-            sequential(SequentialRule::default(), vec![errors_policy()], lifetime).warmup(warmup);
-        match ProgressiveAnalysis::new(p) {
-            Ok(_) => "accepted",
-            Err(e) => field_of(e),
-        }
+        outcome(
+            sequential(SequentialRule::default(), vec![errors_policy()], lifetime).warmup(warmup),
+        )
     };
     assert_eq!(at(100_000, 100_000), "accepted");
     assert_eq!(at(100_001, 0), "lifetime");
