@@ -600,6 +600,21 @@ fn progressive_records_read_as_one_line_per_interval() {
         record.to_string(),
         "interval   7: CONTINUE     verdict MARGINAL score 87.50 (1 of 3 failures)"
     );
+    // Argo's and Flagger's records name the measurement the window counted as.
+    use canary_verdict::progressive::Measurement;
+    for (m, name) in [
+        (Measurement::Successful, "successful"),
+        (Measurement::Failed, "failed"),
+        (Measurement::Inconclusive, "inconclusive"),
+        (Measurement::Error, "error"),
+    ] {
+        record.measurement = Some(m);
+        assert_eq!(
+            record.to_string(),
+            format!("interval   7: CONTINUE     verdict MARGINAL score 87.50 measurement {name} (1 of 3 failures)")
+        );
+    }
+    assert_eq!(format!("{:>8}|", Measurement::Failed), "  failed|");
 }
 
 #[test]

@@ -817,6 +817,13 @@ fn flagger_iterations_promote_and_the_lifetime_is_the_deadline() {
     let mut a = flagger(rule, 4);
     assert_eq!(feed(&mut a, &[PASS, FAIL, FAIL, PASS]), [C, C, C, R]);
     assert!(a.history()[3].note.contains("progress deadline"));
+    // As many iterations as the lifetime is the last count allowed: the final interval promotes.
+    let rule = FlaggerRule {
+        iterations: Some(4),
+        ..rule
+    };
+    let mut a = flagger(rule, 4);
+    assert_eq!(feed(&mut a, &[PASS, PASS, PASS, PASS]), [C, C, C, P]);
 }
 
 #[test]
@@ -1751,6 +1758,82 @@ fn load_error(edit: impl Fn(&mut serde_json::Value)) -> String {
         Ok(a) => panic!("tampered state loaded: {a}"),
         Err(e) => e.to_string(),
     }
+}
+
+/// Each metric's evidence counts the intervals that carried canary data for it (an interval
+/// whose canary sent nothing does not count, for a counter or a continuous metric), and a
+/// counter's estimate is the ratio of the cumulative rates, each arm's events over its own
+/// trials.
+#[test]
+fn sequential_evidence_counts_canary_intervals_and_estimates_the_rate_ratio() {
+    let policy = sequential(
+        SequentialRule::default(),
+        vec![errors_policy(), latency_policy()],
+        10,
+    );
+    let mut a = ProgressiveAnalysis::new(policy).unwrap();
+    let interval = |canary_errors: Series, canary_latency: Vec<f64>| {
+        vec![
+            MetricData::new(
+                "errors",
+                Arms {
+                    baseline: Series::total(10.0, 10_000.0),
+                    canary: canary_errors,
+                },
+            ),
+            MetricData::new(
+                "latency",
+                Arms {
+                    baseline: Series::samples([10.0, 11.0, 12.0]),
+                    canary: Series::samples(canary_latency),
+                },
+            ),
+        ]
+    };
+    a.update(&interval(
+        Series::total(30.0, 20_000.0),
+        vec![10.5, 11.5, 12.5],
+    ))
+    .unwrap();
+    a.update(&interval(Series::total(0.0, 0.0), Vec::new()))
+        .unwrap();
+    let e = a.evidence();
+    assert_eq!((e[0].intervals, e[1].intervals), (1, 1));
+    // 30 / 20 000 over 20 / 20 000 (the baseline's two intervals).
+    assert!((e[0].estimate - 1.5).abs() < 1e-12, "{}", e[0].estimate);
+    a.update(&interval(Series::total(0.0, 10_000.0), vec![10.5]))
+        .unwrap();
+    let e = a.evidence();
+    assert_eq!((e[0].intervals, e[1].intervals), (2, 2));
+    assert!((e[0].estimate - 1.0).abs() < 1e-12, "{}", e[0].estimate);
+}
+
+/// A judged rule's saved window: no longer than its lookback, of the policy's metrics only.
+#[test]
+fn tampered_judged_window_is_refused() {
+    let kayenta = ProgressiveRule::Kayenta(KayentaRule {
+        window: Window::Sliding { lookback: 1 },
+        ..KayentaRule::default()
+    });
+    let mut a = ProgressiveAnalysis::new(judged(kayenta, 5)).unwrap();
+    feed(&mut a, &[PASS, PASS]);
+    let v = serde_json::to_value(&a).unwrap();
+    assert!(serde_json::from_value::<ProgressiveAnalysis>(v.clone()).is_ok());
+    let refused = |edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut t = v.clone();
+        edit(&mut t);
+        serde_json::from_value::<ProgressiveAnalysis>(t)
+            .unwrap_err()
+            .to_string()
+    };
+    let e = refused(&|t| {
+        let w = t["state"]["judged"]["window"][0].clone();
+        t["state"]["judged"]["window"] = serde_json::json!([w.clone(), w]);
+    });
+    assert!(e.contains("state.judged.window"), "{e}");
+    assert!(e.contains("2 intervals in a sliding window of 1"), "{e}");
+    let e = refused(&|t| t["state"]["judged"]["window"][0][1]["name"] = "c".into());
+    assert!(e.contains("the policy does not list this metric"), "{e}");
 }
 
 #[test]
