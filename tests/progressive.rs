@@ -581,6 +581,34 @@ fn kayenta_rule_aborts_at_or_below_marginal_and_decides_from_the_last_interval()
     assert_eq!(a.history()[0].score, Some(50.0));
 }
 
+/// Before the last interval, a window without a score (a failed fetch, too few points) goes on;
+/// at the last it is Inconclusive. A critical breach rolls back even when the score is above
+/// marginal.
+#[test]
+fn kayenta_rule_waits_for_a_score_and_rolls_back_a_critical_breach() {
+    let rule = ProgressiveRule::Kayenta(KayentaRule {
+        window: Window::Sliding { lookback: 1 },
+        ..KayentaRule::default()
+    });
+    let mut a = ProgressiveAnalysis::new(judged(rule.clone(), 2)).unwrap();
+    assert_eq!(a.record_error("timeout").unwrap(), C);
+    assert!(a.history()[0].note.contains("no data: timeout"));
+    assert_eq!(a.record_error("timeout").unwrap(), I);
+    let mut a = ProgressiveAnalysis::new(judged(rule.clone(), 2)).unwrap();
+    assert_eq!(a.update(&at(100.0, 100.0, 1)).unwrap(), C);
+    assert_eq!(a.history()[0].score, None);
+    assert_eq!(a.update(&at(100.0, 100.0, 1)).unwrap(), I);
+    assert_eq!(a.history()[1].note, "no score");
+    // Metric a may rise by at most 5%: at 110 it breaches; b passes, so the score is 50, above
+    // marginal (40).
+    let mut policy = judged(rule, 3);
+    policy.canary.metrics[0].tolerance.critical_increase = 1.05;
+    let mut a = ProgressiveAnalysis::new(policy).unwrap();
+    assert_eq!(feed(&mut a, &[(110.0, 100.0)]), [R]);
+    assert_eq!(a.history()[0].score, Some(50.0));
+    assert_eq!(a.history()[0].note, "a critical metric failed");
+}
+
 #[test]
 fn kayenta_windows_grow_or_slide() {
     // The growing window still holds the early bad interval: b stays significantly higher
@@ -685,6 +713,42 @@ fn kayenta_rule_can_judge_by_kayentas_rules() {
         merged.score.score, s,
         "the second interval should change the score"
     );
+    // Every metric's canary three times higher: an abort. The note gives Kayenta's reason when
+    // it has one (a critical metric failed) and no empty brackets when it has none.
+    let tripled: Vec<MetricData> = data
+        .iter()
+        .map(|d| {
+            let canary = match &d.canary {
+                Series::Samples(v) => Series::samples(v.iter().map(|x| x * 3.0)),
+                other => other.clone(),
+            };
+            MetricData::new(
+                d.name.clone(),
+                Arms {
+                    baseline: d.baseline.clone(),
+                    canary,
+                },
+            )
+        })
+        .collect();
+    let mut no_critical = policy.clone();
+    for m in &mut no_critical.metrics {
+        m.critical = false;
+    }
+    for (p, reason) in [(&policy, true), (&no_critical, false)] {
+        let k = judge_kayenta(p, &tripled).unwrap();
+        assert_eq!(k.score.classification_reason.is_empty(), !reason);
+        let progressive = ProgressivePolicy::new(p.clone(), rule(Window::Growing));
+        let mut a = ProgressiveAnalysis::new(progressive.lifetime(3)).unwrap();
+        assert_eq!(a.update(&tripled).unwrap(), R);
+        let abort = format!("score {:.2} <= marginal 50: abort", k.score.score);
+        let want = if reason {
+            format!("{abort} ({})", k.score.classification_reason)
+        } else {
+            abort
+        };
+        assert_eq!(a.history()[0].note, want);
+    }
 }
 
 fn argo(rule: ArgoRule, lifetime: u64) -> ProgressiveAnalysis {
@@ -1806,6 +1870,35 @@ fn sequential_evidence_counts_canary_intervals_and_estimates_the_rate_ratio() {
     let e = a.evidence();
     assert_eq!((e[0].intervals, e[1].intervals), (2, 2));
     assert!((e[0].estimate - 1.0).abs() < 1e-12, "{}", e[0].estimate);
+}
+
+/// A continuous metric is tested only once each arm's cumulative window holds `min_samples`
+/// points: three points of a canary ten times slower are not tested at the first look.
+#[test]
+fn sequential_rule_waits_for_min_samples() {
+    let mut latency = latency_policy();
+    latency.min_samples = 5;
+    let mut a =
+        ProgressiveAnalysis::new(sequential(SequentialRule::default(), vec![latency], 10)).unwrap();
+    let slow = vec![MetricData::new(
+        "latency",
+        Arms {
+            baseline: Series::samples([10.0, 11.0, 12.0]),
+            canary: Series::samples([100.0, 110.0, 120.0]),
+        },
+    )];
+    assert_eq!(a.update(&slow).unwrap(), C);
+    assert!(
+        a.evidence()[0].p_value.is_nan(),
+        "{}",
+        a.evidence()[0].p_value
+    );
+    a.update(&slow).unwrap();
+    assert!(
+        a.evidence()[0].p_value < 0.01,
+        "{}",
+        a.evidence()[0].p_value
+    );
 }
 
 /// A judged rule's saved window: no longer than its lookback, of the policy's metrics only.
