@@ -615,7 +615,9 @@ impl ProgressiveAnalysis {
 impl ProgressiveAnalysis {
     /// Checks that the analysis is one that [`update`](Self::update) could have produced from
     /// its policy: a valid policy; a rule state of the policy's rule (for the sequential rule,
-    /// one monitor per metric in policy order, built from the policy's settings); a history of
+    /// one monitor per metric in policy order, built from the policy's settings; for a judged
+    /// rule, a window no longer than its lookback and counters that account for the analysed
+    /// intervals); a history of
     /// one record per interval numbered from 1, warm-up first (the latest `history_limit` of
     /// them when the policy sets one); `analysed` equal to the intervals that counted (for a
     /// limited history, up to the dropped records after the warm-up) and not past the
@@ -624,7 +626,7 @@ impl ProgressiveAnalysis {
     ///
     /// # Errors
     /// [`Error::InvalidPolicy`] naming the field (`history`, `analysed`, `decision`,
-    /// `state.sequential.monitors`, ...) and the metric where one is at fault.
+    /// `state.sequential.monitors`, `state.judged`, ...) and the metric where one is at fault.
     pub fn check(&self) -> Result<()> {
         self.policy.validate()?;
         let bad = |field: &'static str, problem: String| Error::InvalidPolicy {
@@ -647,7 +649,7 @@ impl ProgressiveAnalysis {
                 ProgressiveRule::Kayenta(_)
                 | ProgressiveRule::Argo(_)
                 | ProgressiveRule::Flagger(_),
-            ) => j.check(&self.policy)?,
+            ) => j.check(&self.policy, self.analysed)?,
             _ => {
                 return Err(bad(
                     "state",

@@ -807,8 +807,11 @@ fn argo_consecutive_errors_roll_back_and_do_not_count() {
     );
     assert_eq!(a.record_error("timeout").unwrap(), C);
     assert_eq!(a.record_error("timeout").unwrap(), C);
+    assert_eq!(a.history()[1].note, "no data: timeout");
+    assert_eq!(a.history()[1].measurement, Some(Measurement::Error));
     // A good measurement resets the streak; errors do not use up the count of 2.
     assert_eq!(feed(&mut a, &[PASS]), [C]);
+    assert_eq!(a.history()[2].note, "");
     assert_eq!(a.analysed(), 1);
     for _ in 0..2 {
         assert_eq!(a.record_error("timeout").unwrap(), C);
@@ -1901,9 +1904,10 @@ fn sequential_rule_waits_for_min_samples() {
     );
 }
 
-/// A judged rule's saved window: no longer than its lookback, of the policy's metrics only.
+/// A judged rule's saved window: no longer than its lookback, of the policy's metrics only;
+/// its counters: as many measurements as analysed intervals.
 #[test]
-fn tampered_judged_window_is_refused() {
+fn tampered_judged_state_is_refused() {
     let kayenta = ProgressiveRule::Kayenta(KayentaRule {
         window: Window::Sliding { lookback: 1 },
         ..KayentaRule::default()
@@ -1927,6 +1931,48 @@ fn tampered_judged_window_is_refused() {
     assert!(e.contains("2 intervals in a sliding window of 1"), "{e}");
     let e = refused(&|t| t["state"]["judged"]["window"][0][1]["name"] = "c".into());
     assert!(e.contains("the policy does not list this metric"), "{e}");
+    // The counters account for the analysed intervals: Kayenta keeps none; Argo one
+    // measurement per interval (a failure cannot be erased to escape its limit); Flagger one
+    // check per interval.
+    let e = refused(&|t| t["state"]["judged"]["successful"] = 2.into());
+    assert!(e.contains("state.judged"), "{e}");
+    let argo_rule = ArgoRule {
+        failure_limit: 2,
+        ..ArgoRule::default()
+    };
+    for rule in [
+        ProgressiveRule::Argo(argo_rule),
+        ProgressiveRule::Flagger(FlaggerRule {
+            threshold: 3,
+            ..FlaggerRule::default()
+        }),
+    ] {
+        let argo = matches!(rule, ProgressiveRule::Argo(_));
+        let mut a = ProgressiveAnalysis::new(judged(rule, 5)).unwrap();
+        feed(&mut a, &[PASS, FAIL, PASS]);
+        let v = serde_json::to_value(&a).unwrap();
+        assert!(serde_json::from_value::<ProgressiveAnalysis>(v.clone()).is_ok());
+        let mut edits: Vec<(&str, u64)> = vec![
+            ("failed", 0),
+            ("successful", 1),
+            ("successful", u64::MAX),
+            ("successes_in_a_row", 3),
+        ];
+        if !argo {
+            edits.extend([("inconclusive", 1), ("errors_in_a_row", 1)]);
+        }
+        for (field, value) in edits {
+            let mut t = v.clone();
+            t["state"]["judged"][field] = value.into();
+            let e = serde_json::from_value::<ProgressiveAnalysis>(t)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("do not account for 3 analysed intervals"),
+                "{field}: {e}"
+            );
+        }
+    }
 }
 
 #[test]

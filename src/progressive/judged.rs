@@ -297,14 +297,45 @@ impl JudgedState {
         result
     }
 
-    /// Checks a loaded state: a window no longer than the rule's, of listed metrics.
-    pub(super) fn check(&self, policy: &ProgressivePolicy) -> Result<()> {
-        let window = match &policy.rule {
-            ProgressiveRule::Kayenta(r) => r.window,
-            ProgressiveRule::Argo(r) => r.window,
-            ProgressiveRule::Flagger(r) => r.window,
+    /// Checks a loaded state: a window no longer than the rule's, of listed metrics, and
+    /// counters that account for the `analysed` intervals (Argo: one measurement each, errors
+    /// aside; Flagger: one check each; Kayenta keeps none), with streaks no longer than their
+    /// totals.
+    pub(super) fn check(&self, policy: &ProgressivePolicy, analysed: u64) -> Result<()> {
+        let (window, measured) = match &policy.rule {
+            ProgressiveRule::Kayenta(r) => (r.window, [0, 0, 0]),
+            ProgressiveRule::Argo(r) => (r.window, [1, 1, 1]),
+            ProgressiveRule::Flagger(r) => (r.window, [1, 1, 0]),
             ProgressiveRule::Sequential(_) => return Err(super::mismatched_state()),
         };
+        let counters = [self.successful, self.failed, self.inconclusive];
+        let kept = counters
+            .iter()
+            .zip(measured)
+            .all(|(&n, m)| m == 1 || n == 0);
+        let total = counters.iter().try_fold(0u64, |sum, &n| sum.checked_add(n));
+        let want = if measured == [0, 0, 0] { 0 } else { analysed };
+        let streaks_kept = matches!(policy.rule, ProgressiveRule::Argo(_))
+            || self.errors_in_a_row == 0 && self.successes_in_a_row == 0;
+        if !kept
+            || total != Some(want)
+            || !streaks_kept
+            || self.successes_in_a_row > self.successful
+        {
+            return Err(super::invalid(
+                "state.judged",
+                format!(
+                    "saved state: {} successful, {} failed, {} inconclusive (streaks {} \
+                     successes, {} errors) do not account for {analysed} analysed intervals \
+                     under this rule",
+                    self.successful,
+                    self.failed,
+                    self.inconclusive,
+                    self.successes_in_a_row,
+                    self.errors_in_a_row
+                ),
+            ));
+        }
         if let Window::Sliding { lookback } = window {
             if self.window.len() as u64 > lookback {
                 return Err(super::invalid(
