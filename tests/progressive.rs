@@ -609,6 +609,47 @@ fn kayenta_rule_waits_for_a_score_and_rolls_back_a_critical_breach() {
     assert_eq!(a.history()[0].note, "a critical metric failed");
 }
 
+/// A growing window joins each kind of series interval by interval (twice the points after
+/// two intervals) and refuses to join different kinds.
+#[test]
+fn growing_windows_join_points_and_blocks() {
+    use chrono::TimeZone;
+    let t0 = chrono::Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, 0).unwrap();
+    let minute = |i: i64| t0 + chrono::Duration::minutes(i);
+    let value = |i: i64, j: i64| 100.0 + ((i * 7 + j * 3) % 11) as f64;
+    let points = |from: i64| Series::points((from..from + 6).map(|i| (minute(i), value(i, 0))));
+    let blocks = |from: i64| {
+        Series::blocks((from..from + 6).map(|i| (minute(i), (0..3).map(|j| value(i, j)).collect())))
+    };
+    let rule = ProgressiveRule::Kayenta(KayentaRule {
+        window: Window::Growing,
+        ..KayentaRule::default()
+    });
+    let policy =
+        ProgressivePolicy::new(CanaryPolicy::new(vec![latency_policy()]), rule).lifetime(5);
+    let interval = |s: &dyn Fn(i64) -> Series, from: i64| {
+        vec![MetricData::new(
+            "latency",
+            Arms {
+                baseline: s(from),
+                canary: s(from),
+            },
+        )]
+    };
+    for series in [&points as &dyn Fn(i64) -> Series, &blocks] {
+        let mut a = ProgressiveAnalysis::new(policy.clone()).unwrap();
+        a.update(&interval(series, 0)).unwrap();
+        let first = a.last_judgment().unwrap().metrics[0].n_canary;
+        assert!(first >= 6, "{first}");
+        a.update(&interval(series, 6)).unwrap();
+        assert_eq!(a.last_judgment().unwrap().metrics[0].n_canary, 2 * first);
+    }
+    let mut a = ProgressiveAnalysis::new(policy).unwrap();
+    a.update(&interval(&points, 0)).unwrap();
+    let e = a.update(&interval(&blocks, 6)).unwrap_err().to_string();
+    assert!(e.contains("mix samples, points, blocks"), "{e}");
+}
+
 #[test]
 fn kayenta_windows_grow_or_slide() {
     // The growing window still holds the early bad interval: b stays significantly higher
