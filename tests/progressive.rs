@@ -1899,7 +1899,7 @@ fn sequential_evidence_counts_canary_intervals_and_estimates_the_rate_ratio() {
         ]
     };
     a.update(&interval(
-        Series::total(30.0, 20_000.0),
+        Series::total(30.0, 15_000.0),
         vec![10.5, 11.5, 12.5],
     ))
     .unwrap();
@@ -1907,13 +1907,14 @@ fn sequential_evidence_counts_canary_intervals_and_estimates_the_rate_ratio() {
         .unwrap();
     let e = a.evidence();
     assert_eq!((e[0].intervals, e[1].intervals), (1, 1));
-    // 30 / 20 000 over 20 / 20 000 (the baseline's two intervals).
-    assert!((e[0].estimate - 1.5).abs() < 1e-12, "{}", e[0].estimate);
+    // 30 / 15 000 over 20 / 20 000 (the baseline's two intervals).
+    assert!((e[0].estimate - 2.0).abs() < 1e-12, "{}", e[0].estimate);
     a.update(&interval(Series::total(0.0, 10_000.0), vec![10.5]))
         .unwrap();
     let e = a.evidence();
     assert_eq!((e[0].intervals, e[1].intervals), (2, 2));
-    assert!((e[0].estimate - 1.0).abs() < 1e-12, "{}", e[0].estimate);
+    // 30 / 25 000 over 30 / 30 000.
+    assert!((e[0].estimate - 1.2).abs() < 1e-12, "{}", e[0].estimate);
 }
 
 /// A continuous metric is tested only once each arm's cumulative window holds `min_samples`
