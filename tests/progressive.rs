@@ -1978,6 +1978,8 @@ fn tampered_judged_state_is_refused() {
     // check per interval.
     let e = refused(&|t| t["state"]["judged"]["successful"] = 2.into());
     assert!(e.contains("state.judged"), "{e}");
+    let e = refused(&|t| t["analysed"] = 1.into());
+    assert!(e.contains("1 against 2 intervals that counted"), "{e}");
     let argo_rule = ArgoRule {
         failure_limit: 2,
         ..ArgoRule::default()
@@ -2047,6 +2049,11 @@ fn tampered_state_is_refused_naming_the_field() {
             "history.interval",
         ),
         (Box::new(|v| v["analysed"] = 9.into()), "analysed"),
+        // Two analysed records: no more intervals can have counted (fewer: below).
+        (
+            Box::new(|v| v["analysed"] = 3.into()),
+            "3 against 2 intervals that counted",
+        ),
         (
             Box::new(|v| {
                 v["analysed"] = 9.into();
