@@ -731,7 +731,8 @@ impl ProgressiveAnalysis {
                 format!("{} but the last interval decided {last}", self.decision),
             ));
         }
-        if self.analysed == self.policy.lifetime && self.analysed > 0 && !self.decision.is_final() {
+        // The lifetime is at least 1, so this needs an analysed interval.
+        if self.analysed == self.policy.lifetime && !self.decision.is_final() {
             return Err(bad(
                 "decision",
                 "the lifetime is over but the decision is not final".into(),

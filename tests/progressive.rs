@@ -1980,6 +1980,20 @@ fn tampered_judged_state_is_refused() {
     assert!(e.contains("state.judged"), "{e}");
     let e = refused(&|t| t["analysed"] = 1.into());
     assert!(e.contains("1 against 2 intervals that counted"), "{e}");
+    // A finished lifetime has a final decision.
+    let mut done =
+        ProgressiveAnalysis::new(judged(ProgressiveRule::Argo(ArgoRule::default()), 2)).unwrap();
+    assert_eq!(feed(&mut done, &[PASS, PASS]), [C, P]);
+    let mut t = serde_json::to_value(&done).unwrap();
+    t["decision"] = "continue".into();
+    t["history"][1]["decision"] = "continue".into();
+    let e = serde_json::from_value::<ProgressiveAnalysis>(t)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("the lifetime is over but the decision is not final"),
+        "{e}"
+    );
     let argo_rule = ArgoRule {
         failure_limit: 2,
         ..ArgoRule::default()
