@@ -104,10 +104,9 @@ impl Judgment {
             ));
         }
         if let Some(srm) = &self.srm {
-            out.push_str(&format!(
-                "\nSample-ratio check: p = {}.\n",
-                fmt_g(srm.p_value)
-            ));
+            // The deciding p-value (exact below 1 000 trials), as the reasons give it.
+            let p = self.srm_p_value.unwrap_or(srm.p_value);
+            out.push_str(&format!("\nSample-ratio check: p = {}.\n", fmt_g(p)));
         }
         out.push_str("\n</details>\n");
         out

@@ -881,3 +881,52 @@ fn method_auto_is_exact_only_when_both_arms_are_below_50() {
         );
     }
 }
+
+/// The exact test decides up to 999 trials and the chi-squared one from 1 000 on (the reported
+/// p-value is the deciding test's), and a p-value equal to alpha is not a mismatch.
+#[test]
+fn srm_check_switches_tests_at_1000_trials_and_needs_p_below_alpha() {
+    use canary_verdict::{
+        policy::{SrmAction, SrmPolicy},
+        stats::{srm_binomial, srm_chi_squared},
+    };
+    let srm = SrmPolicy {
+        action: SrmAction::Rollback,
+        ..SrmPolicy::default()
+    };
+    let exact = |c: u64, b: u64| {
+        srm_binomial(
+            Arms {
+                baseline: b,
+                canary: c,
+            },
+            0.5,
+        )
+        .unwrap()
+        .p_value
+    };
+    let chi = |c: u64, b: u64| srm_chi_squared(&[c, b], &[0.5, 0.5]).unwrap().p_value;
+    for (c, b) in [(450, 549), (450, 550)] {
+        let j = srm_request(Some(srm), c as f64, b as f64);
+        assert_ne!(exact(c, b), chi(c, b));
+        assert_eq!(j.srm.as_ref().unwrap().p_value, chi(c, b));
+        let want = if c + b < 1000 { exact(c, b) } else { chi(c, b) };
+        assert_eq!(j.srm_p_value, Some(want), "{c} + {b}");
+        // The report shows the deciding p-value (to 4 significant digits).
+        let md = j.to_markdown();
+        let shown: f64 = md
+            .split("Sample-ratio check: p = ")
+            .nth(1)
+            .and_then(|r| r.split(".\n").next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{md}"));
+        assert!((shown - want).abs() < 1e-3 * want, "{shown} {want}");
+    }
+    // 450 against 550: p = 0.00157. At alpha = p no mismatch; just above it, one.
+    let p = chi(450, 550);
+    for (alpha, mismatch) in [(p, false), (f64::from_bits(p.to_bits() + 1), true)] {
+        let j = srm_request(Some(SrmPolicy { alpha, ..srm }), 450.0, 550.0);
+        assert_eq!(srm_reasons(&j).len(), usize::from(mismatch), "{alpha}: {j}");
+        assert_eq!(j.verdict == Verdict::Rollback, mismatch, "{j}");
+    }
+}

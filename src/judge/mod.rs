@@ -192,6 +192,7 @@ pub fn judge(policy: &CanaryPolicy, data: &[MetricData]) -> Result<Judgment> {
         reasons,
         groups,
         metrics,
+        srm_p_value: srm.as_ref().map(|o| o.p_value),
         srm: srm.map(|o| o.test),
     })
 }

@@ -129,8 +129,14 @@ pub struct Judgment {
     pub groups: Vec<GroupScore>,
     /// Per-metric judgments, in policy order.
     pub metrics: Vec<MetricJudgment>,
-    /// The sample-ratio-mismatch test, when configured and trial counts were present.
+    /// The sample-ratio-mismatch chi-squared test, when configured and trial counts were
+    /// present.
     pub srm: Option<SrmTest>,
+    /// The p-value that decided the sample-ratio check: the exact binomial test's below 1 000
+    /// trials in all (where the chi-squared approximation is too rough), the chi-squared test's
+    /// (`srm`) from there on. A mismatch is a p-value below the policy's `srm.alpha`.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_float::option", default))]
+    pub srm_p_value: Option<f64>,
 }
 
 impl fmt::Display for Judgment {
