@@ -1763,7 +1763,11 @@ fn silence_is_never_promoted_by_any_rule() {
     ];
     for rule in rules {
         for action in [NoDataAction::Inconclusive, NoDataAction::Rollback] {
-            let canary = CanaryPolicy::new(vec![errors_policy(), latency_policy()]);
+            let requests = MetricPolicy {
+                muted: true,
+                ..MetricPolicy::counter("requests", Direction::Increase)
+            };
+            let canary = CanaryPolicy::new(vec![errors_policy(), latency_policy(), requests]);
             let mut policy = ProgressivePolicy::new(canary, rule.clone()).lifetime(5);
             policy.no_data = action;
             let want = match action {
@@ -1782,8 +1786,8 @@ fn silence_is_never_promoted_by_any_rule() {
             } else {
                 assert_eq!(d, want, "{rule:?} {action:?}: {}", a.history()[4].note);
             }
-            // No metric sent anything, or only empty series.
-            let mut a = ProgressiveAnalysis::new(policy).unwrap();
+            // No metric sent anything, or only empty series; or only the muted metric sent
+            // data (it is not counted, so it is not data).
             let empty = vec![MetricData::new(
                 "errors",
                 Arms {
@@ -1791,18 +1795,28 @@ fn silence_is_never_promoted_by_any_rule() {
                     canary: Series::counts(Vec::<(f64, f64)>::new()),
                 },
             )];
-            let mut d = Decision::Continue;
-            for k in 0..5 {
-                let interval: &[MetricData] = if k % 2 == 0 { &[] } else { &empty };
-                d = a.update(interval).unwrap();
-                if d.is_final() {
-                    break;
+            let muted_only = vec![MetricData::new(
+                "requests",
+                Arms {
+                    baseline: Series::total(0.0, 1000.0),
+                    canary: Series::total(0.0, 1000.0),
+                },
+            )];
+            for alternate in [&empty, &muted_only] {
+                let mut a = ProgressiveAnalysis::new(policy.clone()).unwrap();
+                let mut d = Decision::Continue;
+                for k in 0..5 {
+                    let interval: &[MetricData] = if k % 2 == 0 { &[] } else { alternate };
+                    d = a.update(interval).unwrap();
+                    if d.is_final() {
+                        break;
+                    }
                 }
-            }
-            assert!(d.is_final(), "{rule:?}");
-            assert_ne!(d, Decision::Promote, "{rule:?}");
-            if action == NoDataAction::Rollback {
-                assert_eq!(d, Decision::Rollback, "{rule:?}");
+                assert!(d.is_final(), "{rule:?}");
+                assert_ne!(d, Decision::Promote, "{rule:?}");
+                if action == NoDataAction::Rollback {
+                    assert_eq!(d, Decision::Rollback, "{rule:?}");
+                }
             }
         }
     }
