@@ -754,6 +754,29 @@ fn progressive_windows_add_histogram_counts() {
         ),
         "{err}"
     );
+    // The refused interval left the window as it was; the third ends the lifetime and similar
+    // arms are promoted: histograms carry data.
+    let d = a.update(&interval(&[10, 20, 5], &[10, 20, 5])).unwrap();
+    assert_eq!(d, canary_verdict::Decision::Promote, "{a}");
+    // A canary histogram without observations (only a deserialised one can be empty) is
+    // silence: never promoted.
+    let mut empty = serde_json::to_value(&interval(&[10, 20, 5], &[1, 1, 1])).unwrap();
+    empty[0]["canary"]["histogram"]["counts"] = serde_json::json!([0, 0, 0]);
+    let empty: Vec<MetricData> = serde_json::from_value(empty).unwrap();
+    // (Flagger's rule would promote 3 failed checks under a threshold of 100.)
+    let flagger = ProgressivePolicy {
+        rule: ProgressiveRule::Flagger(canary_verdict::progressive::FlaggerRule {
+            threshold: 100,
+            ..Default::default()
+        }),
+        ..policy
+    };
+    let mut a = ProgressiveAnalysis::new(flagger).unwrap();
+    let mut d = canary_verdict::Decision::Continue;
+    for _ in 0..3 {
+        d = a.update(&empty).unwrap();
+    }
+    assert_eq!(d, canary_verdict::Decision::Inconclusive, "{a}");
 }
 
 #[test]

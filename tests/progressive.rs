@@ -1802,7 +1802,14 @@ fn silence_is_never_promoted_by_any_rule() {
                     canary: Series::total(0.0, 1000.0),
                 },
             )];
-            for alternate in [&empty, &muted_only] {
+            let no_trials = vec![MetricData::new(
+                "errors",
+                Arms {
+                    baseline: Series::total(0.0, 1000.0),
+                    canary: Series::total(0.0, 0.0),
+                },
+            )];
+            for alternate in [&empty, &muted_only, &no_trials] {
                 let mut a = ProgressiveAnalysis::new(policy.clone()).unwrap();
                 let mut d = Decision::Continue;
                 for k in 0..5 {
