@@ -1142,3 +1142,24 @@ fn control_characters_in_names_are_escaped_in_the_table() {
     assert!(!text.lines().any(|l| l.starts_with("  forged")), "{text}");
     assert_eq!(r.results[0].name, name);
 }
+
+/// `MetricPolicy::kayenta` carries Kayenta's settings, so a policy built from them and judged by
+/// the crate's own `judge` still runs Kayenta's comparison: the rank-sum test at 98%, no minimum
+/// sample size, NaN removed, outliers kept, mean-ratio limits of 1.
+#[test]
+fn kayenta_metric_policy_carries_kayentas_comparison() {
+    use canary_verdict::policy::Comparator;
+    let m = MetricPolicy::kayenta("cpu", Direction::Either);
+    assert_eq!(m.comparator, Comparator::RankSum);
+    assert_eq!(m.conf_level, 0.98);
+    assert_eq!(m.min_samples, 1);
+    assert_eq!(m.nan, NanPolicy::Remove);
+    assert_eq!(m.outliers, OutlierPolicy::Keep);
+    assert_eq!(m.tolerance.measure, EffectMeasure::MeanRatio);
+    assert_eq!(
+        (m.tolerance.allowed_increase, m.tolerance.allowed_decrease),
+        (1.0, 1.0)
+    );
+    assert!(m.groups.is_empty());
+    assert_eq!(m.direction, Direction::Either);
+}
