@@ -1163,3 +1163,41 @@ fn kayenta_metric_policy_carries_kayentas_comparison() {
     assert!(m.groups.is_empty());
     assert_eq!(m.direction, Direction::Either);
 }
+
+/// Kayenta's mode refuses an outlier factor that is not a finite number >= 0 and thresholds
+/// either of which is not finite, naming the field; a factor of 0 is accepted.
+#[test]
+fn judge_kayenta_refuses_non_finite_settings_naming_the_field() {
+    let field_of = |p: &CanaryPolicy| match judge_kayenta(p, &[data("m", base(), base())]) {
+        Err(Error::KayentaConfig { field, .. }) => field,
+        other => panic!("{other:?}"),
+    };
+    for factor in [f64::NAN, -1.0, f64::INFINITY] {
+        for outliers in [
+            OutlierPolicy::RemoveIqr { factor },
+            OutlierPolicy::RemoveIqrWidened { factor },
+        ] {
+            let mut m = metric("m", Direction::Increase, &[]);
+            m.outliers = outliers;
+            let f = field_of(&policy(vec![m]));
+            assert!(f.ends_with("outliers.factor"), "{factor}: {f}");
+        }
+    }
+    let mut m = metric("m", Direction::Increase, &[]);
+    m.outliers = OutlierPolicy::RemoveIqr { factor: 0.0 };
+    assert!(judge_kayenta(&policy(vec![m]), &[data("m", base(), base())]).is_ok());
+    for thresholds in [
+        ScoreThresholds {
+            pass: f64::NAN,
+            marginal: 50.0,
+        },
+        ScoreThresholds {
+            pass: 75.0,
+            marginal: f64::INFINITY,
+        },
+    ] {
+        let mut p = policy(vec![metric("m", Direction::Increase, &[])]);
+        p.thresholds = thresholds;
+        assert_eq!(field_of(&p), "thresholds");
+    }
+}
