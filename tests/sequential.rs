@@ -905,3 +905,22 @@ fn anytime_p_value_is_the_running_minimum_of_one_over_e() {
     assert!(v.e_value() < peak);
     assert!((v.p_value() - 1.0 / peak).abs() <= 1e-9 / peak);
 }
+
+/// The count e-process keeps each arm's events and the intervals added, and its share
+/// estimate is the canary's share of them.
+#[test]
+fn count_e_process_keeps_its_totals() {
+    let mut e = CountEProcess::new(CountEProcessConfig::new(0.5)).unwrap();
+    assert_eq!(
+        (e.canary_events(), e.baseline_events(), e.intervals()),
+        (0, 0, 0)
+    );
+    for (canary, baseline) in [(3, 5), (0, 4), (7, 2)] {
+        e.update(Arms { baseline, canary }).unwrap();
+    }
+    assert_eq!(
+        (e.canary_events(), e.baseline_events(), e.intervals()),
+        (10, 11, 3)
+    );
+    assert_eq!(e.share_estimate(), 10.0 / 21.0);
+}
