@@ -760,7 +760,7 @@ fn progressive_windows_add_histogram_counts() {
     assert_eq!(d, canary_verdict::Decision::Promote, "{a}");
     // A canary histogram without observations (only a deserialised one can be empty) is
     // silence: never promoted.
-    let mut empty = serde_json::to_value(&interval(&[10, 20, 5], &[1, 1, 1])).unwrap();
+    let mut empty = serde_json::to_value(interval(&[10, 20, 5], &[1, 1, 1])).unwrap();
     empty[0]["canary"]["histogram"]["counts"] = serde_json::json!([0, 0, 0]);
     let empty: Vec<MetricData> = serde_json::from_value(empty).unwrap();
     // (Flagger's rule would promote 3 failed checks under a threshold of 100.)
