@@ -710,22 +710,25 @@ fn kayenta_rule_can_judge_by_kayentas_rules() {
     // A growing window judges the intervals so far together, as one request of their data.
     let progressive = ProgressivePolicy::new(policy.clone(), rule(Window::Growing));
     let mut a = ProgressiveAnalysis::new(progressive.lifetime(5)).unwrap();
-    let second: Vec<MetricData> = data
-        .iter()
-        .map(|d| {
-            let scaled = |s: &Series| match s {
-                Series::Samples(v) => Series::samples(v.iter().map(|x| x * 1.5)),
-                other => other.clone(),
-            };
-            MetricData::new(
-                d.name.clone(),
-                Arms {
-                    baseline: d.baseline.clone(),
-                    canary: scaled(&d.canary),
-                },
-            )
-        })
-        .collect();
+    // The fixture's data with every canary sample multiplied by `f`.
+    let scaled = |f: f64| -> Vec<MetricData> {
+        data.iter()
+            .map(|d| {
+                let canary = match &d.canary {
+                    Series::Samples(v) => Series::samples(v.iter().map(|x| x * f)),
+                    other => other.clone(),
+                };
+                MetricData::new(
+                    d.name.clone(),
+                    Arms {
+                        baseline: d.baseline.clone(),
+                        canary,
+                    },
+                )
+            })
+            .collect()
+    };
+    let second = scaled(1.5);
     a.update(&data).unwrap();
     a.update(&second).unwrap();
     let both: Vec<MetricData> = data
@@ -756,22 +759,7 @@ fn kayenta_rule_can_judge_by_kayentas_rules() {
     );
     // Every metric's canary three times higher: an abort. The note gives Kayenta's reason when
     // it has one (a critical metric failed) and no empty brackets when it has none.
-    let tripled: Vec<MetricData> = data
-        .iter()
-        .map(|d| {
-            let canary = match &d.canary {
-                Series::Samples(v) => Series::samples(v.iter().map(|x| x * 3.0)),
-                other => other.clone(),
-            };
-            MetricData::new(
-                d.name.clone(),
-                Arms {
-                    baseline: d.baseline.clone(),
-                    canary,
-                },
-            )
-        })
-        .collect();
+    let tripled = scaled(3.0);
     let mut no_critical = policy.clone();
     for m in &mut no_critical.metrics {
         m.critical = false;
