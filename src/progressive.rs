@@ -617,12 +617,12 @@ impl ProgressiveAnalysis {
     /// its policy: a valid policy; a rule state of the policy's rule (for the sequential rule,
     /// one monitor per metric in policy order, built from the policy's settings; for a judged
     /// rule, a window no longer than its lookback and counters that account for the analysed
-    /// intervals); a history of
-    /// one record per interval numbered from 1, warm-up first (the latest `history_limit` of
-    /// them when the policy sets one); `analysed` equal to the intervals that counted (for a
-    /// limited history, up to the dropped records after the warm-up) and not past the
-    /// lifetime; only the last record final, and the analysis's `decision` equal to it; no
-    /// promotion without data. Run on every deserialization.
+    /// intervals); a history of one record per interval numbered from 1, warm-up first (the
+    /// latest `history_limit` of them when the policy sets one); `analysed` equal to the
+    /// intervals that counted (for a limited history, up to the dropped records after the
+    /// warm-up) and not past the lifetime; only the last record final, the analysis's
+    /// `decision` equal to it, and final once the lifetime is over; no promotion without data.
+    /// Run on every deserialization.
     ///
     /// # Errors
     /// [`Error::InvalidPolicy`] naming the field (`history`, `analysed`, `decision`,
