@@ -978,66 +978,70 @@ fn sequential_rule_settings_are_refused_past_their_edges() {
     let field =
         |rule: SequentialRule, metric: MetricPolicy| outcome(sequential(rule, vec![metric], 10));
     let rule = SequentialRule::default;
-    for v in [0.0, 1.0, -0.5, f64::NAN] {
-        let r = SequentialRule {
-            canary_share: Some(v),
-            ..rule()
-        };
-        assert_eq!(
-            field(r, errors_policy()),
+    let margin = |v: f64| SequentialRule {
+        promotion_margin: v,
+        ..rule()
+    };
+    let outside = [0.0, -1.0, f64::NAN, f64::INFINITY];
+    // (the rule with the setting at v, the metric it applies to, values refused, the field)
+    type Case<'a> = (
+        &'a dyn Fn(f64) -> SequentialRule,
+        fn() -> MetricPolicy,
+        &'a [f64],
+        &'a str,
+    );
+    let cases: [Case; 4] = [
+        (
+            &|v| SequentialRule {
+                canary_share: Some(v),
+                ..rule()
+            },
+            errors_policy,
+            &[0.0, 1.0, -0.5, f64::NAN],
             "rule.sequential.canary_share",
-            "{v}"
-        );
-    }
-    for v in [0.0, -1.0, f64::NAN, f64::INFINITY] {
-        let r = SequentialRule {
-            concentration: v,
-            ..rule()
-        };
-        assert_eq!(
-            field(r, errors_policy()),
+        ),
+        (
+            &|v| SequentialRule {
+                concentration: v,
+                ..rule()
+            },
+            errors_policy,
+            &outside,
             "rule.sequential.concentration",
-            "{v}"
-        );
-        let r = SequentialRule {
-            promotion_margin: v,
-            ..rule()
-        };
-        assert_eq!(
-            field(r, latency_policy()),
+        ),
+        (
+            &margin,
+            latency_policy,
+            &outside,
             "rule.sequential.promotion_margin",
-            "{v}"
-        );
-        let r = SequentialRule {
-            margins: [("latency".to_string(), v)].into(),
-            ..rule()
-        };
-        assert_eq!(field(r, latency_policy()), "rule.sequential.margins", "{v}");
+        ),
+        (
+            &|v| SequentialRule {
+                margins: [("latency".to_string(), v)].into(),
+                ..rule()
+            },
+            latency_policy,
+            &outside,
+            "rule.sequential.margins",
+        ),
+    ];
+    for (set, metric, values, name) in cases {
+        for &v in values {
+            assert_eq!(field(set(v), metric()), name, "{v}");
+        }
     }
     // A margin on the decrease side stays below 1, for `decrease` and `either` alike; an
     // increase-side margin may exceed it.
     for direction in [Direction::Decrease, Direction::Either] {
         let m = MetricPolicy::new("latency", direction);
-        let r = SequentialRule {
-            promotion_margin: 1.0,
-            ..rule()
-        };
         assert_eq!(
-            field(r, m.clone()),
+            field(margin(1.0), m.clone()),
             "rule.sequential.promotion_margin",
             "{direction:?}"
         );
-        let r = SequentialRule {
-            promotion_margin: 0.999,
-            ..rule()
-        };
-        assert_eq!(field(r, m), "accepted", "{direction:?}");
+        assert_eq!(field(margin(0.999), m), "accepted", "{direction:?}");
     }
-    let r = SequentialRule {
-        promotion_margin: 1.5,
-        ..rule()
-    };
-    assert_eq!(field(r, latency_policy()), "accepted");
+    assert_eq!(field(margin(1.5), latency_policy()), "accepted");
     for v in [1e-9, 1.0 - 1e-9] {
         let r = SequentialRule {
             canary_share: Some(v),
