@@ -302,37 +302,25 @@ impl JudgedState {
     /// aside; Flagger: one check each; Kayenta keeps none), with streaks no longer than their
     /// totals.
     pub(super) fn check(&self, policy: &ProgressivePolicy, analysed: u64) -> Result<()> {
-        let (window, measured) = match &policy.rule {
-            ProgressiveRule::Kayenta(r) => (r.window, [0, 0, 0]),
-            ProgressiveRule::Argo(r) => (r.window, [1, 1, 1]),
-            ProgressiveRule::Flagger(r) => (r.window, [1, 1, 0]),
+        let (s, f, i) = (self.successful, self.failed, self.inconclusive);
+        let (e, r) = (self.errors_in_a_row, self.successes_in_a_row);
+        let sum = |counts: &[u64]| counts.iter().try_fold(0u64, |t, &n| t.checked_add(n));
+        let (window, consistent) = match &policy.rule {
+            ProgressiveRule::Kayenta(k) => (k.window, [s, f, i, e, r] == [0; 5]),
+            ProgressiveRule::Argo(a) => (a.window, sum(&[s, f, i]) == Some(analysed) && r <= s),
+            ProgressiveRule::Flagger(g) => (
+                g.window,
+                sum(&[s, f]) == Some(analysed) && [i, e, r] == [0; 3],
+            ),
             ProgressiveRule::Sequential(_) => return Err(super::mismatched_state()),
         };
-        let counters = [self.successful, self.failed, self.inconclusive];
-        let kept = counters
-            .iter()
-            .zip(measured)
-            .all(|(&n, m)| m == 1 || n == 0);
-        let total = counters.iter().try_fold(0u64, |sum, &n| sum.checked_add(n));
-        let want = if measured == [0, 0, 0] { 0 } else { analysed };
-        let streaks_kept = matches!(policy.rule, ProgressiveRule::Argo(_))
-            || self.errors_in_a_row == 0 && self.successes_in_a_row == 0;
-        if !kept
-            || total != Some(want)
-            || !streaks_kept
-            || self.successes_in_a_row > self.successful
-        {
+        if !consistent {
             return Err(super::invalid(
                 "state.judged",
                 format!(
-                    "saved state: {} successful, {} failed, {} inconclusive (streaks {} \
-                     successes, {} errors) do not account for {analysed} analysed intervals \
-                     under this rule",
-                    self.successful,
-                    self.failed,
-                    self.inconclusive,
-                    self.successes_in_a_row,
-                    self.errors_in_a_row
+                    "saved state: {s} successful, {f} failed, {i} inconclusive (streaks {r} \
+                     successes, {e} errors) do not account for {analysed} analysed intervals \
+                     under this rule"
                 ),
             ));
         }
