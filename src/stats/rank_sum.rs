@@ -271,10 +271,14 @@ pub(crate) fn mann_whitney_from_sums(
             Alternative::Less => null.cdf(two_u),
             Alternative::Greater => null.sf(two_u),
             Alternative::TwoSided => {
+                // At the centre a conditional null (ties) need not be symmetric: the smaller
+                // tail there, so that swapping the arms gives the same p-value.
                 let tail = if statistic > mn / 2.0 {
                     null.sf(two_u)
-                } else {
+                } else if statistic < mn / 2.0 {
                     null.cdf(two_u)
+                } else {
+                    null.cdf(two_u).min(null.sf(two_u))
                 };
                 (2.0 * tail).min(1.0)
             }
