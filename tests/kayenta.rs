@@ -8,7 +8,7 @@ use canary_verdict::{
         round_half_up_2, KayentaLabel, KayentaResult, KayentaScoreLabel,
     },
     policy::{EffectMeasure, NanPolicy, OutlierPolicy, ScoreThresholds},
-    stats::{Fences, TwoSample},
+    stats::{hodges_lehmann, Alternative, Fences, MannWhitneyConfig, Method, TwoSample},
     CanaryPolicy, Direction, Error, MetricData, MetricPolicy, Series, Verdict,
 };
 use serde_json::Value;
@@ -154,6 +154,46 @@ fn significant_shift_inside_quarter_of_estimate_passes() {
     let d = r.results[0].details.unwrap();
     assert!(d.interval.lower > d.margin, "{d:?}");
     assert_eq!(r.results[0].classification, KayentaLabel::High);
+}
+
+#[test]
+fn kayenta_interval_is_the_98_percent_corrected_asymptotic_one() {
+    // Kayenta's comparison is R's `wilcox.test(conf.level = 0.98, correct = TRUE, exact = FALSE)`
+    // whatever the sample size: 20 points per arm would get the exact test by default, and a
+    // 95% interval is narrower. Both change the interval here, so both are pinned (the
+    // correction and the alternative are the defaults).
+    let b: Vec<f64> = (0..20).map(|i| f64::from(i * 37 % 101)).collect();
+    let c: Vec<f64> = (0..20).map(|i| f64::from(i * 53 % 97) + 20.5).collect();
+    let d = one(metric("m", Direction::Either, &[]), b.clone(), c.clone()).results[0]
+        .details
+        .unwrap();
+    let arms = Arms {
+        baseline: &b[..],
+        canary: &c[..],
+    };
+    let kayenta = MannWhitneyConfig {
+        conf_level: 0.98,
+        correct: true,
+        method: Method::Asymptotic,
+        alternative: Alternative::TwoSided,
+        ..Default::default()
+    };
+    let hl = hodges_lehmann(arms, &kayenta).unwrap();
+    assert_eq!(d.interval, hl.interval);
+    assert_eq!(d.estimate, hl.estimate);
+    for other in [
+        MannWhitneyConfig {
+            conf_level: 0.95,
+            ..kayenta
+        },
+        MannWhitneyConfig {
+            method: Method::Auto,
+            ..kayenta
+        },
+    ] {
+        let o = hodges_lehmann(arms, &other).unwrap();
+        assert_ne!(o.interval, hl.interval, "{other:?} gives the same interval");
+    }
 }
 
 #[test]

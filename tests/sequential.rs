@@ -507,13 +507,20 @@ fn bad_input_is_a_typed_error_and_leaves_the_state_alone() {
             Err(Error::InvalidParameter { field: "alpha", .. })
         ));
     }
-    assert!(matches!(
-        e.is_safe(f64::NAN),
-        Err(Error::InvalidParameter {
-            field: "margin",
-            ..
-        })
-    ));
+    // The margin must be finite and at least 0: each half of the rule refuses on its own.
+    for bad in [f64::NAN, f64::INFINITY, -0.01] {
+        assert!(
+            matches!(
+                e.is_safe(bad),
+                Err(Error::InvalidParameter {
+                    field: "margin",
+                    ..
+                })
+            ),
+            "margin {bad}"
+        );
+    }
+    assert!(e.is_safe(0.0).is_ok_and(|safe| !safe));
     assert!(matches!(
         CountEProcess::new(CountEProcessConfig::new(0.5).alpha(1.5)),
         Err(Error::InvalidParameter { field: "alpha", .. })
@@ -646,6 +653,7 @@ fn confidence_sequence_covers_and_shrinks() {
     assert!(e.is_safe(0.15).unwrap());
     assert!((cs.level - 0.95).abs() < 1e-15);
     let theta = e.confidence_sequence();
+    assert_eq!(theta.level, cs.level);
     assert!(
         theta.contains(0.2) && theta.lower > 0.17 && theta.upper < 0.23,
         "{theta}"
