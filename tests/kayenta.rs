@@ -295,6 +295,13 @@ fn cles_measure_with_ratio_still_reported() {
     assert_eq!(r.results[0].classification, KayentaLabel::High);
     assert_eq!(r.results[0].details.unwrap().effect, cles);
     assert!((r.results[0].result_metadata.ratio - 54.5 / 29.5).abs() < 1e-12);
+    // The reason names the effect it printed: CLES here, the mean ratio by default.
+    let reason = &r.results[0].classification_reason;
+    assert!(reason.starts_with("High: 98% interval ["), "{reason}");
+    assert!(reason.contains(", CLES 0.") && !reason.contains("mean ratio"), "{reason}");
+    let r = one(metric("m", Direction::Increase, &[]), b.clone(), c.clone());
+    let reason = &r.results[0].classification_reason;
+    assert!(reason.contains(", mean ratio 1.8") && !reason.contains("CLES"), "{reason}");
     m.tolerance.allowed_increase = 0.95;
     assert_eq!(label(m, b, c), KayentaLabel::Pass);
 }

@@ -651,6 +651,10 @@ fn confidence_sequence_covers_and_shrinks() {
     assert!(cs.contains(1.0), "{cs}");
     assert!(cs.upper < 1.15 && cs.lower > 0.85, "{cs}");
     assert!(e.is_safe(0.15).unwrap());
+    // Safe means strictly below `1 + margin`: an upper end exactly on it is not (`upper - 1` is
+    // exact for an upper end between 1 and 2).
+    assert!(!e.is_safe(cs.upper - 1.0).unwrap(), "{cs}");
+    assert!(e.is_safe((cs.upper - 1.0) * 1.001).unwrap(), "{cs}");
     assert!((cs.level - 0.95).abs() < 1e-15);
     let theta = e.confidence_sequence();
     assert_eq!(theta.level, cs.level);
