@@ -637,10 +637,11 @@ fn classify_metric(mp: &MetricPolicy, data: Option<&MetricData>) -> KayentaMetri
             KayentaLabel::Low => effect.is_nan() || effect <= t.critical_decrease,
             _ => false,
         };
-    let reason = match label {
-        KayentaLabel::Pass => format!("Pass: {numbers}"),
-        _ if critical => format!("{label} past the critical limit: {numbers}"),
-        _ => format!("{label}: {numbers}"),
+    // A Pass is never critical: it reads "Pass: ...".
+    let reason = if critical {
+        format!("{label} past the critical limit: {numbers}")
+    } else {
+        format!("{label}: {numbers}")
     };
     let details = KayentaDetails {
         interval: hl.interval,
@@ -664,8 +665,9 @@ fn classify_metric(mp: &MetricPolicy, data: Option<&MetricData>) -> KayentaMetri
 /// assert_eq!(round_half_up_2(-2.675), -2.68);
 /// ```
 pub fn round_half_up_2(x: f64) -> f64 {
-    // Past 2^52 every double is an integer; non-finite values pass through.
-    if !x.is_finite() || x.abs() >= 4_503_599_627_370_496.0 {
+    // Non-finite values pass through; so does every double from 2^52 up, an integer printed
+    // without a fraction (below).
+    if !x.is_finite() {
         return x;
     }
     let text = format!("{}", x.abs());

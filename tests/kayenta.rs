@@ -298,10 +298,16 @@ fn cles_measure_with_ratio_still_reported() {
     // The reason names the effect it printed: CLES here, the mean ratio by default.
     let reason = &r.results[0].classification_reason;
     assert!(reason.starts_with("High: 98% interval ["), "{reason}");
-    assert!(reason.contains(", CLES 0.") && !reason.contains("mean ratio"), "{reason}");
+    assert!(
+        reason.contains(", CLES 0.") && !reason.contains("mean ratio"),
+        "{reason}"
+    );
     let r = one(metric("m", Direction::Increase, &[]), b.clone(), c.clone());
     let reason = &r.results[0].classification_reason;
-    assert!(reason.contains(", mean ratio 1.8") && !reason.contains("CLES"), "{reason}");
+    assert!(
+        reason.contains(", mean ratio 1.8") && !reason.contains("CLES"),
+        "{reason}"
+    );
     m.tolerance.allowed_increase = 0.95;
     assert_eq!(label(m, b, c), KayentaLabel::Pass);
 }
@@ -334,6 +340,67 @@ fn critical_escalation_needs_the_critical_limit() {
         .classification_reason
         .starts_with("Canary Failed: High past the critical limit"));
     assert_eq!(r.verdict(), Verdict::Rollback);
+}
+
+#[test]
+fn critical_escalation_of_a_low_needs_the_critical_decrease() {
+    // The mirror of the High rule: a Low is critical when the effect is at or below
+    // `critical_decrease`, or when there is no effect to compare (a zero mean makes the ratio NaN).
+    let (b, c) = low_data(); // ratio 0.7
+    let mut m = metric("m", Direction::Decrease, &[]);
+    m.critical = true;
+    m.tolerance.critical_decrease = 0.5;
+    let r = one(m.clone(), b.clone(), c.clone());
+    assert_eq!(r.results[0].classification, KayentaLabel::Low);
+    assert!(!r.results[0].critical);
+    assert!(r.results[0]
+        .classification_reason
+        .starts_with("Low: 98% interval"));
+    for limit in [0.7, 0.8] {
+        m.tolerance.critical_decrease = limit;
+        let r = one(m.clone(), b.clone(), c.clone());
+        assert!(r.results[0].critical, "limit {limit}");
+        assert!(r.results[0]
+            .classification_reason
+            .starts_with("Low past the critical limit: 98% interval"));
+        assert_eq!(r.verdict(), Verdict::Rollback);
+    }
+    // Baseline mean 0: no ratio, so a significant drop past the margin is critical.
+    m.tolerance.critical_decrease = 0.5;
+    let r = one(m, vec![0.0; 20], vec![-5.0; 20]);
+    assert!(r.results[0].result_metadata.ratio.is_nan());
+    assert_eq!(r.results[0].classification, KayentaLabel::Low);
+    assert!(r.results[0].critical);
+}
+
+#[test]
+fn an_interval_end_exactly_on_the_margin_does_not_clear_it() {
+    // Against a baseline of zeros the differences are the canary's values: 40 at 1 and 60 at 4
+    // (10 x 10 pairs) put the estimate at 4, so the margin is 0.25 * 4 = 1, and the 98%
+    // interval's lower end at 1. Kayenta's rule is strict (`lower > margin`): Pass.
+    let mut c = vec![1.0; 4];
+    c.extend([4.0; 6]);
+    let r = one(
+        metric("m", Direction::Either, &[]),
+        vec![0.0; 10],
+        c.clone(),
+    );
+    let d = r.results[0].details.unwrap();
+    assert_eq!((d.interval.lower, d.estimate, d.margin), (1.0, 4.0, 1.0));
+    assert_eq!(r.results[0].classification, KayentaLabel::Pass);
+    // Mirrored: the upper end exactly at minus the margin is not Low either.
+    let neg: Vec<f64> = c.iter().map(|v| -v).collect();
+    let r = one(metric("m", Direction::Either, &[]), vec![0.0; 10], neg);
+    let d = r.results[0].details.unwrap();
+    assert_eq!((d.interval.upper, d.estimate, d.margin), (-1.0, -4.0, 1.0));
+    assert_eq!(r.results[0].classification, KayentaLabel::Pass);
+    // A little more canary mass at 4 moves the end past it.
+    let mut c = vec![1.0; 2];
+    c.extend([4.0; 8]);
+    assert_eq!(
+        label(metric("m", Direction::Either, &[]), vec![0.0; 10], c),
+        KayentaLabel::High
+    );
 }
 
 #[test]
@@ -519,6 +586,16 @@ fn rounding_is_half_up_on_the_decimal_representation() {
     assert_eq!(round_half_up_2(100.0), 100.0);
     assert_eq!(round_half_up_2(99.995), 100.0);
     assert_eq!(round_half_up_2(1e300), 1e300);
+    assert_eq!(round_half_up_2(-1e300), -1e300);
+    assert_eq!(
+        round_half_up_2(4_503_599_627_370_497.0),
+        4_503_599_627_370_497.0
+    );
+    assert_eq!(
+        round_half_up_2(2_251_799_813_685_248.5),
+        2_251_799_813_685_248.5
+    );
+    assert_eq!(round_half_up_2(1e-7), 0.0);
     assert!(round_half_up_2(f64::NAN).is_nan());
     assert_eq!(round_half_up_2(f64::INFINITY), f64::INFINITY);
 }

@@ -636,6 +636,33 @@ fn display_lines_for_ci_logs() {
 }
 
 #[test]
+fn confidence_sequence_shrinks_with_events_of_one_arm_only() {
+    // Before any event the share's sequence is all of [0, 1]; 200 baseline events and none in
+    // the canary (half the traffic) leave only small shares: it is not [0, 1] until both arms
+    // have events.
+    let mut e = counts(0.5, 10.0, Alternative::Greater);
+    let cs = e.confidence_sequence();
+    assert_eq!((cs.lower, cs.upper), (0.0, 1.0));
+    e.update(Arms {
+        baseline: 200,
+        canary: 0,
+    })
+    .unwrap();
+    let cs = e.confidence_sequence();
+    assert!(cs.lower == 0.0 && cs.upper < 0.1, "{cs}");
+    assert!(e.is_safe(0.0).unwrap());
+    // And the mirror: canary events only.
+    let mut e = counts(0.5, 10.0, Alternative::Greater);
+    e.update(Arms {
+        baseline: 0,
+        canary: 200,
+    })
+    .unwrap();
+    let cs = e.confidence_sequence();
+    assert!(cs.lower > 0.9 && cs.upper == 1.0, "{cs}");
+}
+
+#[test]
 fn confidence_sequence_covers_and_shrinks() {
     let mut e = counts(0.2, 10.0, Alternative::Greater);
     let cs0 = e.rate_ratio_confidence_sequence();
