@@ -636,6 +636,49 @@ fn display_lines_for_ci_logs() {
 }
 
 #[test]
+fn confidence_sequence_ends_are_where_the_mixture_reaches_one_over_alpha() {
+    // The share's sequence is `{θ : BF(θ) < 1/alpha}` with the Beta(kρ, k(1-ρ)) mixture's Bayes
+    // factor `BF(θ) = B(a+C, b+B) / (B(a, b) θ^C (1-θ)^B)` (savvi's set). Each finite end, found
+    // by bisection on a rewritten form, must put ln BF at ln(1/alpha): checked here from the
+    // definition with statrs' ln Γ.
+    use statrs::function::gamma::ln_gamma;
+    let ln_beta = |x: f64, y: f64| ln_gamma(x) + ln_gamma(y) - ln_gamma(x + y);
+    for (share, k, canary, baseline) in [
+        (0.5, 10.0, 30_u64, 20_u64),
+        (0.2, 10.0, 3, 80),
+        (0.2, 50.0, 400, 1_000),
+        (0.9, 5.0, 7, 0),
+        (0.3, 10.0, 0, 12),
+    ] {
+        let config = CountEProcessConfig::new(share).concentration(k);
+        let alpha = config.alpha;
+        let mut e = CountEProcess::new(config).unwrap();
+        e.update(Arms { baseline, canary }).unwrap();
+        let (a, b) = (k * share, k * (1.0 - share));
+        let (c, n) = (canary as f64, baseline as f64);
+        let ln_bf =
+            |t: f64| ln_beta(a + c, b + n) - ln_beta(a, b) - c * t.ln() - n * (1.0 - t).ln();
+        let cs = e.confidence_sequence();
+        let case = format!("{canary}/{baseline} at share {share}, k {k}: {cs}");
+        assert!(cs.lower < cs.upper, "{case}");
+        for (end, finite) in [(cs.lower, canary > 0), (cs.upper, baseline > 0)] {
+            if finite {
+                let gap = ln_bf(end) + alpha.ln();
+                assert!(
+                    gap.abs() < 1e-10,
+                    "{case}: ln BF - ln(1/alpha) = {gap} at {end}"
+                );
+            }
+        }
+        assert_eq!(cs.lower == 0.0, canary == 0, "{case}");
+        assert_eq!(cs.upper == 1.0, baseline == 0, "{case}");
+        // Inside, the mixture has not reached 1/alpha.
+        let mid = 0.5 * (cs.lower + cs.upper);
+        assert!(ln_bf(mid) < -alpha.ln(), "{case}");
+    }
+}
+
+#[test]
 fn confidence_sequence_shrinks_with_events_of_one_arm_only() {
     // Before any event the share's sequence is all of [0, 1]; 200 baseline events and none in
     // the canary (half the traffic) leave only small shares: it is not [0, 1] until both arms
