@@ -836,6 +836,127 @@ proptest! {
 // ---------------------------------------------------------------------------------------------
 // Issue 11.3, 11.8 and 17: zero variance, loaded state, the anytime p-value
 
+/// `ln ∫ exp(λ s - λ² v / 2) dF(λ)` for the normal mixing distribution `F = N(0, 1/ρ)` (two-sided)
+/// or its half on the harmful side (one-sided), by Simpson's rule over ±14 posterior standard
+/// deviations: the definition of the normal-mixture e-value, without its closed form.
+fn ln_normal_mixture(s: f64, v: f64, rho: f64, alternative: Alternative) -> f64 {
+    let w = v + rho;
+    let (centre, sd) = (s / w, 1.0 / w.sqrt());
+    let (mut lo, mut hi) = (centre - 14.0 * sd, centre + 14.0 * sd);
+    match alternative {
+        Alternative::Greater => lo = lo.max(0.0),
+        Alternative::Less => hi = hi.min(0.0),
+        Alternative::TwoSided => {}
+    }
+    let ln_density = 0.5 * (rho / (2.0 * std::f64::consts::PI)).ln()
+        + if alternative == Alternative::TwoSided {
+            0.0
+        } else {
+            std::f64::consts::LN_2
+        };
+    let f = |l: f64| l * s - 0.5 * l * l * w;
+    if hi <= lo {
+        return f64::NEG_INFINITY;
+    }
+    let n = 4_000; // even
+    let h = (hi - lo) / n as f64;
+    let peak = f(centre.clamp(lo, hi));
+    let sum: f64 = (0..=n)
+        .map(|i| {
+            let weight = if i == 0 || i == n {
+                1.0
+            } else if i % 2 == 1 {
+                4.0
+            } else {
+                2.0
+            };
+            weight * (f(lo + h * i as f64) - peak).exp()
+        })
+        .sum();
+    peak + (sum * h / 3.0).ln() + ln_density
+}
+
+#[test]
+fn mean_shift_e_value_and_sequence_are_the_normal_mixture_integrals() {
+    // Howard et al. (2021) §3.5: with S_t = Σ(d - θ₀), V_t = σ² t and the mixture precision
+    // ρ = σ² t* / (2 ln(1/α) + ln(1 + 2 ln(1/α))), E_t is the integral above; the confidence
+    // sequence is the running intersection of `{θ : two-sided E_t(θ) < 1/α}`. Checked after every
+    // interval, for each alternative, a null shift, a known and a plug-in variance.
+    let diffs = [1.3, -0.4, 2.2, 0.9, 3.1, -1.0, 1.7, 2.5, 0.2, 1.1, 2.9, 0.6];
+    let alpha = 0.05_f64;
+    let l = -2.0 * alpha.ln();
+    let r = 10.0 / (l + l.ln_1p());
+    for alternative in [
+        Alternative::Greater,
+        Alternative::Less,
+        Alternative::TwoSided,
+    ] {
+        for (known, null_shift) in [(Some(4.0), 0.5), (None, 0.0)] {
+            let mut config = MeanShiftEProcessConfig::new()
+                .alternative(alternative)
+                .null_shift(null_shift)
+                .burn_in(3);
+            config.variance = known;
+            let mut e = MeanShiftEProcess::new(config).unwrap();
+            let (mut lower, mut upper) = (f64::NEG_INFINITY, f64::INFINITY);
+            for t in 1..=diffs.len() {
+                e.update(Arms {
+                    baseline: 10.0,
+                    canary: 10.0 + diffs[t - 1],
+                })
+                .unwrap();
+                let seen = &diffs[..t];
+                let tf = t as f64;
+                let mean = seen.iter().sum::<f64>() / tf;
+                let s2 = match known {
+                    Some(v) => v,
+                    None if t >= 3 => {
+                        seen.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / (tf - 1.0)
+                    }
+                    None => {
+                        assert_eq!(e.log_e_value(), 0.0);
+                        assert!(e.variance().is_nan());
+                        continue;
+                    }
+                };
+                assert!((e.variance() - s2).abs() <= 1e-12 * s2, "t {t}");
+                let sum: f64 = seen.iter().sum();
+                let want = ln_normal_mixture(sum - tf * null_shift, s2 * tf, s2 * r, alternative);
+                let case = format!("{alternative:?}, variance {known:?}, t {t}");
+                assert!(
+                    (e.log_e_value() - want).abs() < 1e-10 * want.abs().max(1.0),
+                    "{case}: ln E {} against the integral {want}",
+                    e.log_e_value()
+                );
+                // This interval's two-sided set, by bisection on the integral.
+                let outside = |theta: f64| {
+                    ln_normal_mixture(sum - tf * theta, s2 * tf, s2 * r, Alternative::TwoSided)
+                        >= -alpha.ln()
+                };
+                let far = 100.0 * s2.sqrt();
+                let end = |mut inside: f64, mut out: f64| {
+                    for _ in 0..64 {
+                        let m = 0.5 * (inside + out);
+                        if outside(m) {
+                            out = m
+                        } else {
+                            inside = m
+                        }
+                    }
+                    inside
+                };
+                lower = lower.max(end(mean, mean - far));
+                upper = upper.min(end(mean, mean + far));
+                let cs = e.confidence_sequence();
+                assert!(
+                    (cs.lower - lower).abs() < 1e-10 && (cs.upper - upper).abs() < 1e-10,
+                    "{case}: {cs} against [{lower}, {upper}]"
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn mean_shift_rejects_a_constant_nonzero_difference_with_zero_variance() {
     // A gauge at exactly 100 in the baseline and 150 in the canary, every interval: no variance
