@@ -359,6 +359,91 @@ fn varying_split_under_a_diurnal_load_keeps_its_level_and_finds_a_doubled_rate()
 }
 
 #[test]
+fn varying_split_e_value_is_the_grid_mixture_of_binomial_likelihood_ratios() {
+    // E_t = (1/G) Σ_g Π_k (θ_kg/ρ_k)^C_k ((1-θ_kg)/(1-ρ_k))^B_k, with ρ_k the null share of
+    // events (r₀ times the canary's traffic share, renormalised), θ_kg the share under the rate
+    // ratio r₀ e^δ_g and δ_g = g ln(RR_max)/G on the alternative's side(s): computed here from
+    // the binomial likelihoods, not the simplified step, after every interval of a ramp.
+    let ramp: [((u64, u64), (u64, u64)); 6] = [
+        ((3, 40), (1_000, 99_000)),
+        ((0, 0), (0, 0)),
+        ((9, 45), (5_000, 95_000)),
+        ((0, 30), (5_000, 95_000)),
+        ((40, 35), (25_000, 75_000)),
+        ((12, 0), (50_000, 50_000)),
+    ];
+    for alternative in [
+        Alternative::Greater,
+        Alternative::Less,
+        Alternative::TwoSided,
+    ] {
+        for null in [1.0, 1.1] {
+            let (max_ratio, grid_points) = (5.0_f64, 4_u64);
+            let config = VaryingSplitEProcessConfig::new()
+                .alternative(alternative)
+                .max_rate_ratio(max_ratio)
+                .grid_points(grid_points)
+                .null_rate_ratio(null);
+            let mut e = VaryingSplitEProcess::new(config).unwrap();
+            assert_eq!((e.log_e_value(), e.rate_ratio_estimate()), (0.0, null));
+            let step = max_ratio.ln() / grid_points as f64;
+            let grid: Vec<f64> = (1..=grid_points)
+                .flat_map(|g| {
+                    let d = g as f64 * step;
+                    match alternative {
+                        Alternative::Greater => vec![d],
+                        Alternative::Less => vec![-d],
+                        Alternative::TwoSided => vec![d, -d],
+                    }
+                })
+                .collect();
+            let mut ln_lr = vec![0.0_f64; grid.len()];
+            for (k, &((c, b), (ct, bt))) in ramp.iter().enumerate() {
+                e.update(
+                    Arms {
+                        baseline: b,
+                        canary: c,
+                    },
+                    Arms {
+                        baseline: bt,
+                        canary: ct,
+                    },
+                )
+                .unwrap();
+                if c + b > 0 {
+                    let rho = null * ct as f64 / (null * ct as f64 + bt as f64);
+                    for (l, &d) in ln_lr.iter_mut().zip(&grid) {
+                        let theta = rho * d.exp() / (rho * d.exp() + 1.0 - rho);
+                        *l += c as f64 * (theta / rho).ln()
+                            + b as f64 * ((1.0 - theta) / (1.0 - rho)).ln();
+                    }
+                }
+                let mean: f64 = ln_lr.iter().map(|l| l.exp()).sum::<f64>() / grid.len() as f64;
+                let case = format!("{alternative:?}, r0 {null}, interval {k}: {e}");
+                assert!(
+                    (e.log_e_value() - mean.ln()).abs() < 1e-10,
+                    "{case}: ln E {}",
+                    mean.ln()
+                );
+                assert_eq!(e.intervals(), k as u64 + 1);
+                // The estimate: the grid ratio with the largest likelihood, r₀ while none beats
+                // the null.
+                let (best, at) =
+                    ln_lr
+                        .iter()
+                        .zip(&grid)
+                        .fold((0.0, 0.0), |b, (&l, &d)| if l > b.0 { (l, d) } else { b });
+                assert!(best >= 0.0);
+                assert!(
+                    (e.rate_ratio_estimate() - null * f64::exp(at)).abs() < 1e-12,
+                    "{case}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
 fn varying_split_with_a_constant_split_and_bad_input() {
     let mut e = VaryingSplitEProcess::new(VaryingSplitEProcessConfig::new()).unwrap();
     for _ in 0..10 {

@@ -273,11 +273,7 @@ impl VaryingSplitEProcess {
                 (canary_events + baseline_events) as f64,
             );
             for (l, &d) in log_lr.iter_mut().zip(&grid) {
-                let mut step = -n * (rho * d.exp_m1()).ln_1p();
-                if canary_events > 0 {
-                    step += c * d;
-                }
-                *l += step;
+                *l += c * d - n * (rho * d.exp_m1()).ln_1p();
             }
         }
         let log_e = log_mean_exp(&log_lr);
