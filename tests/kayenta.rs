@@ -860,6 +860,20 @@ fn import_errors_name_the_field() {
         import_err(r#"{"metrics":[{"name":"a","analysisConfigurations":{"canary":{"outliers":{"strategy":"remove","outlierFactor":-1}}}}]}"#),
         "kayenta config: metrics[0].analysisConfigurations.canary.outliers.outlierFactor: -1 must be >= 0"
     );
+    // An outlier factor of 0 is allowed (the quartiles themselves are the fences).
+    let p = policy_from_kayenta(
+        r#"{"metrics":[{"name":"a","analysisConfigurations":{"canary":{"outliers":{"strategy":"remove","outlierFactor":0}}}}]}"#,
+        T,
+    )
+    .unwrap();
+    assert_eq!(
+        p.metrics[0].outliers,
+        OutlierPolicy::RemoveIqrWidened { factor: 0.0 }
+    );
+    assert_eq!(
+        import_err(r#"{"metrics":[{"name":""}]}"#),
+        "kayenta config: metrics[0].name: is empty"
+    );
     assert_eq!(
         import_err(r#"{"judge":{"name":"dredd-v1.0"},"metrics":[{"name":"a"}]}"#),
         "kayenta config: judge.name: \"dredd-v1.0\" is not \"NetflixACAJudge-v1.0\", the only judge reproduced"
