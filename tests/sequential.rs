@@ -653,6 +653,7 @@ fn bad_input_is_a_typed_error_and_leaves_the_state_alone() {
         MeanShiftEProcessConfig::new().variance(0.0),
         MeanShiftEProcessConfig::new().variance(f64::NAN),
         MeanShiftEProcessConfig::new().target_intervals(-1.0),
+        MeanShiftEProcessConfig::new().target_intervals(0.0),
         MeanShiftEProcessConfig::new().null_shift(f64::INFINITY),
     ] {
         assert!(matches!(
@@ -968,18 +969,21 @@ fn mean_shift_e_value_and_sequence_are_the_normal_mixture_integrals() {
     // sequence is the running intersection of `{θ : two-sided E_t(θ) < 1/α}`. Checked after every
     // interval, for each alternative, a null shift, a known and a plug-in variance.
     let diffs = [1.3, -0.4, 2.2, 0.9, 3.1, -1.0, 1.7, 2.5, 0.2, 1.1, 2.9, 0.6];
-    let alpha = 0.05_f64;
-    let l = -2.0 * alpha.ln();
-    let r = 10.0 / (l + l.ln_1p());
-    for alternative in [
-        Alternative::Greater,
-        Alternative::Less,
-        Alternative::TwoSided,
+    for (alternative, known, null_shift, alpha) in [
+        (Alternative::Greater, Some(4.0), 0.5, 0.05_f64),
+        (Alternative::Greater, None, 0.0, 0.01),
+        (Alternative::Less, Some(4.0), 0.5, 0.01),
+        (Alternative::Less, None, 0.0, 0.05),
+        (Alternative::TwoSided, Some(4.0), 0.5, 0.05),
+        (Alternative::TwoSided, None, 0.0, 0.01),
     ] {
-        for (known, null_shift) in [(Some(4.0), 0.5), (None, 0.0)] {
+        let l = -2.0 * alpha.ln();
+        let r = 10.0 / (l + l.ln_1p());
+        {
             let mut config = MeanShiftEProcessConfig::new()
                 .alternative(alternative)
                 .null_shift(null_shift)
+                .alpha(alpha)
                 .burn_in(3);
             config.variance = known;
             let mut e = MeanShiftEProcess::new(config).unwrap();
@@ -1007,7 +1011,7 @@ fn mean_shift_e_value_and_sequence_are_the_normal_mixture_integrals() {
                 assert!((e.variance() - s2).abs() <= 1e-12 * s2, "t {t}");
                 let sum: f64 = seen.iter().sum();
                 let want = ln_normal_mixture(sum - tf * null_shift, s2 * tf, s2 * r, alternative);
-                let case = format!("{alternative:?}, variance {known:?}, t {t}");
+                let case = format!("{alternative:?}, variance {known:?}, alpha {alpha}, t {t}");
                 assert!(
                     (e.log_e_value() - want).abs() < 1e-10 * want.abs().max(1.0),
                     "{case}: ln E {} against the integral {want}",

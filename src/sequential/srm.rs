@@ -314,6 +314,8 @@ mod tests {
             (vec![0.9, 0.1], vec![900, 100]),
             (vec![0.7, 0.2, 0.1], vec![6_000, 2_500, 1_000]),
             (vec![0.99, 0.01], vec![10, 30]),
+            // Increasing shares: the compensated sum's other branch (a share above the sum).
+            (vec![0.1, 0.2, 0.7], vec![1_000, 2_100, 6_900]),
         ] {
             let k = 100.0;
             let n: u64 = counts.iter().sum();
