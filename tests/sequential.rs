@@ -1102,9 +1102,34 @@ fn mean_shift_rejects_a_constant_nonzero_difference_with_zero_variance() {
             .unwrap();
     }
     assert_eq!(better.p_value(), 1.0);
+    assert_eq!(better.e_value(), 0.0);
     assert_eq!(same.p_value(), 1.0);
-    assert!(same.e_value() < 1.0);
     assert_eq!(either.p_value(), 0.0);
+    // On the null boundary itself the limit is the mixture's shrink factor sqrt(r/(t+r)): for
+    // no difference against a null shift of 0, and for a constant 50 against a null shift of 50.
+    let l = -2.0 * 0.05_f64.ln();
+    let r = 10.0 / (l + l.ln_1p());
+    let shrink = 0.5 * (r / (8.0 + r)).ln();
+    assert!((same.log_e_value() - shrink).abs() < 1e-15, "{same}");
+    for alternative in [
+        Alternative::Greater,
+        Alternative::Less,
+        Alternative::TwoSided,
+    ] {
+        let config = MeanShiftEProcessConfig::new()
+            .alternative(alternative)
+            .null_shift(50.0);
+        let mut on_null = MeanShiftEProcess::new(config).unwrap();
+        for _ in 0..8 {
+            on_null
+                .update(Arms {
+                    baseline: 100.0,
+                    canary: 150.0,
+                })
+                .unwrap();
+        }
+        assert!((on_null.log_e_value() - shrink).abs() < 1e-15, "{on_null}");
+    }
     // The state with an infinite e-value survives a round trip.
     let json = serde_json::to_string(&gauge).unwrap();
     let back: MeanShiftEProcess = serde_json::from_str(&json).unwrap();
@@ -1200,6 +1225,51 @@ fn anytime_p_value_is_the_running_minimum_of_one_over_e() {
 
 /// The count e-process keeps each arm's events and the intervals added, and its share
 /// estimate is the canary's share of them.
+#[test]
+fn srm_e_process_keeps_its_counts_and_refuses_what_it_cannot_hold() {
+    let mut s = SrmEProcess::new(SrmEProcessConfig::new(vec![0.9, 0.1])).unwrap();
+    assert_eq!((s.counts(), s.intervals()), (&[0, 0][..], 0));
+    s.update(&[900, 100]).unwrap();
+    s.update(&[880, 95]).unwrap();
+    assert_eq!((s.counts(), s.intervals()), (&[1_780, 195][..], 2));
+    let before = s.clone();
+    // A running total past 2^53 (no u64 overflow needed) is refused, and nothing changes.
+    let e = s.update(&[1 << 53, 0]).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("arm 0: running total 1780 + 9007199254740992"),
+        "{e}"
+    );
+    assert_eq!(s, before);
+    s.update(&[(1 << 53) - 1_780, 0]).unwrap(); // exactly 2^53 is allowed
+                                                // Saved state is checked on load: the counts must fit the shares, and the e-value is
+                                                // recomputed from them (a raised running maximum would claim a mismatch).
+    let saved = serde_json::to_value(&before).unwrap();
+    let back: SrmEProcess = serde_json::from_value(saved.clone()).unwrap();
+    assert_eq!(back, before);
+    let load = |key: &str, value: serde_json::Value| {
+        let mut json = saved.clone();
+        json[key] = value;
+        serde_json::from_value::<SrmEProcess>(json)
+            .unwrap_err()
+            .to_string()
+    };
+    assert!(load("counts", serde_json::json!([1, 2, 3])).contains("3 running counts for 2"));
+    assert!(load("counts", serde_json::json!([1_780, 196])).contains("log_e"));
+    assert!(load("log_e", serde_json::json!(5.0)).contains("log_e"));
+    assert!(load("max_log_e", serde_json::json!(-1.0)).contains("max_log_e"));
+    assert!(load("intervals", serde_json::json!(0)).contains("before any interval"));
+    assert!(load("counts", serde_json::json!([1_u64 << 54, 0])).contains("2^53"));
+    // An update with another number of arms is refused.
+    assert!(matches!(
+        s.update(&[1, 1, 1]),
+        Err(Error::InvalidCounts {
+            field: "counts",
+            ..
+        })
+    ));
+}
+
 #[test]
 fn count_e_process_keeps_its_totals() {
     let mut e = CountEProcess::new(CountEProcessConfig::new(0.5)).unwrap();

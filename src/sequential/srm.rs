@@ -138,6 +138,7 @@ impl SrmEProcessConfig {
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "SavedSrm"))]
 pub struct SrmEProcess {
     config: SrmEProcessConfig,
     counts: Vec<u64>,
@@ -174,7 +175,8 @@ impl SrmEProcess {
     /// was deserialized invalid.
     pub fn update(&mut self, counts: &[u64]) -> Result<()> {
         self.config.validate()?;
-        if counts.len() != self.config.shares.len() || self.counts.len() != counts.len() {
+        // A loaded state holds one running count per share (checked on load).
+        if counts.len() != self.config.shares.len() {
             return Err(Error::InvalidCounts {
                 field: "counts",
                 reason: format!(
@@ -225,6 +227,78 @@ impl SrmEProcess {
     pub fn observed_shares(&self) -> Vec<f64> {
         let n: f64 = self.counts.iter().map(|&c| c as f64).sum();
         self.counts.iter().map(|&c| c as f64 / n).collect()
+    }
+}
+
+/// The serialized form of an [`SrmEProcess`], checked on load: saved state is not trusted.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SavedSrm {
+    config: SrmEProcessConfig,
+    counts: Vec<u64>,
+    intervals: u64,
+    #[serde(with = "crate::serde_float")]
+    log_e: f64,
+    max_log_e: f64,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<SavedSrm> for SrmEProcess {
+    type Error = Error;
+
+    /// The e-value is a function of the running counts alone (0 before any interval), so it is
+    /// recomputed and must match the saved one bit for bit; the running maximum must be at
+    /// least 0 and at least it.
+    fn try_from(s: SavedSrm) -> Result<SrmEProcess> {
+        s.config.validate()?;
+        let counts = |reason: String| {
+            Err(Error::InvalidCounts {
+                field: "counts",
+                reason,
+            })
+        };
+        if s.counts.len() != s.config.shares.len() {
+            return counts(format!(
+                "{} running counts for {} configured arms",
+                s.counts.len(),
+                s.config.shares.len()
+            ));
+        }
+        if let Some(c) = s.counts.iter().find(|&&c| c > MAX_COUNT) {
+            return counts(format!("{c} is above the supported maximum 2^53"));
+        }
+        if s.intervals == 0 && s.counts.iter().any(|&c| c > 0) {
+            return counts("counts before any interval".into());
+        }
+        // A fresh process holds ln E = 0 exactly (the formula at zero counts is only 0 to
+        // rounding).
+        let log_e = if s.intervals == 0 {
+            0.0
+        } else {
+            s.config.log_e(&s.counts)
+        };
+        if log_e.to_bits() != s.log_e.to_bits() {
+            return Err(Error::InvalidParameter {
+                field: "log_e",
+                value: s.log_e,
+                expected: "the log e-value of the saved counts",
+            });
+        }
+        if !(s.max_log_e >= 0.0 && s.max_log_e >= log_e) {
+            return Err(Error::InvalidParameter {
+                field: "max_log_e",
+                value: s.max_log_e,
+                expected: "the running maximum of ln E: at least 0 and at least log_e",
+            });
+        }
+        Ok(SrmEProcess {
+            config: s.config,
+            counts: s.counts,
+            intervals: s.intervals,
+            log_e,
+            max_log_e: s.max_log_e,
+        })
     }
 }
 
