@@ -1103,6 +1103,19 @@ fn mean_shift_rejects_a_constant_nonzero_difference_with_zero_variance() {
     }
     assert_eq!(better.p_value(), 1.0);
     assert_eq!(better.e_value(), 0.0);
+    // `Less` mirrors it: a constant drop is the strongest evidence, a constant rise none.
+    let less = MeanShiftEProcessConfig::new().alternative(Alternative::Less);
+    for (canary, log_e, p_value) in [(100.0, f64::INFINITY, 0.0), (150.0, f64::NEG_INFINITY, 1.0)] {
+        let mut p = MeanShiftEProcess::new(less).unwrap();
+        for _ in 0..6 {
+            p.update(Arms {
+                baseline: 125.0,
+                canary,
+            })
+            .unwrap();
+        }
+        assert_eq!((p.log_e_value(), p.p_value()), (log_e, p_value), "{p}");
+    }
     assert_eq!(same.p_value(), 1.0);
     assert_eq!(either.p_value(), 0.0);
     // On the null boundary itself the limit is the mixture's shrink factor sqrt(r/(t+r)): for
