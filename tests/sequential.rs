@@ -1256,7 +1256,7 @@ fn srm_e_process_keeps_its_counts_and_refuses_what_it_cannot_hold() {
     assert_eq!(s, before);
     s.update(&[(1 << 53) - 1_780, 0]).unwrap(); // exactly 2^53 is allowed
                                                 // Saved state is checked on load: the counts must fit the shares, and the e-value is
-                                                // recomputed from them (a raised running maximum would claim a mismatch).
+                                                // recomputed from them (an edited one would claim or hide a mismatch).
     let saved = serde_json::to_value(&before).unwrap();
     let back: SrmEProcess = serde_json::from_value(saved.clone()).unwrap();
     assert_eq!(back, before);

@@ -125,6 +125,10 @@ impl SrmEProcessConfig {
 /// canaries; count instances or connections where possible, or use a strict `alpha` such as
 /// 1e-3. A real mismatch (the canary serving less than configured) is itself a failure signal.
 ///
+/// Saved state (serde) is not trusted: loading checks the counts against the shares and
+/// recomputes the e-value from them, so an edited e-value is refused. The running maximum
+/// depends on the path, so it is only checked to be at least 0 and at least the e-value.
+///
 /// # Example
 /// ```
 /// use canary_verdict::sequential::{EProcess, SrmEProcess, SrmEProcessConfig};
