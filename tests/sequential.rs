@@ -1254,9 +1254,10 @@ fn srm_e_process_keeps_its_counts_and_refuses_what_it_cannot_hold() {
         "{e}"
     );
     assert_eq!(s, before);
-    s.update(&[(1 << 53) - 1_780, 0]).unwrap(); // exactly 2^53 is allowed
-                                                // Saved state is checked on load: the counts must fit the shares, and the e-value is
-                                                // recomputed from them (an edited one would claim or hide a mismatch).
+    // Exactly 2^53 is allowed.
+    s.update(&[(1 << 53) - 1_780, 0]).unwrap();
+    // Saved state is checked on load: the counts must fit the shares, and the e-value is
+    // recomputed from them (an edited one would claim or hide a mismatch).
     let saved = serde_json::to_value(&before).unwrap();
     let back: SrmEProcess = serde_json::from_value(saved.clone()).unwrap();
     assert_eq!(back, before);
