@@ -426,6 +426,11 @@ fn varying_split_e_value_is_the_grid_mixture_of_binomial_likelihood_ratios() {
                     mean.ln()
                 );
                 assert_eq!(e.intervals(), k as u64 + 1);
+                let (ct, bt) = ramp[..=k]
+                    .iter()
+                    .fold((0, 0), |(x, y), &((c, b), _)| (x + c, y + b));
+                let totals = format!("{ct} canary vs {bt} baseline events in {} intervals", k + 1);
+                assert!(e.to_string().contains(&totals), "{case}");
                 // The estimate: the grid ratio with the largest likelihood, r₀ while none beats
                 // the null.
                 let (best, at) =
@@ -1147,6 +1152,26 @@ fn mean_shift_rejects_a_constant_nonzero_difference_with_zero_variance() {
     let json = serde_json::to_string(&gauge).unwrap();
     let back: MeanShiftEProcess = serde_json::from_str(&json).unwrap();
     assert_eq!(back, gauge);
+}
+
+#[test]
+fn mean_shift_refuses_totals_that_overflow_to_a_nan_e_value() {
+    // S_t = Σd - t θ₀ and V_t = σ² t: with θ₀ = σ² = 1e308 both overflow at the second
+    // interval, and z = S_t / sqrt(V_t + ρ) would be NaN. The update is refused and the state
+    // kept.
+    let config = MeanShiftEProcessConfig::new()
+        .variance(1e308)
+        .null_shift(1e308);
+    let mut e = MeanShiftEProcess::new(config).unwrap();
+    let same = Arms {
+        baseline: 1.0,
+        canary: 1.0,
+    };
+    e.update(same).unwrap();
+    assert!(!e.log_e_value().is_nan());
+    let before = e.clone();
+    assert!(matches!(e.update(same), Err(Error::Degenerate { .. })));
+    assert_eq!(e, before);
 }
 
 #[test]
