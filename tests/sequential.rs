@@ -1172,6 +1172,22 @@ fn mean_shift_refuses_totals_that_overflow_to_a_nan_e_value() {
     let before = e.clone();
     assert!(matches!(e.update(same), Err(Error::Degenerate { .. })));
     assert_eq!(e, before);
+    assert_eq!(e.config(), &config);
+    // A finite sum with a second moment past f64 (differences of ±1e200) is refused too.
+    let mut wide = MeanShiftEProcess::new(MeanShiftEProcessConfig::new().burn_in(2)).unwrap();
+    wide.update(Arms {
+        baseline: 0.0,
+        canary: 1e200,
+    })
+    .unwrap();
+    assert!(matches!(
+        wide.update(Arms {
+            baseline: 1e200,
+            canary: 0.0,
+        }),
+        Err(Error::Degenerate { .. })
+    ));
+    assert_eq!(wide.intervals(), 1);
 }
 
 #[test]
