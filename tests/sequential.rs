@@ -999,6 +999,7 @@ fn mean_shift_e_value_and_sequence_are_the_normal_mixture_integrals() {
                     canary: 10.0 + diffs[t - 1],
                 })
                 .unwrap();
+                assert_eq!(e.intervals(), t as u64);
                 let seen = &diffs[..t];
                 let tf = t as f64;
                 let mean = seen.iter().sum::<f64>() / tf;
