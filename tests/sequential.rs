@@ -1003,6 +1003,7 @@ fn mean_shift_e_value_and_sequence_are_the_normal_mixture_integrals() {
                 let seen = &diffs[..t];
                 let tf = t as f64;
                 let mean = seen.iter().sum::<f64>() / tf;
+                assert!((e.mean_difference() - mean).abs() < 1e-12, "t {t}");
                 let s2 = match known {
                     Some(v) => v,
                     None if t >= 3 => {
