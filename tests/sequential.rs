@@ -1044,6 +1044,7 @@ fn mean_shift_e_value_and_sequence_are_the_normal_mixture_integrals() {
                 lower = lower.max(end(mean, mean - far));
                 upper = upper.min(end(mean, mean + far));
                 let cs = e.confidence_sequence();
+                assert_eq!(cs.level, 1.0 - alpha);
                 assert!(
                     (cs.lower - lower).abs() < 1e-10 && (cs.upper - upper).abs() < 1e-10,
                     "{case}: {cs} against [{lower}, {upper}]"
