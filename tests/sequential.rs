@@ -1221,6 +1221,19 @@ fn mean_shift_state_is_checked_on_load() {
         v["intervals"] = 0.into();
     })
     .contains("intervals"));
+    // Before any interval every sum must be 0: each one alone is refused.
+    for key in ["sum", "mean", "m2"] {
+        let fresh =
+            serde_json::to_value(MeanShiftEProcess::new(MeanShiftEProcessConfig::new()).unwrap())
+                .unwrap();
+        let mut edited = fresh.clone();
+        edited[key] = 1.0.into();
+        let e = serde_json::from_value::<MeanShiftEProcess>(edited).unwrap_err();
+        assert!(e.to_string().contains("intervals"), "{key}: {e}");
+        assert!(
+            serde_json::from_value::<MeanShiftEProcess>(fresh).is_ok_and(|f| f.intervals() == 0)
+        );
+    }
     // The untouched state loads.
     assert_eq!(
         serde_json::from_value::<MeanShiftEProcess>(json).unwrap(),
