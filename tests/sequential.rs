@@ -1215,6 +1215,11 @@ fn mean_shift_state_is_checked_on_load() {
     // confidence sequence, an unknown field: each refused, naming the field.
     assert!(load(&|v| v["m2"] = (-1.0).into()).contains("m2"));
     assert!(load(&|v| v["max_log_e"] = (-1.0).into()).contains("max_log_e"));
+    assert!(load(&|v| {
+        v["log_e"] = 2.0.into();
+        v["max_log_e"] = 1.0.into();
+    })
+    .contains("max_log_e"));
     assert!(load(&|v| v["cs_lower"] = "NaN".into()).contains("cs_lower"));
     assert!(load(&|v| v["bias"] = 1.0.into()).contains("unknown field"));
     assert!(load(&|v| {
