@@ -16,7 +16,7 @@ use crate::policy::{
     MAX_ALPHA, MIN_ALPHA,
 };
 use crate::sequential::{
-    CountEProcess, CountEProcessConfig, EProcess, SrmEProcess, SrmEProcessConfig,
+    running_max_fits, CountEProcess, CountEProcessConfig, EProcess, SrmEProcess, SrmEProcessConfig,
     VaryingSplitEProcess, VaryingSplitEProcessConfig,
 };
 use crate::series::MetricData;
@@ -303,8 +303,7 @@ impl Process {
 
     /// The running maximum is at least 0 and at least the current value, and nothing is NaN.
     fn consistent(&self) -> bool {
-        let (now, max) = (self.inner().log_e_value(), self.inner().max_log_e_value());
-        !now.is_nan() && !max.is_nan() && max >= 0.0 && max >= now
+        running_max_fits(self.inner().log_e_value(), self.inner().max_log_e_value())
     }
 }
 
