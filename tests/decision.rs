@@ -1405,3 +1405,224 @@ fn a_counter_refuses_limits_stated_on_another_scale() {
         }
     }
 }
+
+#[test]
+fn outliers_are_cut_at_each_arms_fences_and_a_paired_point_takes_its_partner_with_it() {
+    use canary_verdict::policy::{Comparator, OutlierPolicy};
+    use canary_verdict::stats::Fences;
+    let mut rng = Rng(41);
+    let mut b = noisy(&mut rng, 40, 100.0, 5.0);
+    let mut c = noisy(&mut rng, 40, 100.0, 5.0);
+    b[7] = 1e6;
+    c[3] = -1e6;
+    c[20] = 5e5;
+    let keep = MetricPolicy::new("latency", Direction::Either);
+    let iqr = MetricPolicy {
+        outliers: OutlierPolicy::RemoveIqr { factor: 1.5 },
+        ..keep.clone()
+    };
+    let fences = |v: &[f64]| Fences::tukey(v, 1.5).unwrap();
+    let kept = |v: &[f64]| v.iter().filter(|&&x| fences(v).contains(x)).count();
+    // Unpaired samples: each arm loses exactly what its own fences cut, and nothing when kept.
+    let sizes = |j: &canary_verdict::Judgment| (j.metrics[0].n_baseline, j.metrics[0].n_canary);
+    let j = one(keep.clone(), b.clone(), c.clone());
+    assert_eq!(sizes(&j), (40, 40), "{j}");
+    let j = one(iqr.clone(), b.clone(), c.clone());
+    assert_eq!(sizes(&j), (kept(&b), kept(&c)), "{j}");
+    assert!(kept(&b) <= 39 && kept(&c) <= 38);
+    // Paired points: a pair goes when either point is outside its arm's fences.
+    let t = minutes(40);
+    let pts = |v: &[f64]| Series::points(t.iter().copied().zip(v.iter().copied()));
+    let (fb, fc) = (fences(&b), fences(&c));
+    let pairs = (0..40)
+        .filter(|&i| fb.contains(b[i]) && fc.contains(c[i]))
+        .count();
+    // Minutes 3, 7 and 20 each have one point out: none of the three pairs is kept.
+    assert!(pairs <= 37, "{pairs}");
+    for comparator in [Comparator::SignedRank, Comparator::Auto] {
+        let p = MetricPolicy {
+            comparator,
+            ..iqr.clone()
+        };
+        let j = judge_one(p, pts(&b), pts(&c));
+        assert_eq!(sizes(&j), (pairs, pairs), "{comparator:?}: {j}");
+        let p = MetricPolicy {
+            comparator,
+            ..keep.clone()
+        };
+        let j = judge_one(p, pts(&b), pts(&c));
+        assert_eq!(sizes(&j), (40, 40), "{comparator:?}: {j}");
+    }
+}
+
+#[test]
+fn a_block_emptied_by_the_nan_rule_is_left_out_and_a_rejected_nan_is_named_by_its_index() {
+    use canary_verdict::judgment::TestDetails;
+    use canary_verdict::policy::NanPolicy;
+    let t = minutes(12);
+    let block = |i: usize, scale: f64| -> Vec<f64> {
+        (0..5)
+            .map(|k| scale * (100.0 + (i * 5 + k) as f64))
+            .collect()
+    };
+    let arm = |scale: f64| -> Vec<(chrono::DateTime<chrono::Utc>, Vec<f64>)> {
+        t.iter()
+            .enumerate()
+            .map(|(i, &t)| (t, block(i, scale)))
+            .collect()
+    };
+    let mut c = arm(1.0);
+    c[4].1 = vec![f64::NAN; 3]; // emptied by the NaN rule: the minute goes from both arms
+    c[8].1[2] = f64::NAN; // one value of a minute: the rest of the minute stays
+    let remove = MetricPolicy::new("latency", Direction::Increase);
+    let j = judge_one(
+        remove.clone(),
+        Series::blocks(arm(1.0)),
+        Series::blocks(c.clone()),
+    );
+    assert!(
+        matches!(
+            j.metrics[0].details,
+            Some(TestDetails::Blocked {
+                blocks: 11,
+                unmatched: 2,
+                ..
+            })
+        ),
+        "{j}"
+    );
+    assert_eq!(
+        (j.metrics[0].n_baseline, j.metrics[0].n_canary),
+        (55, 54),
+        "{j}"
+    );
+    // Reject: the NaN is named by its index among all the arm's values, counted across blocks.
+    let reject = MetricPolicy {
+        nan: NanPolicy::Reject,
+        ..remove
+    };
+    let j = judge_one(reject, Series::blocks(arm(1.0)), Series::blocks(c));
+    assert_eq!(j.metrics[0].classification, Classification::Error, "{j}");
+    assert!(
+        j.metrics[0].reason.contains("NaN at index 20 "),
+        "{}",
+        j.metrics[0].reason
+    );
+}
+
+#[test]
+fn unpaired_points_are_judged_in_time_order_whatever_their_input_order() {
+    // The rank-sum path estimates the serial correlation of each arm along time: points given
+    // out of order are sorted first, so a shuffled input gives the same judgment, bit for bit.
+    use canary_verdict::policy::Comparator;
+    let mut rng = Rng(43);
+    let times = minutes(61);
+    let policy = MetricPolicy {
+        comparator: Comparator::RankSum,
+        ..MetricPolicy::new("gauge", Direction::Increase)
+    };
+    for shift in [1.0, 1.05] {
+        let noise_b = rng.ar1(0.8, 61);
+        let noise_c = rng.ar1(0.8, 61);
+        let points = |noise: &[f64], f: f64| -> Vec<(chrono::DateTime<chrono::Utc>, f64)> {
+            times
+                .iter()
+                .zip(noise)
+                .map(|(t, x)| (*t, f * 100.0 * (0.05 * x).exp()))
+                .collect()
+        };
+        // i -> 7i mod 61 visits every index once and breaks every run of neighbours.
+        let shuffled = |p: &[(chrono::DateTime<chrono::Utc>, f64)]| -> Series {
+            Series::points((0..61).map(|i| p[(7 * i) % 61]))
+        };
+        let (b, c) = (points(&noise_b, 1.0), points(&noise_c, shift));
+        let sorted = judge_one(
+            policy.clone(),
+            Series::points(b.clone()),
+            Series::points(c.clone()),
+        );
+        let d = sorted.metrics[0].dependence.unwrap();
+        assert!(d.inflation > 1.5, "{sorted}");
+        for (bb, cc) in [
+            (shuffled(&b), Series::points(c.clone())),
+            (Series::points(b.clone()), shuffled(&c)),
+            (
+                Series::points(b.iter().rev().copied()),
+                Series::points(c.iter().rev().copied()),
+            ),
+        ] {
+            let j = judge_one(policy.clone(), bb, cc);
+            assert_eq!(format!("{:?}", j.metrics), format!("{:?}", sorted.metrics));
+        }
+    }
+}
+
+#[test]
+fn auto_pairs_points_when_more_than_half_of_each_arms_points_have_a_partner() {
+    // Comparator::Auto pairs by timestamp when 2·pairs > kept points of each arm (strictly),
+    // leaves the points without a partner out and counts them; otherwise it judges unpaired.
+    use canary_verdict::judgment::TestDetails;
+    let t = minutes(40);
+    let mut rng = Rng(44);
+    let arm = |rng: &mut Rng, from: usize, to: usize| -> Series {
+        Series::points((from..to).map(|i| (t[i], 100.0 + rng.normal())))
+    };
+    let auto = MetricPolicy::new("gauge", Direction::Increase);
+    let mut details = |b: (usize, usize), c: (usize, usize)| {
+        let (bb, cc) = (arm(&mut rng, b.0, b.1), arm(&mut rng, c.0, c.1));
+        judge_one(auto.clone(), bb, cc).metrics[0].details.clone()
+    };
+    // 11 of 20 minutes shared: paired, 9 + 9 left out.
+    let d = details((0, 20), (9, 29));
+    assert!(
+        matches!(d, Some(TestDetails::SignedRank { unpaired: 18, .. })),
+        "{d:?}"
+    );
+    // Exactly half shared (10 of 20): unpaired.
+    let d = details((0, 20), (10, 30));
+    assert!(matches!(d, Some(TestDetails::RankSum { .. })), "{d:?}");
+    // Every baseline minute shared but only a third of the canary's: unpaired.
+    let d = details((0, 10), (0, 30));
+    assert!(matches!(d, Some(TestDetails::RankSum { .. })), "{d:?}");
+    let d = details((0, 30), (0, 10));
+    assert!(matches!(d, Some(TestDetails::RankSum { .. })), "{d:?}");
+    // The baseline runs on after the canary stops: its last 5 minutes are counted as left out,
+    // and so are the canary's first 3 when it starts late.
+    let d = details((0, 30), (0, 25));
+    assert!(
+        matches!(d, Some(TestDetails::SignedRank { unpaired: 5, .. })),
+        "{d:?}"
+    );
+    let d = details((3, 30), (0, 30));
+    assert!(
+        matches!(d, Some(TestDetails::SignedRank { unpaired: 3, .. })),
+        "{d:?}"
+    );
+}
+
+#[test]
+fn a_signed_rank_metric_with_an_empty_arm_names_that_arm_as_without_data() {
+    // Nothing to pair: the judgment is NoData for the arm with no points (after the NaN rule),
+    // and the other arm keeps its size.
+    use canary_verdict::policy::Comparator;
+    let t = minutes(10);
+    let p = MetricPolicy {
+        comparator: Comparator::SignedRank,
+        ..MetricPolicy::new("gauge", Direction::Increase)
+    };
+    let pts = |v: Vec<f64>| Series::points(t.iter().copied().zip(v));
+    let full = || (0..10).map(|i| 100.0 + i as f64).collect::<Vec<_>>();
+    for (b, c, arm, sizes) in [
+        (vec![], full(), "baseline", (0, 10)),
+        (vec![f64::NAN; 10], full(), "baseline", (0, 10)),
+        (full(), vec![], "canary", (10, 0)),
+        (full(), vec![f64::NAN; 10], "canary", (10, 0)),
+        (vec![], vec![], "baseline", (0, 0)),
+    ] {
+        let j = judge_one(p.clone(), pts(b), pts(c));
+        let m = &j.metrics[0];
+        assert_eq!(m.classification, Classification::NoData, "{j}");
+        assert_eq!(m.reason, format!("the {arm} has no points after cleaning"));
+        assert_eq!((m.n_baseline, m.n_canary), sizes, "{j}");
+    }
+}

@@ -466,7 +466,16 @@ pub(crate) fn clean(policy: &MetricPolicy, baseline: &Series, canary: &Series) -
         // cancellation of the load both arms share); the points without a partner are left out
         // and counted. Otherwise the arms are judged unpaired below (the rank-sum test).
         let mostly_paired = 2 * pb.len() > kept.0 && 2 * pb.len() > kept.1;
-        if signed_rank && pb.is_empty() && kept.0 > 0 && kept.1 > 0 {
+        if signed_rank && (kept.0 == 0 || kept.1 == 0) {
+            // An arm without points has nothing to pair: its points, as given, let the judge
+            // name the empty arm (an empty pairing would have both arms empty).
+            return Ok(Cleaned::Unpaired {
+                baseline: values(policy, Arm::Baseline, baseline)?,
+                canary: values(policy, Arm::Canary, canary)?,
+                in_time_order: true,
+            });
+        }
+        if signed_rank && pb.is_empty() {
             return Err(bad(
                 &policy.name,
                 Arm::Canary,
