@@ -159,6 +159,39 @@ fn bad_input_all_nan() {
 }
 
 #[test]
+fn a_counter_point_with_nan_in_either_field_follows_the_nan_policy() {
+    // A NaN in the events or in the trials alone makes the point missing, as in both: removed,
+    // replaced field by field, or an error naming that field.
+    let points = [(f64::NAN, 100.0), (4.0, f64::NAN), (3.0, 100.0)];
+    let canary = || Series::total(1.0, 100.0);
+    let totals = |policy: MetricPolicy| {
+        let j = judge_one(policy, Series::counts(points), canary());
+        let m = &j.metrics[0];
+        assert_ne!(m.classification, Classification::Error, "{j}");
+        (m.n_baseline, m.baseline.as_ref().unwrap().mean)
+    };
+    // Removed: only (3, 100) is left.
+    assert_eq!(totals(errors()), (100, 0.03));
+    // Replaced by 5: (5, 100), (4, 5), (3, 100).
+    let replace = MetricPolicy {
+        nan: NanPolicy::Replace(5.0),
+        ..errors()
+    };
+    assert_eq!(totals(replace), (205, 12.0 / 205.0));
+    for (first, field) in [((f64::NAN, 100.0), "events"), ((4.0, f64::NAN), "trials")] {
+        let reject = MetricPolicy {
+            nan: NanPolicy::Reject,
+            ..errors()
+        };
+        let j = judge_one(reject, Series::counts([(1.0, 10.0), first]), canary());
+        assert_eq!(
+            j.metrics[0].reason,
+            format!("metric errors: baseline {field}: NaN at index 1 (nan policy: reject)")
+        );
+    }
+}
+
+#[test]
 fn bad_input_infinities() {
     let mut canary = healthy();
     canary[3] = f64::INFINITY;

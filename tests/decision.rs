@@ -1578,9 +1578,18 @@ fn auto_pairs_points_when_more_than_half_of_each_arms_points_have_a_partner() {
         matches!(d, Some(TestDetails::SignedRank { unpaired: 18, .. })),
         "{d:?}"
     );
-    // Exactly half shared (10 of 20): unpaired.
-    let d = details((0, 20), (10, 30));
-    assert!(matches!(d, Some(TestDetails::RankSum { .. })), "{d:?}");
+    // Exactly half of one arm's points shared (10 of 20), most of the other's: unpaired.
+    for (b, c) in [
+        ((0, 20), (10, 30)),
+        ((0, 20), (10, 21)),
+        ((10, 21), (0, 20)),
+    ] {
+        let d = details(b, c);
+        assert!(
+            matches!(d, Some(TestDetails::RankSum { .. })),
+            "{b:?} {c:?}: {d:?}"
+        );
+    }
     // Every baseline minute shared but only a third of the canary's: unpaired.
     let d = details((0, 10), (0, 30));
     assert!(matches!(d, Some(TestDetails::RankSum { .. })), "{d:?}");

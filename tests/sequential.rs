@@ -1336,6 +1336,10 @@ fn srm_e_process_keeps_its_counts_and_refuses_what_it_cannot_hold() {
     assert!(load("max_log_e", serde_json::json!(-1.0)).contains("max_log_e"));
     assert!(load("intervals", serde_json::json!(0)).contains("before any interval"));
     assert!(load("counts", serde_json::json!([1_u64 << 54, 0])).contains("2^53"));
+    assert!(load("counts", serde_json::json!([(1_u64 << 53) + 1, 0])).contains("2^53"));
+    // A state that reached exactly 2^53 reloads as it was.
+    let full: SrmEProcess = serde_json::from_value(serde_json::to_value(&s).unwrap()).unwrap();
+    assert_eq!((full.counts(), &full), (&[1_u64 << 53, 195][..], &s));
     // An update with another number of arms is refused.
     assert!(matches!(
         s.update(&[1, 1, 1]),
