@@ -4,7 +4,7 @@
 use std::fmt;
 
 use super::special::half_sq_plus_ln_norm_cdf;
-use super::{running_max_fits, EProcess};
+use super::EProcess;
 use crate::arms::Arms;
 use crate::error::{check_level, Error, Result};
 use crate::stats::hypothesis::{fmt_g, Alternative, ConfidenceInterval};
@@ -423,7 +423,7 @@ impl TryFrom<SavedMeanShift> for MeanShiftEProcess {
         if s.intervals == 0 && (s.sum != 0.0 || s.mean != 0.0 || s.m2 != 0.0) {
             return field("intervals", 0.0, "sums of zero before any interval");
         }
-        if !running_max_fits(s.log_e, s.max_log_e) {
+        if !super::running_max_fits(s.log_e, s.max_log_e) {
             return field(
                 "max_log_e",
                 s.max_log_e,

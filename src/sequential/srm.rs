@@ -5,7 +5,7 @@ use std::fmt;
 
 use statrs::function::gamma::ln_gamma;
 
-use super::{check_concentration, running_max_fits, EProcess};
+use super::{check_concentration, EProcess};
 use crate::error::{Error, Result};
 use crate::stats::counts::MAX_COUNT;
 use crate::stats::discrete::bd0;
@@ -289,7 +289,7 @@ impl TryFrom<SavedSrm> for SrmEProcess {
                 expected: "the log e-value of the saved counts",
             });
         }
-        if !running_max_fits(log_e, s.max_log_e) {
+        if !super::running_max_fits(log_e, s.max_log_e) {
             return Err(Error::InvalidParameter {
                 field: "max_log_e",
                 value: s.max_log_e,
