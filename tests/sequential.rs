@@ -1366,3 +1366,96 @@ fn count_e_process_keeps_its_totals() {
     );
     assert_eq!(e.share_estimate(), 10.0 / 21.0);
 }
+
+/// A saved count e-process is checked on load: ln E is recomputed from the totals, the running
+/// maximum and the running confidence sequence must fit them, and a fresh state is the fresh
+/// one. An edited state would claim or hide a rollback, or claim safety.
+#[test]
+fn count_e_process_saved_state_is_checked_on_load() {
+    for alternative in [Alternative::TwoSided, Alternative::Greater] {
+        let mut e = counts(0.3, 10.0, alternative);
+        let fresh = serde_json::to_value(&e).unwrap();
+        for (canary, baseline) in [(9, 11), (14, 20), (30, 12)] {
+            e.update(Arms { baseline, canary }).unwrap();
+        }
+        let saved = serde_json::to_value(&e).unwrap();
+        let back: CountEProcess = serde_json::from_value(saved.clone()).unwrap();
+        assert_eq!(back, e);
+        let (log_e, cs) = (e.log_e_value(), e.confidence_sequence());
+        assert!(cs.lower > 0.0 && cs.upper < 1.0, "{cs:?}");
+        let load = |base: &serde_json::Value, key: &str, value: serde_json::Value| {
+            let mut json = base.clone();
+            json[key] = value;
+            serde_json::from_value::<CountEProcess>(json).map_err(|e| e.to_string())
+        };
+        let refused =
+            |base: &serde_json::Value, key: &str, value: serde_json::Value, what: &str| {
+                let err = load(base, key, value.clone()).unwrap_err();
+                assert!(err.contains(what), "{key} = {value}: {err}");
+            };
+        // The totals decide ln E, bit for bit.
+        refused(&saved, "canary_events", serde_json::json!(54), "log_e");
+        refused(&saved, "baseline_events", serde_json::json!(42), "log_e");
+        let nudged = f64::from_bits(log_e.to_bits() + 1);
+        refused(&saved, "log_e", serde_json::json!(nudged), "log_e");
+        refused(
+            &saved,
+            "canary_events",
+            serde_json::json!((1_u64 << 53) + 1),
+            "2^53",
+        );
+        // The running maximum: at least 0 and at least ln E; a raised one depends on the path
+        // and loads.
+        refused(&saved, "max_log_e", serde_json::json!(-0.5), "max_log_e");
+        let below = log_e - 1e-9;
+        assert!(log_e > 1.0, "{log_e}");
+        refused(&saved, "max_log_e", serde_json::json!(below), "max_log_e");
+        let raised = load(&saved, "max_log_e", serde_json::json!(log_e.max(0.0) + 5.0)).unwrap();
+        assert_eq!(raised.max_log_e_value(), log_e.max(0.0) + 5.0);
+        // The running sequence: inside this interval's set and [0, 1]; narrowed inside it loads.
+        refused(&saved, "theta_lower", serde_json::json!(0.0), "theta_lower");
+        refused(&saved, "theta_lower", serde_json::json!(1.5), "theta_lower");
+        refused(&saved, "theta_upper", serde_json::json!(1.0), "theta_upper");
+        refused(
+            &saved,
+            "theta_upper",
+            serde_json::json!(-0.5),
+            "theta_upper",
+        );
+        let mid = 0.5 * (cs.lower + cs.upper);
+        let narrowed = load(&saved, "theta_lower", serde_json::json!(mid)).unwrap();
+        assert_eq!(narrowed.confidence_sequence().lower, mid);
+        // An empty running sequence (lower > upper, chance at most alpha) loads.
+        let mut empty = saved.clone();
+        empty["theta_lower"] = serde_json::json!(cs.upper);
+        empty["theta_upper"] = serde_json::json!(cs.lower);
+        let empty: CountEProcess = serde_json::from_value(empty).unwrap();
+        assert!(empty.confidence_sequence().lower > empty.confidence_sequence().upper);
+        // Before any interval: no events, ln E = 0, the sequence [0, 1].
+        refused(
+            &saved,
+            "intervals",
+            serde_json::json!(0),
+            "before any interval",
+        );
+        refused(&fresh, "log_e", serde_json::json!(1e-300), "log_e");
+        refused(&fresh, "theta_lower", serde_json::json!(0.1), "theta_lower");
+        refused(&fresh, "theta_upper", serde_json::json!(0.9), "theta_upper");
+        let back: CountEProcess = serde_json::from_value(fresh.clone()).unwrap();
+        assert_eq!(back, counts(0.3, 10.0, alternative));
+        refused(&saved, "extra", serde_json::json!(1), "unknown field");
+        let mut bad = saved.clone();
+        bad["config"]["canary_share"] = serde_json::json!(1.0);
+        let err = serde_json::from_value::<CountEProcess>(bad).unwrap_err();
+        assert!(err.to_string().contains("canary_share"), "{err}");
+    }
+    // Totals of exactly 2^53 reload.
+    let mut e = counts(0.5, 10.0, Alternative::TwoSided);
+    e.update(Arms {
+        baseline: 1 << 52,
+        canary: 1 << 53,
+    })
+    .unwrap();
+    let back: CountEProcess = serde_json::from_value(serde_json::to_value(&e).unwrap()).unwrap();
+    assert_eq!(back, e);
+}

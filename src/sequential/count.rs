@@ -152,6 +152,11 @@ impl CountEProcessConfig {
 /// O(1) log-gamma calls (the one-sided variant adds one continued fraction whose length grows
 /// as the square root of the counts).
 ///
+/// Saved state (serde) is not trusted: loading recomputes the e-value and this interval's
+/// confidence set from the totals, so an edited e-value is refused, and the running sequence
+/// must lie inside that set. The running maximum and the narrowing of the sequence depend on
+/// the path, so they are only checked to be consistent with the totals.
+///
 /// # Example
 /// ```
 /// use canary_verdict::sequential::{CountEProcess, CountEProcessConfig, EProcess};
@@ -176,6 +181,7 @@ impl CountEProcessConfig {
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "SavedCount"))]
 pub struct CountEProcess {
     config: CountEProcessConfig,
     canary_events: u64,
@@ -313,6 +319,95 @@ impl CountEProcess {
             });
         }
         Ok(self.rate_ratio_confidence_sequence().upper < 1.0 + margin)
+    }
+}
+
+/// The serialized form of a [`CountEProcess`], checked on load: saved state is not trusted.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SavedCount {
+    config: CountEProcessConfig,
+    canary_events: u64,
+    baseline_events: u64,
+    intervals: u64,
+    #[serde(with = "crate::serde_float")]
+    log_e: f64,
+    max_log_e: f64,
+    theta_lower: f64,
+    theta_upper: f64,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<SavedCount> for CountEProcess {
+    type Error = Error;
+
+    /// The e-value and this interval's confidence set are functions of the running totals, so
+    /// ln E is recomputed and must match bit for bit, and the saved running confidence sequence
+    /// must lie inside this interval's set (it is the intersection of every interval's). The
+    /// running maximum of ln E must be at least 0 and at least ln E. Before any interval the
+    /// state is the fresh one. What depends on the path alone (a raised maximum, a narrowed
+    /// sequence inside the current set) cannot be checked.
+    fn try_from(s: SavedCount) -> Result<CountEProcess> {
+        s.config.validate()?;
+        for (field, v) in [("canary", s.canary_events), ("baseline", s.baseline_events)] {
+            check_count(v, field)?;
+            if s.intervals == 0 && v > 0 {
+                return Err(Error::InvalidCounts {
+                    field,
+                    reason: format!("{v} events before any interval"),
+                });
+            }
+        }
+        let invalid = |field, value, expected| {
+            Err(Error::InvalidParameter {
+                field,
+                value,
+                expected,
+            })
+        };
+        let (c, b) = (s.canary_events, s.baseline_events);
+        let (log_e, (lo, hi)) = if s.intervals == 0 {
+            (0.0, (0.0, 1.0))
+        } else {
+            (s.config.log_e(c, b), theta_cs(&s.config, c, b))
+        };
+        if log_e.to_bits() != s.log_e.to_bits() {
+            return invalid("log_e", s.log_e, "the log e-value of the saved totals");
+        }
+        if !super::running_max_fits(log_e, s.max_log_e) {
+            return invalid(
+                "max_log_e",
+                s.max_log_e,
+                "the running maximum of ln E: at least 0 and at least log_e",
+            );
+        }
+        // The running sequence lies in this interval's set and in [0, 1]; fresh, it is [0, 1].
+        let fresh = s.intervals == 0;
+        if !(lo <= s.theta_lower && s.theta_lower <= if fresh { lo } else { 1.0 }) {
+            return invalid(
+                "theta_lower",
+                s.theta_lower,
+                "at least the lower end of the saved totals' confidence set, at most 1 (0 before any interval)",
+            );
+        }
+        if !(s.theta_upper <= hi && s.theta_upper >= if fresh { hi } else { 0.0 }) {
+            return invalid(
+                "theta_upper",
+                s.theta_upper,
+                "at most the upper end of the saved totals' confidence set, at least 0 (1 before any interval)",
+            );
+        }
+        Ok(CountEProcess {
+            config: s.config,
+            canary_events: c,
+            baseline_events: b,
+            intervals: s.intervals,
+            log_e,
+            max_log_e: s.max_log_e,
+            theta_lower: s.theta_lower,
+            theta_upper: s.theta_upper,
+        })
     }
 }
 
