@@ -107,6 +107,7 @@ pub trait EProcess {
 /// Whether `max_log_e` can be the running maximum `max_{s<=t} ln E_s` (with `ln E_0 = 0`) of a
 /// process whose current `ln E_t` is `log_e`: neither is NaN, and the maximum is at least 0 and
 /// at least `log_e`. A loaded state's check; the path itself cannot be checked.
+#[cfg(feature = "serde")]
 pub(crate) fn running_max_fits(log_e: f64, max_log_e: f64) -> bool {
     !log_e.is_nan() && max_log_e >= 0.0 && max_log_e >= log_e
 }

@@ -2124,7 +2124,7 @@ fn tampered_state_is_refused_naming_the_field() {
                 v["state"]["sequential"]["monitors"][0]["track"]["counter"]["harm"]["split"]
                     ["max_log_e"] = (-1.0).into()
             }),
-            "an e-value above its running maximum",
+            "max_log_e",
         ),
         (
             Box::new(|v| {

@@ -448,6 +448,91 @@ fn varying_split_e_value_is_the_grid_mixture_of_binomial_likelihood_ratios() {
     }
 }
 
+/// A saved varying-split e-process is checked on load: one finite accumulator per grid point
+/// (all 0 before any event), totals 0 before any interval, ln E recomputed from the
+/// accumulators bit for bit, and the running maximum at least 0 and ln E.
+#[test]
+fn varying_split_saved_state_is_checked_on_load() {
+    let config = VaryingSplitEProcessConfig::new()
+        .alternative(Alternative::TwoSided)
+        .grid_points(8);
+    let mut e = VaryingSplitEProcess::new(config).unwrap();
+    let fresh = serde_json::to_value(&e).unwrap();
+    assert_eq!(
+        serde_json::from_value::<VaryingSplitEProcess>(fresh.clone()).unwrap(),
+        e
+    );
+    for (canary, baseline, canary_traffic) in [(3, 40, 1_000), (12, 38, 5_000), (40, 30, 25_000)] {
+        e.update(
+            Arms { baseline, canary },
+            Arms {
+                baseline: 100_000 - canary_traffic,
+                canary: canary_traffic,
+            },
+        )
+        .unwrap();
+    }
+    let log_e = e.log_e_value();
+    assert!(log_e > 1.0, "{e}");
+    let saved = serde_json::to_value(&e).unwrap();
+    assert_eq!(
+        serde_json::from_value::<VaryingSplitEProcess>(saved.clone()).unwrap(),
+        e
+    );
+    let refused = |base: &serde_json::Value, key: &str, value: serde_json::Value, what: &str| {
+        let mut json = base.clone();
+        json[key] = value.clone();
+        let err = serde_json::from_value::<VaryingSplitEProcess>(json)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(what), "{key} = {value}: {err}");
+    };
+    let nudged = f64::from_bits(log_e.to_bits() + 1);
+    refused(&saved, "log_e", serde_json::json!(nudged), "log_e");
+    refused(
+        &saved,
+        "max_log_e",
+        serde_json::json!(log_e - 1e-9),
+        "max_log_e",
+    );
+    refused(&saved, "max_log_e", serde_json::json!(-1.0), "max_log_e");
+    // An edited accumulator moves the recomputed ln E away from the saved one.
+    let mut lr = saved["log_lr"].clone();
+    lr[0] = serde_json::json!(lr[0].as_f64().unwrap() + 1.0);
+    refused(&saved, "log_lr", lr, "log_e");
+    refused(
+        &saved,
+        "log_lr",
+        serde_json::json!(vec![0.0; 15]),
+        "15 accumulators for a grid of 16",
+    );
+    refused(
+        &saved,
+        "intervals",
+        serde_json::json!(0),
+        "before any interval",
+    );
+    refused(
+        &saved,
+        "canary_events",
+        serde_json::json!((1_u64 << 53) + 1),
+        "2^53",
+    );
+    refused(
+        &fresh,
+        "log_lr",
+        serde_json::json!(vec![0.5; 16]),
+        "all 0 before any event",
+    );
+    refused(&fresh, "log_e", serde_json::json!(0.1), "log_e");
+    refused(&saved, "extra", serde_json::json!(1), "unknown field");
+    // A raised running maximum depends on the path alone: it loads.
+    let mut raised = saved.clone();
+    raised["max_log_e"] = serde_json::json!(log_e + 3.0);
+    let raised: VaryingSplitEProcess = serde_json::from_value(raised).unwrap();
+    assert_eq!(raised.max_log_e_value(), log_e + 3.0);
+}
+
 #[test]
 fn varying_split_with_a_constant_split_and_bad_input() {
     let mut e = VaryingSplitEProcess::new(VaryingSplitEProcessConfig::new()).unwrap();

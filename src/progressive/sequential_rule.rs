@@ -16,7 +16,7 @@ use crate::policy::{
     MAX_ALPHA, MIN_ALPHA,
 };
 use crate::sequential::{
-    running_max_fits, CountEProcess, CountEProcessConfig, EProcess, SrmEProcess, SrmEProcessConfig,
+    CountEProcess, CountEProcessConfig, EProcess, SrmEProcess, SrmEProcessConfig,
     VaryingSplitEProcess, VaryingSplitEProcessConfig,
 };
 use crate::series::MetricData;
@@ -299,11 +299,6 @@ impl Process {
             (Process::Split(a), Process::Split(b)) => a.config() == b.config(),
             _ => false,
         }
-    }
-
-    /// The running maximum is at least 0 and at least the current value, and nothing is NaN.
-    fn consistent(&self) -> bool {
-        running_max_fits(self.inner().log_e_value(), self.inner().max_log_e_value())
     }
 }
 
@@ -871,13 +866,6 @@ impl SequentialState {
                             &f.name,
                             "state.sequential.monitors.track",
                             "e-process settings differ from the policy's".into(),
-                        ));
-                    }
-                    if !(harm.consistent() && safety.iter().all(Process::consistent)) {
-                        return Err(bad(
-                            &f.name,
-                            "state.sequential.monitors.track",
-                            "an e-value above its running maximum, or NaN".into(),
                         ));
                     }
                     if canary.events > canary.trials || baseline.events > baseline.trials {

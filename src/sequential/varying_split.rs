@@ -139,6 +139,11 @@ impl VaryingSplitEProcessConfig {
 /// `Less` / `TwoSided`); rate ratios beyond `RR_max` are still detected, at the power of the
 /// last grid point.
 ///
+/// Saved state (serde) is not trusted: loading recomputes the e-value from the per-grid
+/// accumulators, so an edited e-value is refused, and checks their shape and the totals. The
+/// accumulators and the running maximum depend on the path (each interval's split), so they
+/// are only checked to be consistent.
+///
 /// # Example
 /// ```
 /// use canary_verdict::sequential::{EProcess, VaryingSplitEProcess, VaryingSplitEProcessConfig};
@@ -182,6 +187,7 @@ impl VaryingSplitEProcessConfig {
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "SavedSplit"))]
 pub struct VaryingSplitEProcess {
     config: VaryingSplitEProcessConfig,
     log_lr: Vec<f64>,
@@ -318,6 +324,92 @@ fn log_mean_exp(values: &[f64]) -> f64 {
     }
     let sum: f64 = values.iter().map(|l| (l - max).exp()).sum();
     max + sum.ln() - (values.len() as f64).ln()
+}
+
+/// The serialized form of a [`VaryingSplitEProcess`], checked on load: saved state is not
+/// trusted.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SavedSplit {
+    config: VaryingSplitEProcessConfig,
+    log_lr: Vec<f64>,
+    canary_events: u64,
+    baseline_events: u64,
+    intervals: u64,
+    log_e: f64,
+    max_log_e: f64,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<SavedSplit> for VaryingSplitEProcess {
+    type Error = Error;
+
+    /// One finite accumulator per grid point, all 0 before any event; totals within 2^53 and 0
+    /// before any interval; ln E recomputed from the accumulators, bit for bit; the running
+    /// maximum at least 0 and at least ln E. The accumulators themselves depend on the path
+    /// (each interval's traffic split), so only their shape is checked.
+    fn try_from(s: SavedSplit) -> Result<VaryingSplitEProcess> {
+        s.config.validate()?;
+        let grid = s.config.grid().len();
+        if s.log_lr.len() != grid {
+            return Err(Error::InvalidCounts {
+                field: "log_lr",
+                reason: format!("{} accumulators for a grid of {grid}", s.log_lr.len()),
+            });
+        }
+        for (field, v) in [
+            ("canary_events", s.canary_events),
+            ("baseline_events", s.baseline_events),
+        ] {
+            check_count(v, field)?;
+            if s.intervals == 0 && v > 0 {
+                return Err(Error::InvalidCounts {
+                    field,
+                    reason: format!("{v} events before any interval"),
+                });
+            }
+        }
+        let invalid = |field, value, expected| {
+            Err(Error::InvalidParameter {
+                field,
+                value,
+                expected,
+            })
+        };
+        let no_events = s.canary_events == 0 && s.baseline_events == 0;
+        if let Some(&l) = s
+            .log_lr
+            .iter()
+            .find(|l| !l.is_finite() || (no_events && **l != 0.0))
+        {
+            return invalid("log_lr", l, "finite accumulators, all 0 before any event");
+        }
+        let log_e = log_mean_exp(&s.log_lr);
+        if log_e.to_bits() != s.log_e.to_bits() {
+            return invalid(
+                "log_e",
+                s.log_e,
+                "the log mean of the saved accumulators' e-values",
+            );
+        }
+        if !super::running_max_fits(log_e, s.max_log_e) {
+            return invalid(
+                "max_log_e",
+                s.max_log_e,
+                "the running maximum of ln E: at least 0 and at least log_e",
+            );
+        }
+        Ok(VaryingSplitEProcess {
+            config: s.config,
+            log_lr: s.log_lr,
+            canary_events: s.canary_events,
+            baseline_events: s.baseline_events,
+            intervals: s.intervals,
+            log_e,
+            max_log_e: s.max_log_e,
+        })
+    }
 }
 
 impl EProcess for VaryingSplitEProcess {
