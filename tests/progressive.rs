@@ -2104,6 +2104,21 @@ fn tampered_state_is_refused_naming_the_field() {
             Box::new(|v| v["state"]["sequential"]["monitors"][0]["intervals"] = 7.into()),
             "state.sequential.monitors.intervals",
         ),
+        // A counter's totals: more events than trials in either arm alone (10 of 2 000 each).
+        (
+            Box::new(|v| {
+                v["state"]["sequential"]["monitors"][0]["track"]["counter"]["canary"]["events"] =
+                    2001.into()
+            }),
+            "state.sequential.monitors.track.events",
+        ),
+        (
+            Box::new(|v| {
+                v["state"]["sequential"]["monitors"][0]["track"]["counter"]["baseline"]["events"] =
+                    2001.into()
+            }),
+            "state.sequential.monitors.track.events",
+        ),
         // A counter's e-processes: built from other settings, or a running maximum below 0.
         (
             Box::new(|v| {
