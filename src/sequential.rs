@@ -112,6 +112,47 @@ pub(crate) fn running_max_fits(log_e: f64, max_log_e: f64) -> bool {
     !log_e.is_nan() && max_log_e >= 0.0 && max_log_e >= log_e
 }
 
+/// Checks a saved state's event totals: each at most 2^53, and none before any interval.
+#[cfg(feature = "serde")]
+pub(crate) fn check_saved_totals(intervals: u64, totals: [(&'static str, u64); 2]) -> Result<()> {
+    for (field, v) in totals {
+        crate::stats::counts::check_count(v, field)?;
+        if intervals == 0 && v > 0 {
+            return Err(Error::InvalidCounts {
+                field,
+                reason: format!("{v} events before any interval"),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Checks a saved `ln E` against `log_e`, recomputed from the saved state (`from` says from
+/// what), bit for bit, and the saved running maximum against it ([`running_max_fits`]).
+#[cfg(feature = "serde")]
+pub(crate) fn check_saved_log_e(
+    log_e: f64,
+    saved: f64,
+    max_log_e: f64,
+    from: &'static str,
+) -> Result<()> {
+    if log_e.to_bits() != saved.to_bits() {
+        return Err(Error::InvalidParameter {
+            field: "log_e",
+            value: saved,
+            expected: from,
+        });
+    }
+    if !running_max_fits(log_e, max_log_e) {
+        return Err(Error::InvalidParameter {
+            field: "max_log_e",
+            value: max_log_e,
+            expected: "the running maximum of ln E: at least 0 and at least log_e",
+        });
+    }
+    Ok(())
+}
+
 /// Checks a prior concentration: finite and > 0.
 pub(crate) fn check_concentration(value: f64) -> Result<()> {
     if value.is_finite() && value > 0.0 {

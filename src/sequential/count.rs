@@ -350,15 +350,10 @@ impl TryFrom<SavedCount> for CountEProcess {
     /// sequence inside the current set) cannot be checked.
     fn try_from(s: SavedCount) -> Result<CountEProcess> {
         s.config.validate()?;
-        for (field, v) in [("canary", s.canary_events), ("baseline", s.baseline_events)] {
-            check_count(v, field)?;
-            if s.intervals == 0 && v > 0 {
-                return Err(Error::InvalidCounts {
-                    field,
-                    reason: format!("{v} events before any interval"),
-                });
-            }
-        }
+        super::check_saved_totals(
+            s.intervals,
+            [("canary", s.canary_events), ("baseline", s.baseline_events)],
+        )?;
         let invalid = |field, value, expected| {
             Err(Error::InvalidParameter {
                 field,
@@ -372,16 +367,12 @@ impl TryFrom<SavedCount> for CountEProcess {
         } else {
             (s.config.log_e(c, b), theta_cs(&s.config, c, b))
         };
-        if log_e.to_bits() != s.log_e.to_bits() {
-            return invalid("log_e", s.log_e, "the log e-value of the saved totals");
-        }
-        if !super::running_max_fits(log_e, s.max_log_e) {
-            return invalid(
-                "max_log_e",
-                s.max_log_e,
-                "the running maximum of ln E: at least 0 and at least log_e",
-            );
-        }
+        super::check_saved_log_e(
+            log_e,
+            s.log_e,
+            s.max_log_e,
+            "the log e-value of the saved totals",
+        )?;
         // The running sequence lies in this interval's set and in [0, 1]; fresh, it is [0, 1].
         let fresh = s.intervals == 0;
         if !(lo <= s.theta_lower && s.theta_lower <= if fresh { lo } else { 1.0 }) {

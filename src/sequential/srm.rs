@@ -282,20 +282,12 @@ impl TryFrom<SavedSrm> for SrmEProcess {
         } else {
             s.config.log_e(&s.counts)
         };
-        if log_e.to_bits() != s.log_e.to_bits() {
-            return Err(Error::InvalidParameter {
-                field: "log_e",
-                value: s.log_e,
-                expected: "the log e-value of the saved counts",
-            });
-        }
-        if !super::running_max_fits(log_e, s.max_log_e) {
-            return Err(Error::InvalidParameter {
-                field: "max_log_e",
-                value: s.max_log_e,
-                expected: "the running maximum of ln E: at least 0 and at least log_e",
-            });
-        }
+        super::check_saved_log_e(
+            log_e,
+            s.log_e,
+            s.max_log_e,
+            "the log e-value of the saved counts",
+        )?;
         Ok(SrmEProcess {
             config: s.config,
             counts: s.counts,

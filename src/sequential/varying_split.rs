@@ -358,48 +358,32 @@ impl TryFrom<SavedSplit> for VaryingSplitEProcess {
                 reason: format!("{} accumulators for a grid of {grid}", s.log_lr.len()),
             });
         }
-        for (field, v) in [
-            ("canary_events", s.canary_events),
-            ("baseline_events", s.baseline_events),
-        ] {
-            check_count(v, field)?;
-            if s.intervals == 0 && v > 0 {
-                return Err(Error::InvalidCounts {
-                    field,
-                    reason: format!("{v} events before any interval"),
-                });
-            }
-        }
-        let invalid = |field, value, expected| {
-            Err(Error::InvalidParameter {
-                field,
-                value,
-                expected,
-            })
-        };
+        super::check_saved_totals(
+            s.intervals,
+            [
+                ("canary_events", s.canary_events),
+                ("baseline_events", s.baseline_events),
+            ],
+        )?;
         let no_events = s.canary_events == 0 && s.baseline_events == 0;
         if let Some(&l) = s
             .log_lr
             .iter()
             .find(|l| !l.is_finite() || (no_events && **l != 0.0))
         {
-            return invalid("log_lr", l, "finite accumulators, all 0 before any event");
+            return Err(Error::InvalidParameter {
+                field: "log_lr",
+                value: l,
+                expected: "finite accumulators, all 0 before any event",
+            });
         }
         let log_e = log_mean_exp(&s.log_lr);
-        if log_e.to_bits() != s.log_e.to_bits() {
-            return invalid(
-                "log_e",
-                s.log_e,
-                "the log mean of the saved accumulators' e-values",
-            );
-        }
-        if !super::running_max_fits(log_e, s.max_log_e) {
-            return invalid(
-                "max_log_e",
-                s.max_log_e,
-                "the running maximum of ln E: at least 0 and at least log_e",
-            );
-        }
+        super::check_saved_log_e(
+            log_e,
+            s.log_e,
+            s.max_log_e,
+            "the log mean of the saved accumulators' e-values",
+        )?;
         Ok(VaryingSplitEProcess {
             config: s.config,
             log_lr: s.log_lr,
