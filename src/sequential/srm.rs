@@ -269,8 +269,8 @@ impl TryFrom<SavedSrm> for SrmEProcess {
                 s.config.shares.len()
             ));
         }
-        if let Some(c) = s.counts.iter().find(|&&c| c > MAX_COUNT) {
-            return counts(format!("{c} is above the supported maximum 2^53"));
+        for &c in &s.counts {
+            crate::stats::counts::check_count(c, "counts")?;
         }
         if s.intervals == 0 && s.counts.iter().any(|&c| c > 0) {
             return counts("counts before any interval".into());
